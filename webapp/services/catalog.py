@@ -1,0 +1,341 @@
+"""The service catalog: one YAML file per product under webapp/catalog/, validated on load.
+
+The files are the five seed manuals (shared/seeds/) restated as data. Every service names the seed file and
+section it comes from. A file that does not validate stops the loader with a message naming the file and
+the field, so a typo can never reach a customer as a wrong promise.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
+SEEDS = {
+    "000_3e625f6bdab9afbc.txt",
+    "001_baf1831c86c5aecd.txt",
+    "002_ee5a6d29ccbb58a1.txt",
+    "003_31b5f5788050423d.txt",
+    "004_33f0be092a29cea5.txt",
+}
+CHANGE_RULE = re.compile(r"^(noon_day_before|never|hours_before:[1-9][0-9]{0,2})$")
+
+
+class CatalogError(ValueError):
+    """A catalog file is malformed; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A user-visible string in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, locale: str) -> str:
+        return self.en if locale.startswith("en") else self.zh
+
+
+class SeedRef(_Strict):
+    file: str
+    section: str = Field(min_length=1)
+
+    @field_validator("file")
+    @classmethod
+    def _known_seed(cls, value: str) -> str:
+        if value not in SEEDS:
+            raise ValueError(f"unknown seed file {value!r}; expected one of {sorted(SEEDS)}")
+        return value
+
+
+class QuotaUnit(str, Enum):
+    COUNT = "count"  # uses per period ("1 次/保单年度")
+    DAYS = "days"  # days per period (nursing aide: "累计不超过30日")
+    UNLIMITED = "unlimited"
+
+
+class QuotaPeriod(str, Enum):
+    POLICY_YEAR = "policy_year"  # resets on each anniversary; unused uses expire (002)
+    SERVICE_TERM = "service_term"  # once within the product's whole service window (000 2.2, 001)
+
+
+class Quota(_Strict):
+    unit: QuotaUnit
+    amount: int | None = None
+    period: QuotaPeriod = QuotaPeriod.POLICY_YEAR
+    # Services naming the same pool spend one shared quota (001: "保单有效期内…申请一次").
+    pool: str | None = None
+
+    @model_validator(mode="after")
+    def _amount_matches_unit(self) -> "Quota":
+        if self.unit is QuotaUnit.UNLIMITED and self.amount is not None:
+            raise ValueError("an unlimited quota takes no amount")
+        if self.unit is not QuotaUnit.UNLIMITED and (self.amount is None or self.amount < 1):
+            raise ValueError("a count or days quota needs an amount of at least 1")
+        return self
+
+
+class DeadlineEvent(str, Enum):
+    APPLICATION = "application"  # 004: "门诊在客户预约申请后5个工作日内"
+    APPROVAL = "approval"  # 000 2.7: "自客户服务资格审核通过时5个工作日内"
+    COMPLETE_PAPERS = "complete_papers"  # 003: "自收齐完整病历资料起3个工作日内"
+    ADMISSION_SLIP_DATE = "admission_slip_date"  # 000 2.7, 002, 004: "住院单开具之日起"
+
+
+class Arrangement(_Strict):
+    working_days: int = Field(ge=1, le=60)
+    counted_from: DeadlineEvent
+
+
+class Hours(_Strict):
+    """When a person at the service desk looks at applications."""
+
+    days: Literal["workdays", "daily"]
+    opens: time
+    closes: time
+    closed_for_spring_festival: bool = False  # 001: "春节法定假期不提供服务"
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> "Hours":
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+
+class Choice(_Strict):
+    city: bool = False
+    hospital: bool = False
+    department: bool = False
+    doctor: bool = False
+
+
+class UsageEvent(str, Enum):
+    """What spends a use besides the service being delivered (all cite their seed in the YAML)."""
+
+    NO_SHOW = "no_show"
+    LATE_ARRIVAL = "late_arrival"
+    CANCEL_AFTER_CUTOFF = "cancel_after_cutoff"
+    CANCEL_ANY_TIME = "cancel_any_time"
+    CHANGED_HOSPITAL = "changed_hospital"
+    NO_MEDICAL_INDICATION = "no_medical_indication"
+    DISCHARGED_BEFORE_SURGERY = "discharged_before_surgery"
+
+
+class Document(str, Enum):
+    DIAGNOSIS = "diagnosis"  # 病历 / 诊断报告 (suspected or confirmed)
+    PATHOLOGY_REPORT = "pathology_report"  # 病理诊断报告, when confirmed
+    MEDICAL_RECORDS = "medical_records"  # 门诊病历、出院小结、检查报告…
+    ADMISSION_SLIP = "admission_slip"
+    DISCHARGE_PROOF = "discharge_proof"
+    EXAM_ORDER = "exam_order"
+    DOCTOR_CERTIFICATE = "doctor_certificate"  # lying-down transport (003 同城专车接送 (3))
+    ID_CARD = "id_card"
+    GUARDIANSHIP_PROOF = "guardianship_proof"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+
+
+class Proxy(str, Enum):
+    GUARDIAN = "guardian"  # of a minor or incapacitated insured
+    POWER_OF_ATTORNEY = "power_of_attorney"
+
+
+class HospitalGrade(str, Enum):
+    LEVEL_2 = "2"  # 二级
+    LEVEL_2A = "2A"  # 二甲
+    LEVEL_3A = "3A"  # 三甲
+
+
+class Diagnosis(str, Enum):
+    NONE = "none"
+    SUSPECTED = "suspected"  # a suspected diagnosis is enough; it is checked with the application
+    CONFIRMED = "confirmed"  # a confirmed diagnosis must be on file before applying
+
+
+class BookingForm(str, Enum):
+    EXPERT_OUTPATIENT = "expert_outpatient"
+    INPATIENT = "inpatient"
+    SURGERY = "surgery"
+    EXAM_FASTPASS = "exam_fastpass"
+    CAR_PICKUP = "car_pickup"
+    ESCORT_OUTPATIENT = "escort_outpatient"
+    ESCORT_INPATIENT = "escort_inpatient"
+    SECOND_OPINION = "second_opinion"
+    MDT = "mdt"
+    NURSING_AIDE = "nursing_aide"
+    REMOTE_CONSULTATION = "remote_consultation"
+
+
+class Note(_Strict):
+    """A seed contradiction or an interpretation we had to make, recorded where it applies."""
+
+    seed: SeedRef
+    text: str
+    decision: str
+
+
+class Service(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")
+    kind: Literal["bookable", "information"]
+    name: Text
+    summary: Text
+    seed: SeedRef
+    # bookable services
+    form: BookingForm | None = None
+    quota: Quota | None = None
+    diagnosis: Diagnosis = Diagnosis.SUSPECTED
+    documents: tuple[Document, ...] = ()
+    arrangement: Arrangement | None = None
+    change_rule: str | None = None
+    counts_as_used: tuple[UsageEvent, ...] = ()
+    late_arrival_minutes: int | None = None  # 000 2.9(5): "无故迟到30分钟（含）以上"
+    choose: Choice = Choice()
+    excluded_departments: tuple[Text, ...] = ()
+    coverage_cities: tuple[Text, ...] | None = None  # None: the product's list, or anywhere
+    acceptance_hours: Hours | None = None  # None: the product's
+    advance_working_days: int | None = None  # 001: "客户提前5个工作日…预约"
+    max_distance_km: int | None = None  # 003 同城专车接送: "100公里以内（含）"
+    discharge_within_days: int | None = None  # 003 同城专车接送: "出院日期5日内"
+    requires_admission_slip: bool = False
+    proxies: tuple[Proxy, ...] = (Proxy.GUARDIAN, Proxy.POWER_OF_ATTORNEY)
+    # information services
+    hotline: str | None = None
+    hours: Text | None = None
+    notes: tuple[Note, ...] = ()
+
+    @field_validator("change_rule")
+    @classmethod
+    def _known_change_rule(cls, value: str | None) -> str | None:
+        if value is not None and not CHANGE_RULE.match(value):
+            raise ValueError("expected noon_day_before, hours_before:N or never")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_for_kind(self) -> "Service":
+        if self.kind == "bookable":
+            missing = [f for f in ("form", "quota", "arrangement", "change_rule") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"a bookable service needs {', '.join(missing)}")
+            if UsageEvent.LATE_ARRIVAL in self.counts_as_used and self.late_arrival_minutes is None:
+                raise ValueError("late_arrival counts as used but late_arrival_minutes is missing")
+        elif self.hotline is None or self.hours is None:
+            raise ValueError("an information service needs hotline and hours")
+        return self
+
+    @property
+    def bookable(self) -> bool:
+        return self.kind == "bookable"
+
+    @property
+    def pool(self) -> str:
+        """The quota this service spends: its own, or a pool shared with others."""
+        return (self.quota.pool if self.quota and self.quota.pool else None) or self.code
+
+
+class ServiceWindow(_Strict):
+    """How long after the effective date the services may be used at all."""
+
+    # 000 2.8: "本服务有效期为一年为保单生效之日起一年内有效" -> years: 1
+    # 002: "至第3个保单生效日零时止" -> years: 3; None: as long as the policy is in force.
+    years: int | None = Field(default=None, ge=1, le=50)
+
+
+class Product(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")
+    name: Text
+    insurer: Text
+    vendor: Text
+    seed: SeedRef
+    hotline: str
+    acceptance_hours: Hours
+    service_window: ServiceWindow = ServiceWindow()
+    # 002/004: "等待期后，被保险人初次罹患" -> waiting_period; 000 Q&A: before the policy -> effective_date
+    diagnosis_after: Literal["effective_date", "waiting_period_end"] = "effective_date"
+    min_hospital_grade: HospitalGrade = HospitalGrade.LEVEL_2A
+    coverage_cities: tuple[Text, ...] = ()  # empty: all of mainland China
+    services: tuple[Service, ...] = Field(min_length=1)
+    notes: tuple[Note, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> "Product":
+        codes = [s.code for s in self.services]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate service codes: {', '.join(duplicates)}")
+        pools: dict[str, Quota] = {}
+        for service in self.services:
+            if service.quota and service.quota.pool:
+                first = pools.setdefault(service.quota.pool, service.quota)
+                if first != service.quota:
+                    raise ValueError(f"services sharing pool {service.quota.pool!r} must declare the same quota")
+        return self
+
+    def service(self, code: str) -> Service:
+        for service in self.services:
+            if service.code == code:
+                return service
+        raise KeyError(code)
+
+    def hours_for(self, service: Service) -> Hours:
+        return service.acceptance_hours or self.acceptance_hours
+
+    def cities_for(self, service: Service) -> tuple[Text, ...]:
+        return service.coverage_cities if service.coverage_cities is not None else self.coverage_cities
+
+
+@dataclass(frozen=True)
+class Catalog:
+    products: tuple[Product, ...]
+
+    def product(self, code: str) -> Product:
+        for product in self.products:
+            if product.code == code:
+                return product
+        raise KeyError(code)
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def load_product(path: Path) -> Product:
+    """Read and validate one product file; raise CatalogError naming the file and field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path.name}: (top level): expected a mapping")
+    try:
+        return Product.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogError(f"{path.name}: {_describe(exc)}") from exc
+
+
+def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise CatalogError(f"{directory}: no product files (*.yaml)")
+    products = tuple(load_product(p) for p in files)
+    codes = [p.code for p in products]
+    if len(set(codes)) != len(codes):
+        raise CatalogError(f"{directory}: two files declare the same product code")
+    return Catalog(products)
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    return load_catalog()
