@@ -1,0 +1,14 @@
+"""The data model (SQLAlchemy 2.0 typed style). Rules live in webapp/services/, not here."""
+from .audit import AuditEvent
+from .base import Base, UTCDateTime
+from .bookings import Booking, BookingTransition
+from .calendar import HolidayOverride, PublishedYear
+from .documents import Document, DocumentPage
+from .people import Account, Diagnosis, Person, ProxyGrant
+from .products import Entitlement, Policy, Product, Service
+
+__all__ = [
+    "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "Diagnosis", "Document", "DocumentPage",
+    "Entitlement", "HolidayOverride", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "Service",
+    "UTCDateTime",
+]

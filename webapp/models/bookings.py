@@ -1,0 +1,66 @@
+"""Applications for a service ("bookings") and the full history of their states."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+from .products import Entitlement, Policy, Service
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # shown to people: "LT-7K3Q9P2M"
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlements.id"))
+    applicant_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    acting_as: Mapped[str] = mapped_column(String(24))  # self | guardian | power_of_attorney
+    # Idempotency: a double tap or a replayed form carries the same key and creates nothing new.
+    request_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    units: Mapped[int] = mapped_column(default=1)  # uses, or days for a days quota
+    change_rule: Mapped[str] = mapped_column(String(24))  # the catalog rule in force when applied
+    details: Mapped[dict] = mapped_column(default=dict)  # what the form asked: city, hospital, dates …
+    admission_slip_date: Mapped[date | None]
+    applied_at: Mapped[datetime]
+    papers_complete_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    arrange_by: Mapped[date | None]  # the promised latest day of arrangement, once it can be computed
+    starts_at: Mapped[datetime | None]  # the appointment, once scheduled
+    appointment: Mapped[dict | None]  # hospital, department, doctor, meeting point, escort contact
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    policy: Mapped[Policy] = relationship()
+    service: Mapped[Service] = relationship()
+    entitlement: Mapped[Entitlement] = relationship()
+    transitions: Mapped[list["BookingTransition"]] = relationship(
+        back_populates="booking", order_by="BookingTransition.id"
+    )
+
+    __table_args__ = (UniqueConstraint("applicant_account_id", "request_key"),)
+
+
+class BookingTransition(Base):
+    """One step in a booking's life: who moved it, when, and — if it spent a use — the rule that made it count."""
+
+    __tablename__ = "booking_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))  # customer | proxy | staff | system
+    at: Mapped[datetime]
+    quota_effect: Mapped[str] = mapped_column(String(8))  # hold | release | spend | none
+    rule: Mapped[str | None] = mapped_column(String(48))  # e.g. "noon_day_before", "no_show"
+    reason: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict] = mapped_column(default=dict)  # deadline, seed citation, appointment …
+
+    booking: Mapped[Booking] = relationship(back_populates="transitions")

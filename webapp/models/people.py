@@ -1,0 +1,90 @@
+"""People, their sign-in accounts, diagnoses on file, and who may act for whom."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+
+class Person(Base):
+    """Someone the portal knows by name and ID: an insured person, a policyholder or a family member."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(16), default="resident_id")  # resident_id | passport | hk_macau_permit …
+    id_number: Mapped[str] = mapped_column(String(32))
+    birth_date: Mapped[date]
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("id_type", "id_number"),)
+
+
+class Account(Base):
+    """A sign-in identity (a mobile number). It may belong to a person and may later act for others."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    staff_role: Mapped[str | None] = mapped_column(String(16))  # reviewer | coordinator | admin; None = customer
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+    person: Mapped[Person | None] = relationship()
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role is not None
+
+
+class Diagnosis(Base):
+    """A critical-illness diagnosis on file, as established by review of hospital papers.
+
+    000 2.4(3)/2.5(3): suspected or confirmed by a level-2A+ public hospital; 000 Q&A: illness diagnosed before
+    the policy started does not qualify.
+    """
+
+    __tablename__ = "diagnoses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    certainty: Mapped[str] = mapped_column(String(16))  # suspected | confirmed
+    diagnosed_on: Mapped[date]
+    hospital: Mapped[str] = mapped_column(String(128))
+    hospital_grade: Mapped[str] = mapped_column(String(4))  # "2" | "2A" | "3A"
+    public_hospital: Mapped[bool] = mapped_column(default=True)
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class ProxyGrant(Base):
+    """Someone acting for an insured: a guardian (minor or incapacitated adult) or an agent with a power of
+    attorney (seed 003 医疗垫付 材料 8; 重疾住院护工 服务声明 2). Filled in by the family-access issue."""
+
+    __tablename__ = "proxy_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grantee_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    insured_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # guardian_minor | guardian_incapacitated | power_of_attorney
+    relationship_label: Mapped[str | None] = mapped_column(String(32))  # 儿子, 母亲 …
+    scopes: Mapped[str] = mapped_column(String(64), default="view,apply,documents")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | verified | rejected | revoked
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]  # exclusive; a minor's guardianship ends on the 18th birthday
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    verified_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    insured: Mapped[Person] = relationship(foreign_keys=[insured_person_id])

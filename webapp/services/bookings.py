@@ -1,0 +1,362 @@
+"""Applying for a service and moving a booking through its life, atomically.
+
+Quota safety (SECURITY.md, "Quotas and bookings under concurrency"): a use is held by a conditional
+`UPDATE … WHERE held + used + units <= quota` whose row count is checked, inside a write transaction
+(BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL), with a CHECK constraint behind it. State moves are
+conditional on the state read (`WHERE state = :old`), so a cancellation refunds at most once. A replayed
+submission carries the same request key, unique per account, and gets the first result back.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import write_transaction
+from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
+from . import audit
+from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
+from .catalog import DeadlineEvent
+from .catalog_sync import rules_for
+from .clock import china_date, require_aware
+from .cutoffs import change_deadline, may_change_free
+from .deadlines import arrangement_deadline
+from .eligibility import Eligibility, Reason, Usage, check, quota_period
+from .people import actor_for, diagnosis_facts, policy_facts
+
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class StaleBooking(RuntimeError):
+    """Someone else moved the booking first; reload and try again."""
+
+
+class ChangeRefused(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    booking: Booking | None
+    created: bool
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.booking is not None
+
+
+@dataclass(frozen=True)
+class CancelQuote:
+    """What cancelling at a given moment would mean: free, counted as used, or impossible online."""
+
+    outcome: str  # free | counted | impossible | withdraw
+    rule: str
+    deadline: datetime | None
+
+
+def new_reference() -> str:
+    return "LT" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def entitlement_for(session: Session, policy: Policy, service_row: Service, on: date) -> Entitlement:
+    """The entitlement row a use on `on` spends, created on first need (safe when two create it at once)."""
+    product, service = rules_for(service_row)
+    facts = policy_facts(policy)
+    start, end = quota_period(product, service, facts, on)
+    lookup = select(Entitlement).where(
+        Entitlement.policy_id == policy.id, Entitlement.pool == service.pool, Entitlement.period_start == start
+    )
+    found = session.scalar(lookup)
+    if found is not None:
+        return found
+    quota = service.quota.amount if service.quota else None
+    try:
+        with session.begin_nested():
+            found = Entitlement(policy_id=policy.id, pool=service.pool, period_start=start, period_end=end, quota=quota)
+            session.add(found)
+    except IntegrityError:
+        found = session.scalar(lookup)
+    return found
+
+
+def eligibility(session: Session, account: Account, policy: Policy, service_row: Service, now: datetime, units: int = 1) -> Eligibility:
+    product, service = rules_for(service_row)
+    today = china_date(now)
+    usage = None
+    if service.bookable:
+        ent = entitlement_for(session, policy, service_row, max(today, policy.effective_date))
+        usage = Usage(ent.quota, ent.held, ent.used)
+    return check(
+        product, service, policy_facts(policy), actor_for(session, account, policy.insured_id, today), now,
+        diagnoses=diagnosis_facts(session, policy.insured_id), usage=usage, units=units,
+    )
+
+
+def apply(
+    session: Session,
+    *,
+    account: Account,
+    policy_id: int,
+    service_code: str,
+    request_key: str,
+    now: datetime,
+    details: dict | None = None,
+    units: int = 1,
+    admission_slip_date: date | None = None,
+    ip: str | None = None,
+) -> ApplyOutcome:
+    """Apply for a service; hold its use. Refusals come back as reasons (and are audited), never half-done."""
+    require_aware(now, "now")
+    if not request_key or len(request_key) > 64:
+        raise ValueError("request_key must be 1–64 characters")
+    try:
+        with write_transaction(session):
+            return _apply(session, account, policy_id, service_code, request_key, now, details or {}, units, admission_slip_date, ip)
+    except IntegrityError:
+        # A concurrent replay of the same submission won the race: give its result back.
+        existing = _by_key(session, account.id, request_key)
+        if existing is None:
+            raise
+        return ApplyOutcome(existing, created=False)
+
+
+def _by_key(session: Session, account_id: int, request_key: str) -> Booking | None:
+    return session.scalar(select(Booking).where(Booking.applicant_account_id == account_id, Booking.request_key == request_key))
+
+
+def _apply(session, account, policy_id, service_code, request_key, now, details, units, admission_slip_date, ip):
+    existing = _by_key(session, account.id, request_key)
+    if existing is not None:
+        return ApplyOutcome(existing, created=False)
+    policy = session.get(Policy, policy_id)
+    service_row = policy and session.scalar(
+        select(Service).where(Service.product_id == policy.product_id, Service.code == service_code)
+    )
+    if policy is None or service_row is None:
+        return _refuse(session, account, None, now, ip, (Reason("service.unknown"),))
+    product, service = rules_for(service_row)
+    verdict = eligibility(session, account, policy, service_row, now, units)
+    if not verdict.allowed:
+        return _refuse(session, account, policy, now, ip, verdict.reasons)
+    ent = entitlement_for(session, policy, service_row, china_date(now))
+    held = session.execute(
+        update(Entitlement)
+        .where(Entitlement.id == ent.id, or_(Entitlement.quota.is_(None), Entitlement.held + Entitlement.used + units <= Entitlement.quota))
+        .values(held=Entitlement.held + units)
+        .execution_options(synchronize_session=False)
+    )
+    if held.rowcount != 1:
+        return _refuse(session, account, policy, now, ip, (Reason("quota.in_progress"),))
+    session.refresh(ent)
+    relation = actor_for(session, account, policy.insured_id, china_date(now)).relation
+    booking = Booking(
+        reference=new_reference(), policy_id=policy.id, service_id=service_row.id, entitlement_id=ent.id,
+        applicant_account_id=account.id, acting_as=relation, request_key=request_key, state=State.APPLIED.value,
+        units=units, change_rule=service.change_rule, details=details, admission_slip_date=admission_slip_date,
+        applied_at=now, updated_at=now,
+    )
+    if service.arrangement.counted_from in (DeadlineEvent.APPLICATION, DeadlineEvent.ADMISSION_SLIP_DATE):
+        booking.arrange_by = _deadline(product, service, booking)
+    session.add(booking)
+    session.flush()
+    _log(session, booking, None, State.APPLIED, account.id, _role(relation), now, Effect.HOLD)
+    audit.record(session, "booking.apply", now=now, actor_id=account.id, subject_person_id=policy.insured_id,
+                 target=f"booking:{booking.id}", ip=ip, detail={"service": service.code, "acting_as": relation})
+    return ApplyOutcome(booking, created=True)
+
+
+def _refuse(session, account, policy, now, ip, reasons) -> ApplyOutcome:
+    audit.record(session, "booking.refused", now=now, actor_id=account.id,
+                 subject_person_id=policy.insured_id if policy else None, ip=ip,
+                 detail={"reasons": [r.key for r in reasons]})
+    return ApplyOutcome(None, created=False, reasons=tuple(reasons))
+
+
+def _deadline(product, service, booking: Booking) -> date | None:
+    return arrangement_deadline(
+        service.arrangement, product.hours_for(service), received_at=booking.applied_at,
+        approved_at=booking.approved_at, papers_complete_at=booking.papers_complete_at,
+        admission_slip_date=booking.admission_slip_date,
+    )
+
+
+def _role(relation: str) -> str:
+    return "customer" if relation == "self" else "proxy"
+
+
+def _log(session, booking, from_state, to_state, actor_id, actor_role, now, effect, rule=None, reason=None, detail=None):
+    session.add(BookingTransition(
+        booking_id=booking.id, from_state=from_state.value if from_state else None, to_state=to_state.value,
+        actor_account_id=actor_id, actor_role=actor_role, at=now, quota_effect=effect.value, rule=rule,
+        reason=reason, detail=detail or {},
+    ))
+
+
+def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: datetime, rule: str | None = None,
+          reason: str | None = None, detail: dict | None = None, values: dict | None = None,
+          decide=None) -> Booking:
+    """Move one booking in its own write transaction; `decide(booking)` may pick the target at commit time."""
+    require_aware(now, "now")
+    with write_transaction(session):
+        booking = session.get(Booking, booking_id, populate_existing=True)
+        if booking is None:
+            raise LookupError(booking_id)
+        if decide is not None:
+            to, rule, detail = decide(booking)
+        who = STAFF if actor.is_staff else CUSTOMER
+        frm = State(booking.state)
+        effect = move(frm, to, who)
+        changes = {"state": to.value, "updated_at": now, **(values or {})}
+        if to not in (State.APPLIED, State.UNDER_REVIEW, State.APPROVED, State.SCHEDULED):
+            changes["closed_at"] = now
+        done = session.execute(
+            update(Booking).where(Booking.id == booking.id, Booking.state == frm.value).values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            raise StaleBooking(booking_id)
+        _apply_effect(session, booking, effect)
+        role = "staff" if who == STAFF else _role(booking.acting_as if actor.id == booking.applicant_account_id else "self")
+        _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail)
+        audit.record(session, f"booking.{to.value}", now=now, actor_id=actor.id, subject_person_id=booking.policy.insured_id,
+                     target=f"booking:{booking.id}", detail={"rule": rule} if rule else {})
+    session.refresh(booking)
+    return booking
+
+
+def _apply_effect(session: Session, booking: Booking, effect: Effect) -> None:
+    if effect is Effect.NONE:
+        return
+    values = {"held": Entitlement.held - booking.units}
+    if effect is Effect.SPEND:
+        values["used"] = Entitlement.used + booking.units
+    done = session.execute(
+        update(Entitlement).where(Entitlement.id == booking.entitlement_id, Entitlement.held >= booking.units)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise RuntimeError(f"entitlement {booking.entitlement_id} holds less than booking {booking.id} took")
+
+
+def start_review(session, booking_id, *, staff, now):
+    return _move(session, booking_id, State.UNDER_REVIEW, actor=staff, now=now)
+
+
+def mark_papers_complete(session: Session, booking_id: int, *, staff: Account, now: datetime) -> Booking:
+    """Record that every paper is in; services counted from complete papers get their deadline now."""
+    with write_transaction(session):
+        booking = session.get(Booking, booking_id, populate_existing=True)
+        booking.papers_complete_at = now
+        product, service = rules_for(booking.service)
+        booking.arrange_by = _deadline(product, service, booking)
+        booking.updated_at = now
+        audit.record(session, "booking.papers_complete", now=now, actor_id=staff.id, target=f"booking:{booking.id}")
+    return booking
+
+
+def approve(session, booking_id, *, staff, now):
+    booking = session.get(Booking, booking_id)
+    product, service = rules_for(booking.service)
+    snapshot = Booking(applied_at=booking.applied_at, approved_at=now, papers_complete_at=booking.papers_complete_at or now,
+                       admission_slip_date=booking.admission_slip_date)
+    values = {"approved_at": now, "arrange_by": _deadline(product, service, snapshot)}
+    if booking.papers_complete_at is None:
+        values["papers_complete_at"] = now  # approval is made on complete papers (003: 收到完整材料后…审核)
+    return _move(session, booking_id, State.APPROVED, actor=staff, now=now, values=values,
+                 detail={"arrange_by": values["arrange_by"].isoformat() if values["arrange_by"] else None})
+
+
+def reject(session, booking_id, *, staff, now, reason: str):
+    return _move(session, booking_id, State.REJECTED, actor=staff, now=now, reason=reason)
+
+
+def withdraw(session, booking_id, *, actor, now):
+    return _move(session, booking_id, State.WITHDRAWN, actor=actor, now=now)
+
+
+def schedule(session, booking_id, *, staff, now, starts_at: datetime, appointment: dict):
+    require_aware(starts_at, "starts_at")
+    booking = session.get(Booking, booking_id)
+    deadline = change_deadline(booking.change_rule, starts_at)
+    return _move(session, booking_id, State.SCHEDULED, actor=staff, now=now,
+                 values={"starts_at": starts_at, "appointment": appointment},
+                 detail={"starts_at": starts_at.isoformat(), "free_change_until": deadline.isoformat() if deadline else None})
+
+
+def release_failed_booking(session, booking_id, *, staff, now, reason: str):
+    """000 Q&A: the named expert could not be booked and the customer declined the alternatives — not counted."""
+    return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, rule="booking_failed_declined", reason=reason)
+
+
+def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
+    """What cancelling at `now` would mean, for the confirmation step and for the commit itself."""
+    require_aware(now, "now")
+    if booking.state in (State.APPLIED.value, State.UNDER_REVIEW.value, State.APPROVED.value):
+        return CancelQuote("withdraw", booking.change_rule, None)
+    if booking.state != State.SCHEDULED.value:
+        return CancelQuote("impossible", booking.change_rule, None)
+    deadline = change_deadline(booking.change_rule, booking.starts_at)
+    if deadline is None:
+        return CancelQuote("impossible", booking.change_rule, None)
+    free = may_change_free(booking.change_rule, booking.starts_at, now)
+    return CancelQuote("free" if free else "counted", booking.change_rule, deadline)
+
+
+def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) -> Booking:
+    """Cancel a scheduled booking; whether it counts as used is decided here, by the server clock, at commit."""
+
+    def decide(booking: Booking):
+        quote = cancel_quote(booking, now)
+        if quote.outcome == "withdraw":
+            return State.WITHDRAWN, None, {}
+        if quote.outcome == "impossible" and not actor.is_staff:
+            raise ChangeRefused("cancel.not_cancellable")
+        detail = {"at": now.isoformat(), "starts_at": booking.starts_at.isoformat() if booking.starts_at else None,
+                  "free_until": quote.deadline.isoformat() if quote.deadline else None}
+        if quote.outcome == "free":
+            return State.CANCELLED_FREE, booking.change_rule, detail
+        return State.CANCELLED_COUNTED, booking.change_rule, detail
+
+    return _move(session, booking_id, State.CANCELLED_FREE, actor=actor, now=now, decide=decide)
+
+
+def request_change(session: Session, booking_id: int, *, actor: Account, now: datetime, wishes: dict) -> Booking:
+    """Ask for another date: allowed only while a change is free; the coordinator arranges again."""
+
+    def decide(booking: Booking):
+        if cancel_quote(booking, now).outcome != "free":
+            raise ChangeRefused("change.not_free")
+        return State.APPROVED, booking.change_rule, {"wishes": wishes, "previous_starts_at": booking.starts_at.isoformat()}
+
+    return _move(session, booking_id, State.APPROVED, actor=actor, now=now, decide=decide, values={"starts_at": None})
+
+
+def complete(session, booking_id, *, staff, now):
+    return _move(session, booking_id, State.COMPLETED, actor=staff, now=now, rule="delivered")
+
+
+def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = None):
+    """No-show, or a late arrival the seed treats as one (000 （一）2.9(5): "迟到30分钟（含）以上…视为放弃")."""
+    booking = session.get(Booking, booking_id)
+    _, service = rules_for(booking.service)
+    if minutes_late is not None:
+        limit = service.late_arrival_minutes
+        if limit is None or minutes_late < limit:
+            raise ChangeRefused("close.late_not_counted")
+        return _move(session, booking_id, State.NO_SHOW, actor=staff, now=now, rule="late_arrival",
+                     detail={"minutes_late": minutes_late, "limit": limit})
+    return _move(session, booking_id, State.NO_SHOW, actor=staff, now=now, rule="no_show")
+
+
+__all__ = [
+    "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "StaleBooking", "apply", "approve", "cancel",
+    "cancel_quote", "complete", "eligibility", "entitlement_for", "mark_no_show", "mark_papers_complete",
+    "reject", "release_failed_booking", "request_change", "schedule", "start_review", "withdraw",
+]

@@ -1,0 +1,54 @@
+"""Facts about people and policies, read from the database for the pure rules in eligibility.py."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Account, Diagnosis, Policy, ProxyGrant
+from .eligibility import Actor, DiagnosisFacts, PolicyFacts
+
+PROXY_RELATION = {
+    "guardian_minor": "guardian",
+    "guardian_incapacitated": "guardian",
+    "power_of_attorney": "power_of_attorney",
+}
+
+
+def policy_facts(policy: Policy) -> PolicyFacts:
+    return PolicyFacts(
+        effective_date=policy.effective_date, expiry_date=policy.expiry_date,
+        cooling_off_days=policy.cooling_off_days, waiting_days=policy.waiting_days,
+        is_renewal=policy.is_renewal, status=policy.status, status_changed_on=policy.status_changed_on,
+    )
+
+
+def diagnosis_facts(session: Session, person_id: int) -> list[DiagnosisFacts]:
+    rows = session.scalars(select(Diagnosis).where(Diagnosis.person_id == person_id, Diagnosis.verified_at.is_not(None)))
+    return [DiagnosisFacts(d.certainty, d.diagnosed_on, d.hospital_grade, d.public_hospital) for d in rows]
+
+
+def grant_in_force(grant: ProxyGrant, today: date) -> bool:
+    """A verified grant, not revoked, within its validity (valid_until is exclusive)."""
+    return (
+        grant.status == "verified" and grant.revoked_at is None
+        and (grant.valid_from is None or grant.valid_from <= today)
+        and (grant.valid_until is None or today < grant.valid_until)
+    )
+
+
+def actor_for(session: Session, account: Account, insured_person_id: int, today: date) -> Actor:
+    """How `account` stands towards the insured person on `today`."""
+    if account.person_id is not None and account.person_id == insured_person_id:
+        return Actor("self")
+    grants = session.scalars(select(ProxyGrant).where(
+        ProxyGrant.grantee_account_id == account.id, ProxyGrant.insured_person_id == insured_person_id
+    )).all()
+    for grant in grants:
+        if grant_in_force(grant, today):
+            return Actor(PROXY_RELATION[grant.kind])
+    for grant in grants:
+        if grant.status == "pending":
+            return Actor(PROXY_RELATION[grant.kind], verified=False)
+    return Actor("none")
