@@ -31,7 +31,20 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_timezone=settings.RULES_TIMEZONE)
     login_manager.init_app(app)
+    login_manager.session_protection = "basic"  # mobile users hop between 4G and Wi-Fi (SECURITY.md)
+
+    @login_manager.user_loader
+    def _load_account(account_id: str):
+        from .models import Account
+
+        return db.session.get(Account, int(account_id)) if account_id.isdigit() else None
     htmx.init_app(app)
+
+    @app.context_processor
+    def _locale():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale())}
 
     from .services.workdays_store import refresh_if_stale
 

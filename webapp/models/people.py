@@ -45,6 +45,17 @@ class Account(Base):
     def is_staff(self) -> bool:
         return self.staff_role is not None
 
+    # The interface Flask-Login expects of a user.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class Diagnosis(Base):
     """A critical-illness diagnosis on file, as established by review of hospital papers.

@@ -1,0 +1,44 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+PORT   ?= 5000
+VENDOR := webapp/static/vendor
+
+.PHONY: setup run test test-postgres system-deps translations lint clean
+
+setup: $(VENV)/.installed $(VENDOR)/htmx.min.js translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/htmx.min.js: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d webapp/translations
+
+run: setup
+	mkdir -p instance
+	LVTONG_ENV=$${LVTONG_ENV:-demo} $(FLASK) db upgrade
+	LVTONG_ENV=$${LVTONG_ENV:-demo} $(FLASK) demo
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	LVTONG_ENV=$${LVTONG_ENV:-demo} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: setup system-deps
+	LVTONG_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance .pytest_cache .hypothesis

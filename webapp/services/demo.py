@@ -1,0 +1,155 @@
+"""The demo world: believable people, policies and bookings built relative to `now`, so it never goes stale.
+
+Every booking is made through the real services (apply, approve, schedule, …) with past clocks, so the demo's
+quotas, deadlines and timelines obey the same rules as real ones. Rebuilding wipes every table first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..models import Account, Base, Diagnosis, Person, Policy, Product, ProxyGrant
+from . import bookings
+from .catalog_sync import sync_catalog
+from .clock import china_date, china_datetime, require_aware
+from .identity import demo_resident_id
+from .policy_years import anniversary
+
+ADULT, PARENT, OTHER, REVIEWER, COORDINATOR = "13800000001", "13800000002", "13800000003", "13800000009", "13800000008"
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    mobile: str
+    who: str
+
+
+SIGN_INS = (
+    DemoSignIn(ADULT, "张伟 — insured adult: policies waiting, active, used up, surrendered"),
+    DemoSignIn(PARENT, "李娜 — parent, verified guardian of 李小明 (9)"),
+    DemoSignIn(OTHER, "王芳 — another insured, unrelated"),
+    DemoSignIn(REVIEWER, "审核员 — staff reviewer"),
+    DemoSignIn(COORDINATOR, "协调员 — staff coordinator"),
+)
+
+
+def wipe(session: Session) -> None:
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(delete(table))
+
+
+def build(session: Session, now: datetime) -> None:
+    """(Re)build the demo world as of `now`. Commits."""
+    require_aware(now, "now")
+    today = china_date(now)
+    wipe(session)
+    sync_catalog(session)
+    session.flush()
+    products = {p.code: p for p in session.scalars(select(Product))}
+
+    def person(name, birth, seq, mobile=None):
+        p = Person(name=name, id_number=demo_resident_id("310104", birth, seq), birth_date=birth, mobile=mobile,
+                   created_at=now)
+        session.add(p)
+        return p
+
+    def account(mobile, who=None, role=None, display=None):
+        a = Account(mobile=mobile, person=who, staff_role=role, display_name=display or (who.name if who else None),
+                    created_at=now)
+        session.add(a)
+        return a
+
+    def policy(number, product, insured, holder, effective, **kw):
+        p = Policy(number=number, product=products[product], insured=insured, holder=holder,
+                   effective_date=effective, expiry_date=anniversary(effective, kw.pop("years", 1)),
+                   created_at=now, **kw)
+        session.add(p)
+        return p
+
+    zhang = person("张伟", date(1978, 5, 12), 123, ADULT)
+    li_na = person("李娜", date(1986, 3, 8), 224, PARENT)
+    child_birth = date(today.year - 9, 6, 1)
+    xiaoming = person("李小明", child_birth, 311)
+    wang = person("王芳", date(1969, 11, 23), 442, OTHER)
+    adult, parent, other = account(ADULT, zhang), account(PARENT, li_na), account(OTHER, wang)
+    reviewer = account(REVIEWER, role="reviewer", display="审核员 陈静")
+    coordinator = account(COORDINATOR, role="coordinator", display="协调员 刘洋")
+
+    waiting = policy("P000-DEMO-0001", "cigc_classic", zhang, zhang, today - timedelta(days=40))
+    active = policy("P003-DEMO-0002", "zhongan_vip", zhang, zhang, today - timedelta(days=200))
+    second_year = policy("P002-DEMO-0003", "xingtao_gc", zhang, zhang, today - timedelta(days=400), years=3)
+    policy("P004-DEMO-0004", "starr_jiuyibao", zhang, zhang, today - timedelta(days=12),
+           status="surrendered_cooling_off", status_changed_on=today - timedelta(days=5))
+    child_policy = policy("P003-DEMO-0005", "zhongan_vip", xiaoming, li_na, today - timedelta(days=300))
+    wang_policy = policy("P001-DEMO-0006", "haorensheng_gc", wang, wang, today - timedelta(days=150))
+    session.flush()
+    session.add_all([
+        Diagnosis(person_id=zhang.id, certainty="confirmed", diagnosed_on=today - timedelta(days=35),
+                  hospital="复旦大学附属肿瘤医院", hospital_grade="3A", verified_at=now - timedelta(days=30),
+                  verified_by_id=reviewer.id),
+        Diagnosis(person_id=xiaoming.id, certainty="confirmed", diagnosed_on=today - timedelta(days=60),
+                  hospital="上海儿童医学中心", hospital_grade="3A", verified_at=now - timedelta(days=55),
+                  verified_by_id=reviewer.id),
+        ProxyGrant(grantee_account_id=parent.id, insured_person_id=xiaoming.id, kind="guardian_minor",
+                   relationship_label="儿子", status="verified", valid_from=child_birth,
+                   valid_until=anniversary(child_birth, 18), verified_by_id=reviewer.id,
+                   verified_at=now - timedelta(days=50), created_at=now - timedelta(days=51)),
+    ])
+    session.commit()
+    _bookings(session, now, adult=adult, parent=parent, other=other, staff=coordinator, reviewer=reviewer,
+              active=active, second_year=second_year, child_policy=child_policy, wang_policy=wang_policy)
+
+
+def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, second_year, child_policy, wang_policy):
+    def flow(account, policy, code, days_ago, *, to, starts_at=None, units=1, details=None, slip=None):
+        at = now - timedelta(days=days_ago)
+        outcome = bookings.apply(session, account=account, policy_id=policy.id, service_code=code,
+                                 request_key=f"demo-{policy.number}-{code}-{days_ago}", now=at,
+                                 details=details or {}, units=units, admission_slip_date=slip)
+        if not outcome.ok:
+            raise RuntimeError(f"demo booking {code} on {policy.number} refused: {[r.key for r in outcome.reasons]}")
+        b = outcome.booking
+        if to == "applied":
+            return b
+        bookings.start_review(session, b.id, staff=reviewer, now=at + timedelta(hours=1))
+        if to == "under_review":
+            return b
+        bookings.approve(session, b.id, staff=reviewer, now=at + timedelta(hours=3))
+        if to == "approved":
+            return b
+        bookings.schedule(session, b.id, staff=staff, now=at + timedelta(hours=20), starts_at=starts_at,
+                          appointment=_appointment(code))
+        if to == "completed":
+            bookings.complete(session, b.id, staff=staff, now=starts_at + timedelta(hours=3))
+        return b
+
+    # Active policy (003): a completed escort (one use spent), a car pickup in 3 hours (inside the 4-hour
+    # cutoff), a nursing aide starting in 15 hours (free change for 3 more hours), a second opinion in review.
+    flow(adult, active, "escort_outpatient", 20, to="completed",
+         starts_at=china_datetime(china_date(now) - timedelta(days=16), _t(9)), details={"city": "上海"})
+    flow(adult, active, "car_pickup", 2, to="scheduled", starts_at=now + timedelta(hours=3),
+         details={"direction": "home_to_hospital", "distance_km": 18, "passengers": 2}, slip=china_date(now) - timedelta(days=3))
+    flow(adult, active, "nursing_aide", 3, to="scheduled", starts_at=now + timedelta(hours=15), units=7,
+         details={"days": 7})
+    flow(adult, active, "second_opinion", 1, to="under_review", details={"question": "是否需要手术"})
+    # Second policy year of a 002 policy: the one expert visit of this year already spent.
+    flow(adult, second_year, "expert_outpatient", 10, to="completed",
+         starts_at=china_datetime(china_date(now) - timedelta(days=6), _t(8, 30)), details={"city": "北京"})
+    # The child, through the guardian: an expert outpatient visit approved and being arranged.
+    flow(parent, child_policy, "expert_outpatient", 1, to="approved", details={"city": "上海", "department": "小儿血液科"})
+    flow(other, wang_policy, "expert_outpatient", 0, to="applied", details={"city": "广州"})
+
+
+def _t(hour: int, minute: int = 0) -> time:
+    return time(hour, minute)
+
+
+def _appointment(code: str) -> dict:
+    return {
+        "hospital": "复旦大学附属中山医院", "department": "肿瘤内科" if code != "car_pickup" else None,
+        "doctor_level": "副主任医师及以上", "meeting_point": "门诊楼一楼大厅服务台",
+        "escort_contact": "服务专员 周敏 13900000000",
+    }

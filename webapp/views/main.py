@@ -1,0 +1,32 @@
+"""The landing page and a health check."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+
+from ..extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.post("/language")
+def set_language():
+    """Switch language; the choice sticks for the session (a form, so it works without JavaScript)."""
+    chosen = request.form.get("locale")
+    if chosen in ("zh_CN", "en"):
+        session["locale"] = chosen
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target, code=303)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,26 @@
+"""Headers on every response, fragments and error pages included (SECURITY.md, "Requests and responses")."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.vary.add("HX-Request")
+        response.vary.add("Cookie")
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if getattr(current_user, "is_authenticated", False) or request.path.startswith("/account"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
