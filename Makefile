@@ -25,7 +25,7 @@ $(VENDOR)/htmx.min.js: node_modules/.installed
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d webapp/translations
+	$(VENV)/bin/pybabel compile -d webapp/translations >/dev/null
 
 run: setup
 	mkdir -p instance
