@@ -54,11 +54,9 @@ def test_pages_carry_no_inline_script_or_style(client):
     assert "style=" not in html and "<style" not in html
 
 
-def test_chinese_by_default_and_english_on_request(client):
-    assert "绿通自助服务" in client.get("/").get_data(as_text=True)
-    english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
-    assert "Green channel self-service" in english
-    assert 'lang="en"' in english
+def test_chinese_by_default_even_for_an_english_browser(client):
+    html = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "绿通自助服务" in html and 'lang="zh-CN"' in html
 
 
 def test_not_found_is_a_translated_page_and_a_fragment_for_htmx(client):
@@ -74,7 +72,8 @@ def test_language_switch_needs_csrf_and_sticks(client):
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     response = client.post("/language", data={"locale": "en", "next": "/", "csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/"
-    assert "Green channel self-service" in client.get("/").get_data(as_text=True)
+    english = client.get("/").get_data(as_text=True)
+    assert "Green channel self-service" in english and 'lang="en"' in english
 
 
 def test_language_switch_refuses_foreign_redirects(client):
@@ -98,3 +97,13 @@ def test_unexpected_errors_answer_a_generic_page_without_traceback(app, client):
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and "secret detail" not in body and "Traceback" not in body
     assert "没有丢失" in body
+
+
+def test_development_secret_is_shared_by_worker_processes(tmp_path, monkeypatch):
+    import webapp.config as config
+
+    monkeypatch.setattr(config, "ROOT", tmp_path)
+    first = from_environment({"LVTONG_ENV": "demo"})["SECRET_KEY"]
+    second = from_environment({"LVTONG_ENV": "demo"})["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600

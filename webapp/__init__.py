@@ -1,7 +1,7 @@
 """绿通 self-service: the application factory."""
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, session
 
 from . import config as settings
 from .extensions import babel, csrf, db, htmx, login_manager
@@ -20,10 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
+    """Chinese first, whatever the browser says (WeChat's webview often reports en-US); English by the switch."""
     chosen = session.get("locale")
-    if chosen in ("zh_CN", "en"):
-        return chosen
-    return request.accept_languages.best_match(["zh_CN", "en"]) or "zh_CN"
+    return chosen if chosen in ("zh_CN", "en") else "zh_CN"
 
 
 def register_extensions(app: Flask) -> None:

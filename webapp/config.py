@@ -13,6 +13,23 @@ class ConfigError(RuntimeError):
     pass
 
 
+def _local_secret(instance: Path) -> str:
+    """Development/demo only: a random key kept in instance/ (git-ignored), shared by every worker process."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker wrote it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     mode = env.get("LVTONG_ENV", "development")  # development | demo | test | production
@@ -21,7 +38,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     if not secret:
         if mode not in ("development", "demo", "test"):
             raise ConfigError("SECRET_KEY must be set outside development and demo")
-        secret = secrets.token_hex(32)  # per process: sessions do not survive a restart, which is fine here
+        secret = _local_secret(instance)
     return {
         "ENV_MODE": mode,
         "DEMO_MODE": mode in ("development", "demo", "test"),
