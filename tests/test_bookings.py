@@ -224,3 +224,21 @@ def test_naive_clock_is_refused(w):
 
     with pytest.raises(ValueError):
         apply(w, now=datetime(2026, 11, 16, 10, 0))
+
+
+@pytest.mark.parametrize("act", ["withdraw", "cancel", "request_change"])
+def test_a_stranger_cannot_touch_someone_elses_booking(w, act):
+    b = apply(w).booking
+    kwargs = {"wishes": {}} if act == "request_change" else {}
+    with pytest.raises(bookings.NotEntitled):
+        getattr(bookings, act)(w.session, b.id, actor=w.stranger, now=NOW, **kwargs)
+    w.session.rollback()
+    assert w.session.get(Booking, b.id).state == "applied"
+    assert entitlement(w).held == 1
+
+
+def test_the_insured_may_withdraw_what_their_guardian_applied_for(w):
+    parent = w.guardian()
+    b = apply(w, account=parent).booking
+    done = bookings.withdraw(w.session, b.id, actor=w.account, now=NOW)
+    assert done.transitions[-1].actor_role == "customer"

@@ -35,6 +35,10 @@ class StaleBooking(RuntimeError):
     """Someone else moved the booking first; reload and try again."""
 
 
+class NotEntitled(LookupError):
+    """The actor may not act for this booking's insured person (views answer 404)."""
+
+
 class ChangeRefused(ValueError):
     def __init__(self, key: str):
         super().__init__(key)
@@ -179,12 +183,11 @@ def _refuse(session, account, policy, now, ip, reasons) -> ApplyOutcome:
     return ApplyOutcome(None, created=False, reasons=tuple(reasons))
 
 
-def _deadline(product, service, booking: Booking) -> date | None:
-    return arrangement_deadline(
-        service.arrangement, product.hours_for(service), received_at=booking.applied_at,
-        approved_at=booking.approved_at, papers_complete_at=booking.papers_complete_at,
-        admission_slip_date=booking.admission_slip_date,
-    )
+def _deadline(product, service, booking: Booking, **overrides) -> date | None:
+    """The promised day for `booking`, with any of its event times replaced by `overrides`."""
+    events = {"approved_at": booking.approved_at, "papers_complete_at": booking.papers_complete_at,
+              "admission_slip_date": booking.admission_slip_date, **overrides}
+    return arrangement_deadline(service.arrangement, product.hours_for(service), received_at=booking.applied_at, **events)
 
 
 def _role(relation: str) -> str:
@@ -208,9 +211,15 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
         booking = session.get(Booking, booking_id, populate_existing=True)
         if booking is None:
             raise LookupError(booking_id)
+        who = STAFF if actor.is_staff else CUSTOMER
+        role = "staff"
+        if who == CUSTOMER:
+            relation = actor_for(session, actor, booking.policy.insured_id, china_date(now))
+            if relation.relation == "none" or not relation.verified:
+                raise NotEntitled(booking_id)
+            role = _role(relation.relation)
         if decide is not None:
             to, rule, detail = decide(booking)
-        who = STAFF if actor.is_staff else CUSTOMER
         frm = State(booking.state)
         effect = move(frm, to, who)
         changes = {"state": to.value, "updated_at": now, **(values or {})}
@@ -223,7 +232,6 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
         if done.rowcount != 1:
             raise StaleBooking(booking_id)
         _apply_effect(session, booking, effect)
-        role = "staff" if who == STAFF else _role(booking.acting_as if actor.id == booking.applicant_account_id else "self")
         _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail)
         audit.record(session, f"booking.{to.value}", now=now, actor_id=actor.id, subject_person_id=booking.policy.insured_id,
                      target=f"booking:{booking.id}", detail={"rule": rule} if rule else {})
@@ -264,11 +272,10 @@ def mark_papers_complete(session: Session, booking_id: int, *, staff: Account, n
 def approve(session, booking_id, *, staff, now):
     booking = session.get(Booking, booking_id)
     product, service = rules_for(booking.service)
-    snapshot = Booking(applied_at=booking.applied_at, approved_at=now, papers_complete_at=booking.papers_complete_at or now,
-                       admission_slip_date=booking.admission_slip_date)
-    values = {"approved_at": now, "arrange_by": _deadline(product, service, snapshot)}
-    if booking.papers_complete_at is None:
-        values["papers_complete_at"] = now  # approval is made on complete papers (003: 收到完整材料后…审核)
+    # Approval is decided on complete papers (003: "收到完整材料后的一个工作日内审核").
+    papers = booking.papers_complete_at or now
+    values = {"approved_at": now, "papers_complete_at": papers,
+              "arrange_by": _deadline(product, service, booking, approved_at=now, papers_complete_at=papers)}
     return _move(session, booking_id, State.APPROVED, actor=staff, now=now, values=values,
                  detail={"arrange_by": values["arrange_by"].isoformat() if values["arrange_by"] else None})
 
@@ -356,7 +363,7 @@ def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = 
 
 
 __all__ = [
-    "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "StaleBooking", "apply", "approve", "cancel",
+    "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
     "cancel_quote", "complete", "eligibility", "entitlement_for", "mark_no_show", "mark_papers_complete",
     "reject", "release_failed_booking", "request_change", "schedule", "start_review", "withdraw",
 ]
