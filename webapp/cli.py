@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
 from .services import catalog, demo, workdays
 from .services.clock import china_date, utc_now
-from .services.workdays_store import load_overrides
+from .services.workdays_store import load_overrides, mark_published, set_override
 
 
 def init_app(app: Flask) -> None:
@@ -16,11 +17,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(catalog_check)
     app.cli.add_command(calendar_status)
+    app.cli.add_command(calendar_set)
+    app.cli.add_command(calendar_publish)
 
 
-@click.group("db")
-def db_group():
-    """Database schema (Alembic)."""
+db_group = AppGroup("db", help="Database schema (Alembic).")
 
 
 @db_group.command("upgrade")
@@ -38,6 +39,7 @@ def db_downgrade(revision):
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """(Re)build the demo world relative to now. Refused outside development and demo."""
     if not current_app.config["DEMO_MODE"]:
@@ -49,6 +51,7 @@ def demo_command():
 
 
 @click.command("catalog-check")
+@with_appcontext
 def catalog_check():
     """Validate every product file; exits non-zero naming the file and field on the first error."""
     try:
@@ -60,6 +63,7 @@ def catalog_check():
 
 
 @click.command("calendar-status")
+@with_appcontext
 def calendar_status():
     """Say which coming years run on the fallback calendar because their schedule is not published."""
     load_overrides(db.session)
@@ -68,3 +72,23 @@ def calendar_status():
         click.echo("not published yet (fallback in use): " + ", ".join(map(str, missing)))
     else:
         click.echo("every year through next year is published")
+
+
+@click.command("calendar-set")
+@with_appcontext
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("status", type=click.Choice(["workday", "rest"]))
+@click.option("--name", help="e.g. 春节 or 国庆节调休上班")
+def calendar_set(day, status, name):
+    """Override one day of the working-day calendar (e.g. 2027-02-20 workday --name 春节调休上班)."""
+    set_override(db.session, day.date(), status == "workday", now=utc_now(), name=name)
+    click.echo(f"{day.date()} is now a {'working day' if status == 'workday' else 'rest day'}")
+
+
+@click.command("calendar-publish")
+@with_appcontext
+@click.argument("year", type=int)
+def calendar_publish(year):
+    """Mark YEAR's schedule as fully entered, once every holiday and 调休 day of it is set."""
+    mark_published(db.session, year, now=utc_now())
+    click.echo(f"{year} marked as published")

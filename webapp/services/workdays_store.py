@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,3 +32,21 @@ def refresh_if_stale(session: Session) -> None:
         load_overrides(session)
     except SQLAlchemyError:  # a database not migrated yet must not take the whole site down
         session.rollback()
+
+
+def set_override(session: Session, day: date, is_workday: bool, *, now: datetime, name: str | None = None,
+                 entered_by_id: int | None = None) -> None:
+    """Record one day's status (staff correct a day, or enter next year's schedule day by day). Commits."""
+    row = session.get(HolidayOverride, day) or HolidayOverride(day=day)
+    row.is_workday, row.name, row.entered_by_id, row.entered_at = is_workday, name, entered_by_id, now
+    session.add(row)
+    session.commit()
+    load_overrides(session)
+
+
+def mark_published(session: Session, year: int, *, now: datetime, entered_by_id: int | None = None) -> None:
+    """Say that `year`'s whole State Council schedule has been entered; the staff banner goes away. Commits."""
+    if session.get(PublishedYear, year) is None:
+        session.add(PublishedYear(year=year, entered_by_id=entered_by_id, entered_at=now))
+    session.commit()
+    load_overrides(session)
