@@ -38,6 +38,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 test: setup system-deps
+	$(VENV)/bin/ruff check --quiet webapp tests
 	LVTONG_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -1,5 +1,4 @@
 """Free change / cancel deadlines, at the second, in China time whatever the server's zone."""
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo

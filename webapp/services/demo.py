@@ -78,7 +78,7 @@ def build(session: Session, now: datetime) -> None:
     reviewer = account(REVIEWER, role="reviewer", display="审核员 陈静")
     coordinator = account(COORDINATOR, role="coordinator", display="协调员 刘洋")
 
-    waiting = policy("P000-DEMO-0001", "cigc_classic", zhang, zhang, today - timedelta(days=40))
+    policy("P000-DEMO-0001", "cigc_classic", zhang, zhang, today - timedelta(days=40))
     active = policy("P003-DEMO-0002", "zhongan_vip", zhang, zhang, today - timedelta(days=200))
     second_year = policy("P002-DEMO-0003", "xingtao_gc", zhang, zhang, today - timedelta(days=400), years=3)
     policy("P004-DEMO-0004", "starr_jiuyibao", zhang, zhang, today - timedelta(days=12),
