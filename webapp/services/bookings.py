@@ -25,7 +25,7 @@ from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
 from .deadlines import arrangement_deadline
-from .eligibility import Eligibility, Reason, Usage, check, quota_period
+from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
 from .people import actor_for, diagnosis_facts, policy_facts
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -90,17 +90,28 @@ def entitlement_for(session: Session, policy: Policy, service_row: Service, on: 
     return found
 
 
-def eligibility(session: Session, account: Account, policy: Policy, service_row: Service, now: datetime, units: int = 1) -> Eligibility:
+def usage_of(session: Session, policy: Policy, service_row: Service, on: date) -> Usage:
+    """Quota, held and used for the period containing `on`. Reads only: a period nobody has used yet has
+    no row, and its full quota is reported without creating one (cards call this on every page view)."""
+    product, service = rules_for(service_row)
+    start, _ = quota_period(product, service, policy_facts(policy), on)
+    ent = session.scalar(select(Entitlement).where(
+        Entitlement.policy_id == policy.id, Entitlement.pool == service.pool, Entitlement.period_start == start
+    ))
+    if ent is None:
+        return Usage(service.quota.amount if service.quota else None, 0, 0)
+    return Usage(ent.quota, ent.held, ent.used)
+
+
+def eligibility(session: Session, account: Account, policy: Policy, service_row: Service, now: datetime,
+                units: int = 1, *, actor: Actor | None = None) -> Eligibility:
+    """May `account` apply for this service now? Reads only."""
     product, service = rules_for(service_row)
     today = china_date(now)
-    usage = None
-    if service.bookable:
-        ent = entitlement_for(session, policy, service_row, max(today, policy.effective_date))
-        usage = Usage(ent.quota, ent.held, ent.used)
-    return check(
-        product, service, policy_facts(policy), actor_for(session, account, policy.insured_id, today), now,
-        diagnoses=diagnosis_facts(session, policy.insured_id), usage=usage, units=units,
-    )
+    actor = actor or actor_for(session, account, policy.insured_id, today)
+    usage = usage_of(session, policy, service_row, max(today, policy.effective_date)) if service.bookable else None
+    return check(product, service, policy_facts(policy), actor, now,
+                 diagnoses=diagnosis_facts(session, policy.insured_id), usage=usage, units=units)
 
 
 def apply(
@@ -146,7 +157,8 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
     if policy is None or service_row is None:
         return _refuse(session, account, None, now, ip, (Reason("service.unknown"),))
     product, service = rules_for(service_row)
-    verdict = eligibility(session, account, policy, service_row, now, units)
+    actor = actor_for(session, account, policy.insured_id, china_date(now))
+    verdict = eligibility(session, account, policy, service_row, now, units, actor=actor)
     if not verdict.allowed:
         return _refuse(session, account, policy, now, ip, verdict.reasons)
     ent = entitlement_for(session, policy, service_row, china_date(now))
@@ -159,7 +171,7 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
     if held.rowcount != 1:
         return _refuse(session, account, policy, now, ip, (Reason("quota.in_progress"),))
     session.refresh(ent)
-    relation = actor_for(session, account, policy.insured_id, china_date(now)).relation
+    relation = actor.relation
     booking = Booking(
         reference=new_reference(), policy_id=policy.id, service_id=service_row.id, entitlement_id=ent.id,
         applicant_account_id=account.id, acting_as=relation, request_key=request_key, state=State.APPLIED.value,
@@ -261,6 +273,8 @@ def mark_papers_complete(session: Session, booking_id: int, *, staff: Account, n
     """Record that every paper is in; services counted from complete papers get their deadline now."""
     with write_transaction(session):
         booking = session.get(Booking, booking_id, populate_existing=True)
+        if not staff.is_staff:
+            raise IllegalMove(booking.state, booking.state, CUSTOMER)
         booking.papers_complete_at = now
         product, service = rules_for(booking.service)
         booking.arrange_by = _deadline(product, service, booking)
@@ -364,6 +378,6 @@ def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = 
 
 __all__ = [
     "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
-    "cancel_quote", "complete", "eligibility", "entitlement_for", "mark_no_show", "mark_papers_complete",
+    "cancel_quote", "complete", "eligibility", "entitlement_for", "usage_of", "mark_no_show", "mark_papers_complete",
     "reject", "release_failed_booking", "request_change", "schedule", "start_review", "withdraw",
 ]
