@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
 def select_locale() -> str:
     """Chinese first, whatever the browser says (WeChat's webview often reports en-US); English by the switch."""
     chosen = session.get("locale")
-    return chosen if chosen in ("zh_CN", "en") else "zh_CN"
+    return chosen if chosen in settings.LOCALES else settings.LOCALES[0]
 
 
 def register_extensions(app: Flask) -> None:

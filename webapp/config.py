@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_TIMEZONE = "Asia/Shanghai"  # fixed: every rule is in China time, whatever the server's zone
+LOCALES = ("zh_CN", "en")  # Chinese first
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +53,5 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": RULES_TIMEZONE,
-        "LANGUAGES": ["zh_CN", "en"],
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     }

@@ -129,7 +129,7 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
     # Active policy (003): a completed escort (one use spent), a car pickup in 3 hours (inside the 4-hour
     # cutoff), a nursing aide starting in 15 hours (free change for 3 more hours), a second opinion in review.
     flow(adult, active, "escort_outpatient", 20, to="completed",
-         starts_at=china_datetime(china_date(now) - timedelta(days=16), _t(9)), details={"city": "上海"})
+         starts_at=china_datetime(china_date(now) - timedelta(days=16), time(9, 0)), details={"city": "上海"})
     flow(adult, active, "car_pickup", 2, to="scheduled", starts_at=now + timedelta(hours=3),
          details={"direction": "home_to_hospital", "distance_km": 18, "passengers": 2}, slip=china_date(now) - timedelta(days=3))
     flow(adult, active, "nursing_aide", 3, to="scheduled", starts_at=now + timedelta(hours=15), units=7,
@@ -137,14 +137,10 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
     flow(adult, active, "second_opinion", 1, to="under_review", details={"question": "是否需要手术"})
     # Second policy year of a 002 policy: the one expert visit of this year already spent.
     flow(adult, second_year, "expert_outpatient", 10, to="completed",
-         starts_at=china_datetime(china_date(now) - timedelta(days=6), _t(8, 30)), details={"city": "北京"})
+         starts_at=china_datetime(china_date(now) - timedelta(days=6), time(8, 30)), details={"city": "北京"})
     # The child, through the guardian: an expert outpatient visit approved and being arranged.
     flow(parent, child_policy, "expert_outpatient", 1, to="approved", details={"city": "上海", "department": "小儿血液科"})
     flow(other, wang_policy, "expert_outpatient", 0, to="applied", details={"city": "广州"})
-
-
-def _t(hour: int, minute: int = 0) -> time:
-    return time(hour, minute)
 
 
 def _appointment(code: str) -> dict:

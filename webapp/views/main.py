@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
+from ..config import LOCALES
 from ..extensions import db
 
 bp = Blueprint("main", __name__)
@@ -18,7 +19,7 @@ def index():
 def set_language():
     """Switch language; the choice sticks for the session (a form, so it works without JavaScript)."""
     chosen = request.form.get("locale")
-    if chosen in ("zh_CN", "en"):
+    if chosen in LOCALES:
         session["locale"] = chosen
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):

@@ -21,6 +21,6 @@ def init_app(app: Flask) -> None:
         response.vary.add("Cookie")
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if getattr(current_user, "is_authenticated", False) or request.path.startswith("/account"):
+        if getattr(current_user, "is_authenticated", False):
             response.headers["Cache-Control"] = "no-store"
         return response
