@@ -1,5 +1,7 @@
-"""Command-line tasks: migrations, the demo world, catalog and calendar checks."""
+"""Command-line tasks: migrations, the demo world, catalog and calendar checks, reminders for cron."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -7,8 +9,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
-from .services import catalog, demo, workdays
-from .services.clock import china_date, utc_now
+from .services import catalog, demo, notifications, workdays
+from .services.clock import china_date, require_aware, utc_now
 from .services.workdays_store import load_overrides, mark_published, set_override
 
 
@@ -19,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_status)
     app.cli.add_command(calendar_set)
     app.cli.add_command(calendar_publish)
+    app.cli.add_command(remind_command)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -92,3 +95,23 @@ def calendar_publish(year):
     """Mark YEAR's schedule as fully entered, once every holiday and 调休 day of it is set."""
     mark_published(db.session, year, now=utc_now())
     click.echo(f"{year} marked as published")
+
+
+def _now():
+    """The app clock: config CLOCK (a zero-argument callable returning an aware datetime) or the real one."""
+    clock = current_app.config.get("CLOCK")
+    return require_aware(clock() if clock else utc_now(), "CLOCK()")
+
+
+@click.command("remind")
+@with_appcontext
+@click.option("--lead-minutes", type=click.IntRange(min=1), default=180, show_default=True,
+              help="Remind when a free-change deadline falls within this many minutes.")
+def remind_command(lead_minutes):
+    """Send reminders before free-change deadlines (run from cron; running it twice sends nothing twice)."""
+    try:
+        channel = notifications.channel_from_config(current_app.config.get("NOTIFY_CHANNEL", "log"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sent = notifications.send_reminders(db.session, _now(), channel, lead=timedelta(minutes=lead_minutes))
+    click.echo(f"{sent} reminder(s) sent")

@@ -4,11 +4,13 @@ from .base import Base, UTCDateTime
 from .bookings import Booking, BookingTransition
 from .calendar import HolidayOverride, PublishedYear
 from .documents import Document, DocumentPage
+from .notifications import Notification
 from .people import Account, Diagnosis, Person, ProxyGrant
 from .products import Entitlement, Policy, Product, Service
+from .signin import LoginSession, RateHit, SignInCode
 
 __all__ = [
     "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "Diagnosis", "Document", "DocumentPage",
-    "Entitlement", "HolidayOverride", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "Service",
-    "UTCDateTime",
+    "Entitlement", "HolidayOverride", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
+    "SignInCode", "UTCDateTime",
 ]

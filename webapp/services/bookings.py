@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
-from . import audit
+from . import audit, notifications
 from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
 from .catalog import DeadlineEvent
 from .catalog_sync import rules_for
@@ -182,7 +182,8 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
         booking.arrange_by = _deadline(product, service, booking)
     session.add(booking)
     session.flush()
-    _log(session, booking, None, State.APPLIED, account.id, _role(relation), now, Effect.HOLD)
+    transition = _log(session, booking, None, State.APPLIED, account.id, _role(relation), now, Effect.HOLD)
+    notifications.record_transition(session, booking, transition)
     audit.record(session, "booking.apply", now=now, actor_id=account.id, subject_person_id=policy.insured_id,
                  target=f"booking:{booking.id}", ip=ip, detail={"service": service.code, "acting_as": relation})
     return ApplyOutcome(booking, created=True)
@@ -206,12 +207,16 @@ def _role(relation: str) -> str:
     return "customer" if relation == "self" else "proxy"
 
 
-def _log(session, booking, from_state, to_state, actor_id, actor_role, now, effect, rule=None, reason=None, detail=None):
-    session.add(BookingTransition(
+def _log(session, booking, from_state, to_state, actor_id, actor_role, now, effect, rule=None, reason=None,
+         detail=None) -> BookingTransition:
+    transition = BookingTransition(
         booking_id=booking.id, from_state=from_state.value if from_state else None, to_state=to_state.value,
         actor_account_id=actor_id, actor_role=actor_role, at=now, quota_effect=effect.value, rule=rule,
         reason=reason, detail=detail or {},
-    ))
+    )
+    session.add(transition)
+    session.flush()
+    return transition
 
 
 def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: datetime, rule: str | None = None,
@@ -244,7 +249,8 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
         if done.rowcount != 1:
             raise StaleBooking(booking_id)
         _apply_effect(session, booking, effect)
-        _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail)
+        transition = _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail)
+        notifications.record_transition(session, booking, transition)
         audit.record(session, f"booking.{to.value}", now=now, actor_id=actor.id, subject_person_id=booking.policy.insured_id,
                      target=f"booking:{booking.id}", detail={"rule": rule} if rule else {})
     session.refresh(booking)

@@ -1,0 +1,121 @@
+"""The home page's entitlement cards: for every policy an account may act on, each service with what is
+left, whether it can be used now (or every reason not, with the day it ends), the papers it needs, the
+promise if applied now and the change rule. Built with a handful of queries, then the pure rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Account, Entitlement, Person, Policy, ProxyGrant
+from ..models import Product as ProductRow
+from . import catalog as cat
+from .catalog import DeadlineEvent, default_catalog
+from .clock import china_date
+from .deadlines import promise_if_applied
+from .eligibility import Actor, Reason, Usage, check, quota_period, service_window_end
+from .people import PROXY_RELATION, diagnosis_facts, grant_in_force, policy_facts
+
+
+@dataclass(frozen=True)
+class Card:
+    product: cat.Product
+    service: cat.Service
+    policy_number: str
+    available: bool
+    reasons: tuple[Reason, ...]
+    quota: int | None = None  # per period; None: unlimited or information only
+    left: int | None = None
+    in_progress: int = 0
+    period_start: date | None = None
+    period_last_day: date | None = None
+    resets_on: date | None = None  # None when the period is the last one
+    promise_by: date | None = None  # the arrangement deadline if applied now with every paper in
+    promise_from_slip: bool = False  # counted from the admission slip date instead
+
+    @property
+    def code(self) -> str:
+        return self.service.code
+
+
+@dataclass(frozen=True)
+class PolicyCards:
+    policy: Policy
+    product: cat.Product
+    cards: tuple[Card, ...]
+    ended: Reason | None = None  # surrendered, lapsed, expired or past its service window: nothing can be used
+
+
+ENDED = {"policy.surrendered_cooling_off", "policy.surrendered", "policy.lapsed", "policy.expired", "service.window_closed"}
+
+
+@dataclass(frozen=True)
+class PersonCards:
+    person: Person
+    relation: str  # self | guardian | power_of_attorney
+    label: str | None  # 儿子, 母亲 … for a proxy
+    policies: tuple[PolicyCards, ...]
+
+
+def people_for(session: Session, account: Account, today: date) -> list[tuple[Person, str, str | None]]:
+    """Everyone `account` may act for today: themself (when bound), then verified grants in force."""
+    people: list[tuple[Person, str, str | None]] = []
+    if account.person_id is not None:
+        people.append((account.person, "self", None))
+    grants = session.scalars(select(ProxyGrant).where(ProxyGrant.grantee_account_id == account.id)
+                             .options(selectinload(ProxyGrant.insured)).order_by(ProxyGrant.id))
+    for grant in grants:
+        if grant_in_force(grant, today) and grant.insured_person_id != account.person_id:
+            people.append((grant.insured, PROXY_RELATION[grant.kind], grant.relationship_label))
+    return people
+
+
+def cards_for(session: Session, account: Account, now: datetime) -> list[PersonCards]:
+    today = china_date(now)
+    result = []
+    for person, relation, label in people_for(session, account, today):
+        actor = Actor(relation)
+        diagnoses = diagnosis_facts(session, person.id)
+        policies = session.scalars(
+            select(Policy).where(Policy.insured_id == person.id)
+            .options(selectinload(Policy.product).selectinload(ProductRow.services))
+            .order_by(Policy.effective_date.desc())
+        ).all()
+        groups = [_policy_cards(session, policy, actor, diagnoses, now) for policy in policies]
+        groups.sort(key=lambda g: g.ended is not None)  # policies still in use first (stable: newest first)
+        result.append(PersonCards(person, relation, label, tuple(groups)))
+    return result
+
+
+def _policy_cards(session, policy: Policy, actor: Actor, diagnoses, now: datetime) -> PolicyCards:
+    product = default_catalog().product(policy.product.code)
+    facts = policy_facts(policy)
+    today = china_date(now)
+    on = max(today, policy.effective_date)
+    rows = session.scalars(select(Entitlement).where(Entitlement.policy_id == policy.id)).all()
+    by_period = {(e.pool, e.period_start): e for e in rows}
+    cards = []
+    for service in product.services:
+        if not service.bookable:
+            reasons = tuple(r for r in check(product, service, facts, actor, now).reasons if r.key != "service.information_only")
+            cards.append(Card(product, service, policy.number, available=not reasons, reasons=reasons))
+            continue
+        start, end = quota_period(product, service, facts, on)
+        ent = by_period.get((service.pool, start))
+        amount = service.quota.amount
+        usage = Usage(ent.quota, ent.held, ent.used) if ent else Usage(amount, 0, 0)
+        verdict = check(product, service, facts, actor, now, diagnoses=diagnoses, usage=usage)
+        left = None if usage.quota is None else max(usage.quota - usage.used - usage.held, 0)
+        from_slip = service.arrangement.counted_from is DeadlineEvent.ADMISSION_SLIP_DATE
+        cards.append(Card(
+            product, service, policy.number, available=verdict.allowed, reasons=verdict.reasons, quota=usage.quota,
+            left=left, in_progress=usage.held, period_start=start, period_last_day=end - timedelta(days=1),
+            resets_on=end if end < service_window_end(product, facts) else None,
+            promise_by=promise_if_applied(service.arrangement, product.hours_for(service), now),
+            promise_from_slip=from_slip,
+        ))
+    ended = next((r for c in cards for r in c.reasons if r.key in ENDED), None)
+    return PolicyCards(policy, product, tuple(cards), ended)

@@ -1,0 +1,202 @@
+"""Messages to accounts: a booking's status changes (the inbox) and a reminder before a free change ends.
+
+Who hears about a booking: the account that applied for it and every account of the insured person
+(DOMAIN.md: the service is the insured's; a guardian or agent only applies for them). Everyone is told of
+every move, the person who made it included: for a customer's own move the message is their receipt.
+
+Payloads hold plain facts (state, rule, times as China-time ISO strings) so a view renders a sentence in the
+reader's language later, without joins. Nothing here logs medical details or ID numbers (SECURITY.md, Logs).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime, timedelta
+from typing import Iterable, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import write_transaction
+from ..models import Account, Booking, BookingTransition, Notification
+from .booking_states import State
+from .clock import require_aware, to_china
+from .cutoffs import change_deadline
+
+log = logging.getLogger("lvtong.notify")
+
+STATUS = "status"
+REMINDER_FREE_CHANGE = "reminder_free_change"
+DEFAULT_LEAD = timedelta(hours=3)
+
+
+class Channel(Protocol):
+    """Where a message goes beyond the inbox (SMS, WeChat template message …)."""
+
+    def send(self, account: Account, notification: Notification) -> None: ...
+
+
+class LogChannel:
+    """Writes one line per message: account, kind and booking reference — never the payload."""
+
+    def send(self, account: Account, notification: Notification) -> None:
+        log.info("notify account=%s kind=%s booking=%s", account.id, notification.kind,
+                 (notification.payload or {}).get("reference"))
+
+
+def channel_from_config(name: str | Channel) -> Channel:
+    """"log", or a "package.module:Class" path whose class is built without arguments. A ready channel
+    object (anything with `send`) is returned as it is, so tests can configure one directly."""
+    if not isinstance(name, str):
+        if callable(getattr(name, "send", None)):
+            return name
+        raise ValueError(f"not a notification channel: {name!r}")
+    if name == "log":
+        return LogChannel()
+    module_name, _, attr = name.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"unknown notification channel {name!r}: use 'log' or 'package.module:Class'")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot load notification channel {name!r}: {exc}") from exc
+    return factory()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return to_china(moment).isoformat() if moment is not None else None
+
+
+def recipients(session: Session, booking: Booking) -> list[Account]:
+    """The applicant and every account of the insured person, each once, in id order."""
+    insured_id = booking.policy.insured_id
+    accounts = session.scalars(
+        select(Account).where((Account.id == booking.applicant_account_id) | (Account.person_id == insured_id))
+        .order_by(Account.id)
+    ).all()
+    return list(accounts)
+
+
+def _free_until(booking: Booking) -> datetime | None:
+    return change_deadline(booking.change_rule, booking.starts_at) if booking.starts_at else None
+
+
+def record_transition(session: Session, booking: Booking, transition: BookingTransition) -> list[Notification]:
+    """Add a status message per recipient for a transition just logged. Flushes; never commits."""
+    # The caller's conditional UPDATE bypasses the identity map (synchronize_session=False): read the row as
+    # it stands in this transaction, so starts_at is the new appointment (or None after a change request).
+    session.flush()
+    session.refresh(booking)
+    key = f"transition:{transition.id}"
+    already = set(session.scalars(select(Notification.account_id).where(Notification.dedupe_key == key)))
+    payload = {
+        "reference": booking.reference, "service_code": booking.service.code, "state": transition.to_state,
+        "from_state": transition.from_state, "rule": transition.rule, "starts_at": _iso(booking.starts_at),
+        "free_until": _iso(_free_until(booking)), "reason": transition.reason,
+    }
+    added = []
+    for account in recipients(session, booking):
+        if account.id in already:
+            continue
+        note = Notification(account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
+                            kind=STATUS, dedupe_key=key, payload=dict(payload), created_at=transition.at)
+        session.add(note)
+        added.append(note)
+    session.flush()
+    return added
+
+
+def due_reminders(session: Session, now: datetime, lead: timedelta = DEFAULT_LEAD) -> list[Booking]:
+    """Scheduled bookings whose free-change deadline falls in (now, now + lead]. Rule `never` has none."""
+    require_aware(now, "now")
+    candidates = session.scalars(
+        select(Booking).where(Booking.state == State.SCHEDULED.value, Booking.starts_at.is_not(None),
+                              Booking.starts_at > now, Booking.change_rule != "never")
+        .order_by(Booking.starts_at, Booking.id)
+    )
+    due = []
+    for booking in candidates:
+        deadline = _free_until(booking)
+        if deadline is not None and now < deadline <= now + lead:
+            due.append(booking)
+    return due
+
+
+def _reminder(session: Session, booking: Booking, account: Account, deadline: datetime, now: datetime) -> Notification:
+    """The reminder row for one recipient and one deadline, created once (a rescheduled booking gets a new one)."""
+    key = f"reminder:{booking.id}:{deadline.isoformat()}"
+    lookup = select(Notification).where(Notification.account_id == account.id, Notification.dedupe_key == key)
+    found = session.scalar(lookup)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            found = Notification(
+                account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
+                kind=REMINDER_FREE_CHANGE, dedupe_key=key, created_at=now,
+                payload={"reference": booking.reference, "service_code": booking.service.code,
+                         "free_until": _iso(deadline), "starts_at": _iso(booking.starts_at)},
+            )
+            session.add(found)
+    except IntegrityError:  # another run wrote it first
+        found = session.scalar(lookup)
+    return found
+
+
+def send_reminders(session: Session, now: datetime, channel: Channel, lead: timedelta = DEFAULT_LEAD) -> int:
+    """Remind every recipient of every due booking once; return how many were handed to `channel` now.
+
+    Rows are written and committed first, then each is sent and marked sent in its own small transaction, so
+    no write lock is held while the channel talks to the outside. A row whose send failed keeps sent_at NULL
+    and is retried by the next run; a row already sent is skipped.
+    """
+    require_aware(now, "now")
+    with write_transaction(session):
+        pending = []
+        for booking in due_reminders(session, now, lead):
+            deadline = _free_until(booking)
+            for account in recipients(session, booking):
+                note = _reminder(session, booking, account, deadline, now)
+                if note.sent_at is None:
+                    pending.append((account, note))
+    sent = 0
+    for account, note in pending:
+        try:
+            channel.send(account, note)
+        except Exception:  # one failing message must not stop the others; the next run retries it
+            log.exception("notify failed account=%s kind=%s booking=%s", account.id, note.kind,
+                          note.payload.get("reference"))
+            continue
+        with write_transaction(session):
+            note.sent_at = now
+        sent += 1
+    return sent
+
+
+def inbox(session: Session, account_id: int, limit: int = 50) -> list[Notification]:
+    """The account's messages, newest first."""
+    return list(session.scalars(
+        select(Notification).where(Notification.account_id == account_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ))
+
+
+def unread_count(session: Session, account_id: int) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.account_id == account_id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(session: Session, account_id: int, now: datetime, ids: Iterable[int] | None = None) -> int:
+    """Mark the account's unread messages read (only those in `ids`, when given). Commits; returns how many."""
+    require_aware(now, "now")
+    condition = [Notification.account_id == account_id, Notification.read_at.is_(None)]
+    if ids is not None:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return 0
+        condition.append(Notification.id.in_(ids))
+    with write_transaction(session):
+        done = session.execute(update(Notification).where(*condition).values(read_at=now))
+        return done.rowcount

@@ -1,0 +1,204 @@
+"""Sign-in with a mobile number and a one-time SMS code; binding an account to its insured person.
+
+SECURITY.md, "Sessions and login": a code is 6 digits, single use, valid for 5 minutes, stored only as an
+HMAC; wrong guesses are limited per code, per number and per IP; code requests are limited per number and
+per IP. An unknown number gets exactly the same answer as a known one (a first sign-in creates the account).
+A login is a row (LoginSession) whose random token sits in the cookie; sign-out ends the row, so a cookie
+copied before sign-out is useless after it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..db import write_transaction
+from ..models import Account, LoginSession, Person, Policy, SignInCode
+from . import audit, ratelimit
+from .clock import require_aware
+from .identity import is_valid_resident_id
+from .ratelimit import Limit
+
+CODE_TTL = timedelta(minutes=5)
+CODE_GUESSES = 5  # wrong guesses before a code is dead
+RESEND_AFTER = timedelta(seconds=60)
+REQUEST_LIMITS = {"mobile": Limit(5, timedelta(hours=1)), "ip": Limit(20, timedelta(hours=1))}
+VERIFY_LIMITS = {"mobile": Limit(10, timedelta(hours=1)), "ip": Limit(50, timedelta(hours=1))}
+BIND_LIMITS = {"account": Limit(5, timedelta(hours=1)), "ip": Limit(20, timedelta(hours=1))}
+LOGIN_IDLE = timedelta(days=7)  # a login unused for a week ends by itself
+
+
+class SmsSender:
+    """The delivery channel for codes; a provider adapter implements `send` (configured by SMS_BACKEND)."""
+
+    def send(self, mobile: str, text: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    sent: bool
+    problem: str | None = None  # rate.too_many | rate.wait
+    retry_after: int = 0  # seconds
+    code: str | None = None  # returned only so demo mode can show it; never logged
+
+
+def _hash(secret: str, mobile: str, code: str) -> str:
+    return hmac.new(secret.encode(), f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_code(session: Session, *, mobile: str, ip: str | None, now: datetime, secret: str, sender: SmsSender,
+                 text: str = "{code}") -> CodeRequest:
+    """Send a fresh code to `mobile` (already normalised), unless a limit says wait."""
+    require_aware(now, "now")
+    buckets = {f"code-mobile:{mobile}": REQUEST_LIMITS["mobile"], f"code-ip:{ip}": REQUEST_LIMITS["ip"]}
+    with write_transaction(session):
+        last = session.scalar(select(SignInCode).where(SignInCode.mobile == mobile).order_by(SignInCode.id.desc()).limit(1))
+        if last is not None and now - last.created_at < RESEND_AFTER:
+            wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
+            return CodeRequest(False, "rate.wait", wait)
+        if ratelimit.blocked(session, buckets, now):
+            audit.record(session, "signin.code_limited", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
+            return CodeRequest(False, "rate.too_many", 3600)
+        ratelimit.count(session, buckets, now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        # Older unused codes for this number die: only the newest one works.
+        session.execute(update(SignInCode).where(SignInCode.mobile == mobile, SignInCode.used_at.is_(None))
+                        .values(used_at=now).execution_options(synchronize_session=False))
+        session.add(SignInCode(mobile=mobile, code_hash=_hash(secret, mobile, code), created_at=now,
+                               expires_at=now + CODE_TTL, ip=ip))
+    sender.send(mobile, text.format(code=code))
+    return CodeRequest(True, code=code)
+
+
+@dataclass(frozen=True)
+class Verified:
+    account: Account | None
+    problem: str | None = None  # code.wrong | code.expired | rate.too_many
+
+
+def verify_code(session: Session, *, mobile: str, code: str, ip: str | None, now: datetime, secret: str) -> Verified:
+    """Check a code; on success spend it and return the account (created on first sign-in)."""
+    require_aware(now, "now")
+    code = (code or "").strip()
+    buckets = {f"verify-mobile:{mobile}": VERIFY_LIMITS["mobile"], f"verify-ip:{ip}": VERIFY_LIMITS["ip"]}
+    with write_transaction(session):
+        if ratelimit.blocked(session, buckets, now):
+            audit.record(session, "signin.verify_limited", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
+            return Verified(None, "rate.too_many")
+        row = session.scalar(select(SignInCode).where(SignInCode.mobile == mobile, SignInCode.used_at.is_(None))
+                             .order_by(SignInCode.id.desc()).limit(1))
+        if row is None or row.expires_at <= now or row.attempts >= CODE_GUESSES:
+            ratelimit.count(session, buckets, now)
+            return Verified(None, "code.expired")
+        if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _hash(secret, mobile, code))):
+            ratelimit.count(session, buckets, now)
+            row.attempts += 1
+            audit.record(session, "signin.code_wrong", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
+            return Verified(None, "code.wrong")
+        spent = session.execute(update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
+                                .values(used_at=now).execution_options(synchronize_session=False))
+        if spent.rowcount != 1:  # a parallel request used it first
+            return Verified(None, "code.expired")
+        account = session.scalar(select(Account).where(Account.mobile == mobile))
+        if account is None:
+            account = Account(mobile=mobile, created_at=now)
+            session.add(account)
+            session.flush()
+        if not account.is_active:
+            audit.record(session, "signin.disabled", now=now, actor_id=account.id, ip=ip)
+            return Verified(None, "account.disabled")
+        audit.record(session, "signin.ok", now=now, actor_id=account.id, ip=ip)
+    return Verified(account)
+
+
+def start_login(session: Session, account: Account, *, now: datetime, ip: str | None, user_agent: str | None) -> str:
+    """Open a login session and return its token (kept only in the signed session cookie)."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction(session):
+        session.add(LoginSession(token_hash=_token_hash(token), account_id=account.id, created_at=now, last_seen_at=now,
+                                 ip=ip, user_agent=(user_agent or "")[:255]))
+    return token
+
+
+def account_for_token(session: Session, token: str | None, account_id: int, now: datetime) -> Account | None:
+    """The account of a live login, or None (signed out, idle too long, disabled, or a forged id).
+    Keeps the login alive, writing at most once a minute (in its own short write transaction)."""
+    if not token:
+        return None
+    login = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    if login is None or login.ended_at is not None or login.account_id != account_id:
+        return None
+    if now - login.last_seen_at > LOGIN_IDLE:
+        return None
+    account = session.get(Account, account_id)
+    if account is None or not account.is_active:
+        return None
+    if now - login.last_seen_at > timedelta(minutes=1):
+        with write_transaction(session):
+            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
+                            .execution_options(synchronize_session=False))
+    return account
+
+
+def end_login(session: Session, token: str | None, *, now: datetime, reason: str = "sign_out") -> None:
+    if not token:
+        return
+    with write_transaction(session):
+        session.execute(update(LoginSession).where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None))
+                        .values(ended_at=now, ended_reason=reason).execution_options(synchronize_session=False))
+
+
+def end_all_logins(session: Session, account_id: int, *, now: datetime, reason: str) -> int:
+    """End every login of an account (staff disabling a user; the user signing out everywhere). Caller commits."""
+    return session.execute(update(LoginSession).where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
+                           .values(ended_at=now, ended_reason=reason).execution_options(synchronize_session=False)).rowcount
+
+
+@dataclass(frozen=True)
+class Bound:
+    person: Person | None
+    problem: str | None = None  # bind.invalid_id | bind.not_found | bind.taken | rate.too_many
+
+
+def bind_person(session: Session, account: Account, *, name: str, id_number: str, ip: str | None, now: datetime) -> Bound:
+    """First sign-in: tie the account to the insured person by name and resident ID number, checked against the
+    policy data. Only a person insured under a policy can be bound; one account per person."""
+    name = " ".join((name or "").split())
+    id_number = (id_number or "").strip().upper()
+    if not is_valid_resident_id(id_number):
+        return Bound(None, "bind.invalid_id")
+    buckets = {f"bind-account:{account.id}": BIND_LIMITS["account"], f"bind-ip:{ip}": BIND_LIMITS["ip"]}
+    with write_transaction(session):
+        if ratelimit.blocked(session, buckets, now):
+            return Bound(None, "rate.too_many")
+        ratelimit.count(session, buckets, now)
+        person = session.scalar(select(Person).where(Person.id_type == "resident_id", Person.id_number == id_number))
+        insured = person is not None and session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1))
+        if not insured or person.name != name:
+            audit.record(session, "bind.not_found", now=now, actor_id=account.id, ip=ip)
+            return Bound(None, "bind.not_found")
+        holder = session.scalar(select(Account).where(Account.person_id == person.id))
+        if holder is not None and holder.id != account.id:
+            audit.record(session, "bind.taken", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
+            return Bound(None, "bind.taken")
+        me = session.get(Account, account.id, populate_existing=True)
+        me.person_id = person.id
+        me.display_name = me.display_name or person.name
+        audit.record(session, "bind.ok", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
+    return Bound(person)
+
+
+__all__ = [
+    "Bound", "CodeRequest", "SmsSender", "Verified", "account_for_token", "bind_person", "end_all_logins", "end_login",
+    "request_code", "start_login", "verify_code",
+]
