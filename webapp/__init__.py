@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Flask, session
 
 from . import config as settings
-from .extensions import babel, csrf, db, htmx, login_manager
+from . import formatting
+from .extensions import babel, compress, csrf, db, htmx, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,16 +35,37 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_account(account_id: str):
-        from .models import Account
+        """Only a live server-side login counts: a cookie from before sign-out, or of a disabled account, is not."""
+        from .services import signin
+        from .views.common import now
 
-        return db.session.get(Account, int(account_id)) if account_id.isdigit() else None
+        if not account_id.isdigit():
+            return None
+        return signin.account_for_token(db.session, session.get("login_token"), int(account_id), now())
+
+    @login_manager.unauthorized_handler
+    def _sign_in_first():
+        from flask import redirect, request, url_for
+
+        from .views.common import safe_next
+
+        target = url_for("auth.sign_in", next=safe_next(request.full_path.rstrip("?"), "") or None)
+        if request.headers.get("HX-Request"):
+            return "", 401, {"HX-Redirect": target}
+        return redirect(target)
     htmx.init_app(app)
+    compress.init_app(app)
+    formatting.init_app(app)
 
     @app.context_processor
-    def _locale():
+    def _page_context():
         from flask_babel import get_locale
+        from flask_login import current_user
 
-        return {"current_locale": str(get_locale())}
+        from .services.notifications import unread_count
+
+        unread = unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
+        return {"current_locale": str(get_locale()), "unread_count": unread}
 
     from .services.workdays_store import refresh_if_stale
 
@@ -51,9 +73,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import main, security
+    from .views import apply, auth, bookings, main, portal, security, wording
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(bookings.bp)
+    app.register_blueprint(apply.bp)
+    wording.init_app(app)
     security.init_app(app)
 
 

@@ -43,6 +43,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     return {
         "ENV_MODE": mode,
         "DEMO_MODE": mode in ("development", "demo", "test"),
+        # The sign-in code on the page itself: demo, development and tests only, never in production.
+        "SHOW_DEMO_CODE": mode in ("development", "demo", "test"),
+        "SMS_BACKEND": env.get("SMS_BACKEND") or "log",
+        "NOTIFY_CHANNEL": env.get("NOTIFY_CHANNEL") or "log",
+        "COMPRESS_ALGORITHM": ["gzip"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"],
         "SECRET_KEY": secret,
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lvtong.sqlite3'}",
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(ROOT / "uploads"),

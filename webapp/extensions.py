@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
@@ -44,3 +45,4 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 htmx = Htmx()
+compress = Compress()  # gzip on the wire: the first load must stay under 60 KB at 400 kbit/s

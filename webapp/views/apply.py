@@ -1,0 +1,154 @@
+"""Applying for a service: one form per kind of service (fields from services/apply_forms.py), each field
+checked as it is filled (htmx), a review step that states the consequence, and a commit that re-checks
+everything and is idempotent (the form's request key: a double tap or a replay creates one application).
+Works without JavaScript: every step is a plain form post answered with a whole page.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Policy, Service
+from ..services import apply_forms, audit, ratelimit
+from ..services import bookings as service
+from ..services.catalog_sync import rules_for
+from ..services.clock import china_date, to_china
+from ..services.eligibility import quota_period
+from ..services.people import actor_for, policy_facts
+from ..services.ratelimit import Limit
+from .common import client_ip, is_htmx, now, page_or_fragment
+
+bp = Blueprint("apply", __name__, url_prefix="/apply")
+APPLY_LIMIT = Limit(20, timedelta(hours=1))  # applications (and refusals) per account per hour
+
+
+class Target:
+    """The policy and service an application is for, checked against the signed-in account (404 otherwise)."""
+
+    def __init__(self, policy_number: str, code: str):
+        moment = now()
+        self.policy = db.session.scalar(select(Policy).where(Policy.number == policy_number[:32]))
+        row = self.policy and db.session.scalar(
+            select(Service).where(Service.product_id == self.policy.product_id, Service.code == code[:48]))
+        if row is None:
+            abort(404)
+        actor = actor_for(db.session, current_user, self.policy.insured_id, china_date(moment))
+        if actor.relation == "none" or not actor.verified:
+            current_app.logger.warning("refused apply account=%s policy=%s ip=%s", current_user.id, policy_number[:32], client_ip())
+            abort(404)
+        self.row = row
+        self.product, self.service = rules_for(row)
+        if not self.service.bookable:
+            abort(404)
+        self.usage = service.usage_of(db.session, self.policy, row, max(china_date(moment), self.policy.effective_date))
+        self.units_left = None if self.usage.quota is None else self.usage.quota - self.usage.used - self.usage.held
+        self.verdict = service.eligibility(db.session, current_user, self.policy, row, moment, actor=actor)
+
+    def fields(self):
+        return apply_forms.fields_for(self.product, self.service, locale=_locale(), units_left=self.units_left)
+
+    def check(self, form, field=None):
+        moment = now()
+        return apply_forms.check(self.product, self.service, form, today=china_date(moment), now=to_china(moment),
+                                 units_left=self.units_left, field=field, locale=_locale())
+
+    def context(self, **extra):
+        return {"t": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": now(), **extra}
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+def _consequence(t: Target, checked) -> str:
+    facts = policy_facts(t.policy)
+    start, end = quota_period(t.product, t.service, facts, max(china_date(now()), t.policy.effective_date))
+    used_after = (t.usage.used + t.usage.held + checked.units) if t.usage.quota is not None else 0
+    msgid, params = apply_forms.consequence(
+        t.product, t.service, units=checked.units, period_start=start, period_end_inclusive=end - timedelta(days=1),
+        quota_amount=t.usage.quota, used_after=used_after, locale=_locale())
+    return _(msgid, **params)
+
+
+@bp.get("/<policy>/<service_code>")
+@login_required
+def start(policy, service_code):
+    t = Target(policy, service_code)
+    return render_template("apply/form.html", **t.context(values={}, errors={}, request_key=secrets.token_urlsafe(16)))
+
+
+@bp.post("/<policy>/<service_code>/field/<name>")
+@login_required
+def check_field(policy, service_code, name):
+    """Live validation of one field as the person fills it in (htmx); the submit re-checks everything."""
+    t = Target(policy, service_code)
+    fields = t.fields()
+    field = next((f for f in fields if name == f.name or (f.kind == "dates" and name in apply_forms.date_keys(f))), None)
+    if field is None:
+        abort(404)
+    checked = t.check(request.form, field=name)
+    name, error = field.name, checked.errors.get(field.name)
+    return render_template("apply/_field_error.html", name=name, error=_(error[0], **error[1]) if error else "")
+
+
+@bp.post("/<policy>/<service_code>")
+@login_required
+def review(policy, service_code):
+    t = Target(policy, service_code)
+    key = _request_key()
+    checked = t.check(request.form)
+    if not checked.ok or not t.verdict.allowed or request.form.get("edit"):
+        status = 200 if request.form.get("edit") else 422
+        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors=_errors(checked) if status == 422 else {},
+                                                                       request_key=key)), status
+    return page_or_fragment("apply/form.html", "form", **t.context(
+        values=request.form, errors={}, request_key=key, review=checked, consequence=_consequence(t, checked)))
+
+
+@bp.post("/<policy>/<service_code>/confirm")
+@login_required
+def confirm(policy, service_code):
+    t = Target(policy, service_code)
+    key = _request_key()
+    checked = t.check(request.form)
+    if not checked.ok:
+        return render_template("apply/form.html", **t.context(values=request.form, errors=_errors(checked), request_key=key)), 422
+    moment = now()
+    bucket = {f"apply:{current_user.id}": APPLY_LIMIT}
+    if ratelimit.blocked(db.session, bucket, moment):
+        audit.record(db.session, "booking.rate_limited", now=moment, actor_id=current_user.id, ip=client_ip())
+        db.session.commit()
+        flash(_("Too many applications in a short time. Please wait a while, or call the service hotline."))
+        return render_template("apply/form.html", **t.context(values=request.form, errors={}, request_key=key)), 429
+    outcome = service.apply(db.session, account=current_user, policy_id=t.policy.id, service_code=t.service.code,
+                            request_key=key, now=moment, details=checked.data, units=checked.units,
+                            admission_slip_date=checked.admission_slip_date, ip=client_ip())
+    if outcome.created:
+        ratelimit.count(db.session, bucket, moment)
+        db.session.commit()
+    if not outcome.ok:
+        return render_template("apply/form.html", **t.context(values=request.form, errors={}, request_key=key,
+                                                             refused=outcome.reasons)), 409
+    if outcome.created:
+        flash(_("Application %(ref)s received. We will send you a message when it moves on.", ref=outcome.booking.reference))
+    target = url_for("bookings.detail", reference=outcome.booking.reference)
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+def _request_key() -> str:
+    key = (request.form.get("request_key") or "").strip()
+    return key[:64] if key else secrets.token_urlsafe(16)
+
+
+def _errors(checked) -> dict[str, str]:
+    return {name: _(msgid, **params) for name, (msgid, params) in checked.errors.items()}

@@ -1,0 +1,117 @@
+"""Sign-in with mobile number + SMS code, binding to the insured person, sign-out."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db
+from ..services import signin
+from ..services.identity import mask_mobile, normalise_mobile
+from ..sms import sender_for
+from .common import client_ip, now, safe_next
+
+bp = Blueprint("auth", __name__)
+
+PROBLEMS = {
+    "rate.wait": lambda p: _("A code was sent less than a minute ago. Please wait %(seconds)s seconds before asking again.", seconds=p),
+    "rate.too_many": lambda p: _("Too many attempts. Please wait a while and try again, or call the service hotline."),
+    "code.wrong": lambda p: _("That code is not right. Please check the text message and try again."),
+    "code.expired": lambda p: _("That code has expired or was already used. Please ask for a new one."),
+    "account.disabled": lambda p: _("This account has been closed. Please call the service hotline."),
+    "bind.invalid_id": lambda p: _("Please check the ID number: it should be 18 characters, and the last one may be X."),
+    "bind.not_found": lambda p: _("We found no policy for that name and ID number. Please check both, exactly as on the policy."),
+    "bind.taken": lambda p: _("This insured person is already linked to another mobile number. Please call the service hotline."),
+}
+
+
+def _home_for(account) -> str:
+    return url_for("portal.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    target = safe_next(request.values.get("next"), "")
+    if current_user.is_authenticated:
+        return redirect(target or _home_for(current_user))
+    if request.method == "GET":
+        return render_template("auth/sign_in.html", step="mobile", next=target, mobile="")
+    raw = request.form.get("mobile", "")
+    mobile = normalise_mobile(raw)
+    if mobile is None:
+        return render_template("auth/sign_in.html", step="mobile", next=target, mobile=raw[:20],
+                               error=_("Please enter an 11-digit mainland China mobile number.")), 422
+    outcome = signin.request_code(
+        db.session, mobile=mobile, ip=client_ip(), now=now(), secret=current_app.config["SECRET_KEY"],
+        sender=sender_for(current_app), text=_("Your 绿通 sign-in code is {code}. It is valid for 5 minutes. Never tell anyone this code."),
+    )
+    demo_code = outcome.code if current_app.config.get("SHOW_DEMO_CODE") else None
+    error = PROBLEMS[outcome.problem](outcome.retry_after) if outcome.problem else None
+    # The same page whether or not the number has an account: it only ever says a code was sent.
+    return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
+                           demo_code=demo_code, error=error, sent=outcome.sent)
+
+
+@bp.post("/sign-in/verify")
+def verify():
+    target = safe_next(request.form.get("next"), "")
+    mobile = normalise_mobile(request.form.get("mobile", ""))
+    if mobile is None:
+        return redirect(url_for("auth.sign_in", next=target or None))
+    result = signin.verify_code(db.session, mobile=mobile, code=request.form.get("code", ""), ip=client_ip(), now=now(),
+                                secret=current_app.config["SECRET_KEY"])
+    if result.account is None:
+        return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
+                               error=PROBLEMS[result.problem](0)), 422
+    token = signin.start_login(db.session, result.account, now=now(), ip=client_ip(),
+                               user_agent=request.headers.get("User-Agent"))
+    locale = session.get("locale")
+    session.clear()  # no fixation: nothing from before sign-in survives but the language
+    if locale:
+        session["locale"] = locale
+    session["login_token"] = token
+    login_user(result.account)
+    account = result.account
+    if account.person_id is None and not account.is_staff and not _acts_for_anyone(account):
+        return redirect(url_for("auth.bind", next=target or None))
+    if account.is_staff and not target:
+        return redirect(url_for("portal.home"))
+    return redirect(target or _home_for(account))
+
+
+def _acts_for_anyone(account) -> bool:
+    from sqlalchemy import select
+
+    from ..models import ProxyGrant
+
+    return db.session.scalar(select(ProxyGrant.id).where(ProxyGrant.grantee_account_id == account.id).limit(1)) is not None
+
+
+@bp.route("/bind", methods=["GET", "POST"])
+@login_required
+def bind():
+    target = safe_next(request.values.get("next"), "")
+    if current_user.person_id is not None:
+        return redirect(target or _home_for(current_user))
+    if request.method == "GET":
+        return render_template("auth/bind.html", next=target, name="")
+    name = request.form.get("name", "")[:64]
+    result = signin.bind_person(db.session, current_user, name=name, id_number=request.form.get("id_number", "")[:32],
+                                ip=client_ip(), now=now())
+    if result.person is None:
+        # The ID number is never echoed back into the page.
+        return render_template("auth/bind.html", next=target, name=name, error=PROBLEMS[result.problem](0)), 422
+    flash(_("Welcome, %(name)s. Your policies are below.", name=result.person.name))
+    return redirect(target or _home_for(current_user))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    signin.end_login(db.session, session.get("login_token"), now=now())
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."))
+    return redirect(url_for("auth.sign_in"))

@@ -1,0 +1,124 @@
+"""My bookings: the list, one booking with its timeline, and changing or cancelling it.
+
+Every URL answers 404 to anyone not entitled to the booking (SECURITY.md, access control). Whether a
+cancellation is free is said by the server clock when the confirmation opens, and decided again at commit.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Booking, Policy
+from ..services import audit
+from ..services import bookings as service
+from ..services.booking_states import OPEN, State
+from ..services.cards import people_for
+from ..services.catalog_sync import rules_for
+from ..services.clock import china_date
+from ..services.people import actor_for
+from .common import client_ip, now, page_or_fragment
+
+bp = Blueprint("bookings", __name__, url_prefix="/bookings")
+
+REFUSED = {
+    "cancel.not_cancellable": lambda: _("This booking cannot be cancelled online. Please call the service hotline."),
+    "change.not_free": lambda: _("The free change period has ended, so the date can no longer be changed online."),
+}
+
+
+def load(reference: str) -> Booking:
+    """The booking, if the signed-in account may act for its insured person; otherwise 404 (and logged)."""
+    booking = db.session.scalar(select(Booking).where(Booking.reference == reference[:16])
+                                .options(selectinload(Booking.transitions)))
+    if booking is not None:
+        actor = actor_for(db.session, current_user, booking.policy.insured_id, china_date(now()))
+        if actor.relation != "none" and actor.verified:
+            return booking
+    current_app.logger.warning("refused booking access account=%s ref=%s ip=%s", current_user.id, reference[:16], client_ip())
+    audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"booking-ref:{reference[:16]}",
+                 ip=client_ip())
+    db.session.commit()
+    abort(404)
+
+
+@bp.get("")
+@login_required
+def index():
+    people = people_for(db.session, current_user, china_date(now()))
+    ids = [p.id for p, _rel, _label in people]
+    rows = db.session.scalars(
+        select(Booking).join(Policy).where(Policy.insured_id.in_(ids)).order_by(Booking.applied_at.desc())
+        .options(selectinload(Booking.service), selectinload(Booking.policy).selectinload(Policy.insured))
+    ).all() if ids else []
+    open_ = [b for b in rows if State(b.state) in OPEN]
+    closed = [b for b in rows if State(b.state) not in OPEN]
+    return render_template("bookings/index.html", open_bookings=open_, closed_bookings=closed, now=now())
+
+
+@bp.get("/<reference>")
+@login_required
+def detail(reference):
+    booking = load(reference)
+    product, svc = rules_for(booking.service)
+    quote = service.cancel_quote(booking, now())
+    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=now())
+
+
+@bp.get("/<reference>/cancel")
+@login_required
+def confirm_cancel(reference):
+    booking = load(reference)
+    product, svc = rules_for(booking.service)
+    quote = service.cancel_quote(booking, now())
+    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=now())
+
+
+@bp.post("/<reference>/cancel")
+@login_required
+def cancel(reference):
+    booking = load(reference)
+    try:
+        done = service.cancel(db.session, booking.id, actor=current_user, now=now())
+    except service.ChangeRefused as refused:
+        flash(REFUSED[refused.key]())
+        return redirect(url_for("bookings.detail", reference=reference), code=303)
+    except (service.StaleBooking, service.IllegalMove):
+        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
+        return redirect(url_for("bookings.detail", reference=reference), code=303)
+    flash({
+        "withdrawn": _("Your application was withdrawn. Nothing was counted."),
+        "cancelled_free": _("The booking was cancelled free of charge. Nothing was counted."),
+        "cancelled_counted": _("The booking was cancelled. As the free cancellation period had ended, it counts as used."),
+    }.get(done.state, _("Done.")))
+    return redirect(url_for("bookings.detail", reference=reference), code=303)
+
+
+@bp.route("/<reference>/change", methods=["GET", "POST"])
+@login_required
+def change(reference):
+    booking = load(reference)
+    product, svc = rules_for(booking.service)
+    quote = service.cancel_quote(booking, now())
+    if booking.state != State.SCHEDULED.value:
+        return redirect(url_for("bookings.detail", reference=reference), code=303)
+    if request.method == "GET":
+        return page_or_fragment("bookings/change.html", "confirm", b=booking, product=product, svc=svc, quote=quote,
+                                now=now(), errors={}, form={})
+    form = {"dates": request.form.get("dates", "").strip()[:200], "note": request.form.get("note", "").strip()[:500]}
+    if not form["dates"]:
+        return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=now(),
+                               form=form, errors={"dates": _("Please say which dates or times suit you.")}), 422
+    try:
+        service.request_change(db.session, booking.id, actor=current_user, now=now(), wishes=form)
+    except service.ChangeRefused as refused:
+        flash(REFUSED[refused.key]())
+        return redirect(url_for("bookings.detail", reference=reference), code=303)
+    except (service.StaleBooking, service.IllegalMove):
+        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
+        return redirect(url_for("bookings.detail", reference=reference), code=303)
+    flash(_("We have your new dates. The appointment is being arranged again, free of charge; you will get a message."))
+    return redirect(url_for("bookings.detail", reference=reference), code=303)

@@ -1,0 +1,43 @@
+"""What every view needs: the clock, the caller's IP, rendering a page or its htmx fragment, safe redirects."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, request
+from jinja2_fragments.flask import render_block
+
+from ..services.clock import require_aware, utc_now
+
+
+def now() -> datetime:
+    """The server clock. Tests (and the browser tests' "move the clock") replace it with app.config["CLOCK"]."""
+    clock = current_app.config.get("CLOCK")
+    return require_aware(clock() if clock else utc_now(), "CLOCK()")
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page_or_fragment(template: str, block: str, **context):
+    """The whole page for a normal request (works without JavaScript); only `block` for an htmx request."""
+    if is_htmx():
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to return to after sign-in; anything else (another host, //evil, javascript:) is dropped."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(c) < 32 for c in target):
+        return default
+    return target
