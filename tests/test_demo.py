@@ -37,7 +37,7 @@ def test_demo_world_has_every_stage(session):
 def test_demo_bookings_in_several_states(session):
     demo.build(session, NOW)
     states = {b.service.code + ":" + b.state for b in session.scalars(select(Booking))}
-    assert {"car_pickup:scheduled", "nursing_aide:scheduled", "escort_outpatient:completed",
+    assert {"car_pickup:scheduled", "nursing_aide:scheduled", "escort_outpatient:completed", "inpatient:scheduled",
             "second_opinion:under_review", "expert_outpatient:approved", "expert_outpatient:applied"} <= states
     car = next(b for b in session.scalars(select(Booking)) if b.service.code == "car_pickup")
     assert car.starts_at - NOW == timedelta(hours=3)  # a car pickup later today, inside the 4-hour cutoff
@@ -54,3 +54,11 @@ def test_rebuilding_replaces_everything(session):
     assert len(session.scalars(select(Account)).all()) == 5
     ent = session.scalars(select(Entitlement)).all()
     assert all(e.quota is None or e.held + e.used <= e.quota for e in ent)
+
+
+def test_demo_admission_is_not_cancellable(session):
+    """003 重疾绿通PLUS 特别说明(5): "住院及手术安排服务，客户预约服务后不能取消服务"."""
+    demo.build(session, NOW)
+    admission = next(b for b in session.scalars(select(Booking)) if b.service.code == "inpatient")
+    assert admission.state == "scheduled"
+    assert bookings.cancel_quote(admission, NOW).outcome == "impossible"

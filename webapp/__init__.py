@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, session
 
 from . import config as settings
-from . import formatting
+from . import formatting, i18n
 from .extensions import babel, compress, csrf, db, htmx, login_manager
 
 
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     compress.init_app(app)
     formatting.init_app(app)
+    i18n.init_app(app)
 
     @app.context_processor
     def _page_context():

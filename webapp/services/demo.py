@@ -131,10 +131,14 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
     flow(adult, active, "escort_outpatient", 20, to="completed",
          starts_at=china_datetime(china_date(now) - timedelta(days=16), time(9, 0)), details={"city": "上海"})
     flow(adult, active, "car_pickup", 2, to="scheduled", starts_at=now + timedelta(hours=3),
-         details={"direction": "home_to_hospital", "distance_km": 18, "passengers": 2}, slip=china_date(now) - timedelta(days=3))
+         details={"direction": "home_to_hospital", "address": "上海市徐汇区示例路1号", "hospital": "复旦大学附属中山医院",
+                  "distance_km": 18, "passengers": 2}, slip=china_date(now) - timedelta(days=3))
     flow(adult, active, "nursing_aide", 3, to="scheduled", starts_at=now + timedelta(hours=15), units=7,
-         details={"days": 7})
-    flow(adult, active, "second_opinion", 1, to="under_review", details={"question": "是否需要手术"})
+         details={"hospital": "复旦大学附属中山医院", "ward_bed": "12病区 8床", "days": 7})
+    flow(adult, active, "second_opinion", 1, to="under_review", details={"questions": "是否需要手术"})
+    # A hospital admission arranged for next week: once booked it cannot be cancelled (003 特别说明(5)).
+    flow(adult, active, "inpatient", 4, to="scheduled", starts_at=china_datetime(china_date(now) + timedelta(days=6), time(9, 0)),
+         details={"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科"}, slip=china_date(now) - timedelta(days=4))
     # Second policy year of a 002 policy: the one expert visit of this year already spent.
     flow(adult, second_year, "expert_outpatient", 10, to="completed",
          starts_at=china_datetime(china_date(now) - timedelta(days=6), time(8, 30)), details={"city": "北京"})

@@ -29,6 +29,15 @@ def diagnosis_facts(session: Session, person_id: int) -> list[DiagnosisFacts]:
     return [DiagnosisFacts(d.certainty, d.diagnosed_on, d.hospital_grade, d.public_hospital) for d in rows]
 
 
+def diagnoses_of(session: Session, person_ids: list[int]) -> dict[int, list[DiagnosisFacts]]:
+    """Verified diagnoses of several people in one query."""
+    found: dict[int, list[DiagnosisFacts]] = {}
+    rows = session.scalars(select(Diagnosis).where(Diagnosis.person_id.in_(person_ids), Diagnosis.verified_at.is_not(None)))
+    for d in rows:
+        found.setdefault(d.person_id, []).append(DiagnosisFacts(d.certainty, d.diagnosed_on, d.hospital_grade, d.public_hospital))
+    return found
+
+
 def grant_in_force(grant: ProxyGrant, today: date) -> bool:
     """A verified grant, not revoked, within its validity (valid_until is exclusive)."""
     return (

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from ..config import LOCALES
@@ -21,6 +22,9 @@ def set_language():
     chosen = request.form.get("locale")
     if chosen in LOCALES:
         session["locale"] = chosen
+        if current_user.is_authenticated:
+            current_user.locale = chosen  # messages sent later (SMS, reminders) use it too
+            db.session.commit()
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.index")

@@ -12,6 +12,7 @@ from ..models import Booking, Service
 from ..services import notifications
 from ..services.cards import cards_for
 from .common import now
+from .fragments import policy_html
 
 bp = Blueprint("portal", __name__)
 
@@ -24,7 +25,8 @@ def home():
     people = cards_for(db.session, current_user, now())
     if not people:
         return redirect(url_for("auth.bind"))
-    return render_template("portal/home.html", people=people, now=now())
+    locale = str(get_locale())
+    return render_template("portal/home.html", people=people, now=now(), policy_html=lambda pc: policy_html(pc, locale))
 
 
 @bp.get("/messages")

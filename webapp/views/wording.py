@@ -6,82 +6,81 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ..formatting import day, moment
+from ..i18n import N_
+from ..i18n import gettext as _
 from ..services.cutoffs import parse_rule
 
 REASONS = {
-    "service.unknown": _l("This service is not part of this policy."),
-    "actor.not_entitled": _l("Only the insured person, their guardian or someone with their power of attorney can apply."),
-    "actor.proxy_pending": _l("Your request to act for this person is still being checked."),
-    "actor.proxy_not_accepted": _l("This service must be applied for by the insured person or their guardian."),
-    "policy.surrendered_cooling_off": _l("The policy was surrendered during its cooling-off period, so its services have ended."),
-    "policy.surrendered": _l("The policy has been surrendered."),
-    "policy.lapsed": _l("The policy has lapsed."),
-    "policy.not_yet_effective": _l("The policy has not started yet."),
-    "policy.expired": _l("The policy has expired."),
-    "service.window_closed": _l("The period in which these services can be used has ended."),
-    "policy.cooling_off": _l("The policy is in its cooling-off period."),
-    "policy.waiting_period": _l("The policy is in its waiting period."),
-    "diagnosis.before_policy": _l("The illness was first diagnosed before the policy started, so it is not covered."),
-    "diagnosis.in_waiting_period": _l("The illness was first diagnosed during the waiting period, so it is not covered."),
-    "diagnosis.missing": _l("A confirmed diagnosis of a covered critical illness is needed first."),
-    "quota.used_up": _l("All uses for this period are used up."),
-    "quota.in_progress": _l("Your application in progress already holds the last use."),
-    "quota.not_enough": _l("Not enough left for this request."),
+    "service.unknown": N_("This service is not part of this policy."),
+    "actor.not_entitled": N_("Only the insured person, their guardian or someone with their power of attorney can apply."),
+    "actor.proxy_pending": N_("Your request to act for this person is still being checked."),
+    "actor.proxy_not_accepted": N_("This service must be applied for by the insured person or their guardian."),
+    "policy.surrendered_cooling_off": N_("The policy was surrendered during its cooling-off period, so its services have ended."),
+    "policy.surrendered": N_("The policy has been surrendered."),
+    "policy.lapsed": N_("The policy has lapsed."),
+    "policy.not_yet_effective": N_("The policy has not started yet."),
+    "policy.expired": N_("The policy has expired."),
+    "service.window_closed": N_("The period in which these services can be used has ended."),
+    "policy.cooling_off": N_("The policy is in its cooling-off period."),
+    "policy.waiting_period": N_("The policy is in its waiting period."),
+    "diagnosis.before_policy": N_("The illness was first diagnosed before the policy started, so it is not covered."),
+    "diagnosis.in_waiting_period": N_("The illness was first diagnosed during the waiting period, so it is not covered."),
+    "diagnosis.missing": N_("A confirmed diagnosis of a covered critical illness is needed first."),
+    "quota.used_up": N_("All uses for this period are used up."),
+    "quota.in_progress": N_("Your application in progress already holds the last use."),
+    "quota.not_enough": N_("Not enough left for this request."),
 }
 
 UNTIL = {
-    "policy.not_yet_effective": _l("Starts on %(date)s."),
-    "policy.cooling_off": _l("Ends on %(date)s."),
-    "policy.waiting_period": _l("Available from %(date)s."),
-    "quota.used_up": _l("Uses renew on %(date)s."),
+    "policy.not_yet_effective": N_("Starts on %(date)s."),
+    "policy.cooling_off": N_("Ends on %(date)s."),
+    "policy.waiting_period": N_("Available from %(date)s."),
+    "quota.used_up": N_("Uses renew on %(date)s."),
 }
 
 STATES = {
-    "applied": _l("Application received"),
-    "under_review": _l("Papers being checked"),
-    "approved": _l("Approved — being arranged"),
-    "scheduled": _l("Arranged"),
-    "completed": _l("Completed"),
-    "withdrawn": _l("Withdrawn (not counted)"),
-    "rejected": _l("Not approved"),
-    "cancelled_free": _l("Cancelled (not counted)"),
-    "cancelled_counted": _l("Cancelled (counted as used)"),
-    "no_show": _l("Missed (counted as used)"),
+    "applied": N_("Application received"),
+    "under_review": N_("Papers being checked"),
+    "approved": N_("Approved — being arranged"),
+    "scheduled": N_("Arranged"),
+    "completed": N_("Completed"),
+    "withdrawn": N_("Withdrawn (not counted)"),
+    "rejected": N_("Not approved"),
+    "cancelled_free": N_("Cancelled (not counted)"),
+    "cancelled_counted": N_("Cancelled (counted as used)"),
+    "no_show": N_("Missed (counted as used)"),
 }
 
 NEXT_STEP = {
-    "applied": _l("A service advisor will check your papers; you will get a message here."),
-    "under_review": _l("A service advisor is checking your papers; you will get a message when they decide."),
-    "approved": _l("We are arranging the appointment and will send you its time and place here."),
-    "scheduled": _l("Go to the appointment at the time and place below. Bring your ID card and medical papers."),
+    "applied": N_("A service advisor will check your papers; you will get a message here."),
+    "under_review": N_("A service advisor is checking your papers; you will get a message when they decide."),
+    "approved": N_("We are arranging the appointment and will send you its time and place here."),
+    "scheduled": N_("Go to the appointment at the time and place below. Bring your ID card and medical papers."),
 }
 
 DOCUMENTS = {
-    "diagnosis": _l("Diagnosis or suspected diagnosis from a level-2 or higher public hospital"),
-    "pathology_report": _l("Pathology report (when the diagnosis is confirmed)"),
-    "medical_records": _l("Medical records: outpatient notes, discharge summary, test reports"),
-    "admission_slip": _l("Hospital admission slip"),
-    "discharge_proof": _l("Proof of discharge"),
-    "exam_order": _l("The doctor's examination order"),
-    "doctor_certificate": _l("Doctor's certificate for lying-down transport"),
-    "id_card": _l("ID card of the insured person"),
-    "guardianship_proof": _l("Proof of guardianship"),
-    "power_of_attorney": _l("Power of attorney signed by the insured person"),
+    "diagnosis": N_("Diagnosis or suspected diagnosis from a level-2 or higher public hospital"),
+    "pathology_report": N_("Pathology report (when the diagnosis is confirmed)"),
+    "medical_records": N_("Medical records: outpatient notes, discharge summary, test reports"),
+    "admission_slip": N_("Hospital admission slip"),
+    "discharge_proof": N_("Proof of discharge"),
+    "exam_order": N_("The doctor's examination order"),
+    "doctor_certificate": N_("Doctor's certificate for lying-down transport"),
+    "id_card": N_("ID card of the insured person"),
+    "guardianship_proof": N_("Proof of guardianship"),
+    "power_of_attorney": N_("Power of attorney signed by the insured person"),
 }
 
-ROLES = {"customer": _l("you"), "proxy": _l("family member"), "staff": _l("service advisor"), "system": _l("system")}
+ROLES = {"customer": N_("you"), "proxy": N_("family member"), "staff": N_("service advisor"), "system": N_("system")}
 
 
 def reason_text(reason) -> str:
-    text = str(REASONS.get(reason.key, reason.key))
+    text = _(REASONS[reason.key]) if reason.key in REASONS else reason.key
     if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
         text += " " + _("%(n)s left.", n=reason.params["remaining"])
     if reason.until and reason.key in UNTIL:
-        text += " " + str(UNTIL[reason.key]) % {"date": day(reason.until, with_year=True)}
+        text += " " + _(UNTIL[reason.key], date=day(reason.until, with_year=True))
     return text
 
 
@@ -99,12 +98,12 @@ def rule_name(rule: str | None) -> str:
         return ""
     if rule.startswith("hours_before") or rule in ("noon_day_before", "never"):
         return change_rule_text(rule)
-    return str({
-        "no_show": _l("Not attending counts as used."),
-        "late_arrival": _l("Arriving late by the stated limit counts as used."),
-        "delivered": _l("Service delivered."),
-        "booking_failed_declined": _l("The named expert could not be booked and you declined the alternatives: not counted."),
-    }.get(rule, rule))
+    return _({
+        "no_show": N_("Not attending counts as used."),
+        "late_arrival": N_("Arriving late by the stated limit counts as used."),
+        "delivered": N_("Service delivered."),
+        "booking_failed_declined": N_("The named expert could not be booked and you declined the alternatives: not counted."),
+    }.get(rule, rule))  # the dict holds msgids
 
 
 __all__ = ["DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_text", "day", "moment", "reason_text", "rule_name"]
@@ -124,7 +123,7 @@ def message_text(notification, service_name: str = "") -> str:
         deadline = p.get("free_until")
         return _("Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.",
                  what=what, deadline=moment(datetime.fromisoformat(deadline)) if deadline else "")
-    state = str(STATES.get(p.get("state"), p.get("state", "")))
+    state = _(STATES[p["state"]]) if p.get("state") in STATES else p.get("state", "")
     text = _("%(what)s: %(state)s.", what=what, state=state)
     if p.get("state") == "scheduled" and p.get("starts_at"):
         text += " " + _("Appointment: %(at)s", at=moment(datetime.fromisoformat(p["starts_at"])))

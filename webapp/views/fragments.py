@@ -1,0 +1,50 @@
+"""Memoised rendering of the home page's policy sections.
+
+A section's HTML is a pure function of its card data and the language: the rules run on every request
+(nothing stale is ever shown), and only the templating of an unchanged section is skipped. The key is the
+data itself, so there is nothing to invalidate; the cache is bounded and per process.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import render_template
+from markupsafe import Markup
+
+from ..services.cards import PolicyCards
+
+_LIMIT = 2048
+_cache: OrderedDict[tuple, Markup] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _key(pc: PolicyCards, locale: str) -> tuple:
+    p = pc.policy
+    cards = tuple(
+        (c.service.code, c.available, tuple((r.key, r.until, tuple(sorted(r.params.items()))) for r in c.reasons), c.quota,
+         c.left, c.in_progress, c.period_start, c.period_last_day, c.resets_on, c.promise_by, c.promise_from_slip)
+        for c in pc.cards
+    )
+    ended = (pc.ended.key, pc.ended.until) if pc.ended else None
+    return (locale, p.id, p.number, p.effective_date, p.expiry_date, pc.product.code, ended, cards)
+
+
+def policy_html(pc: PolicyCards, locale: str) -> Markup:
+    key = _key(pc, locale)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    html = Markup(render_template("portal/_policy.html", pc=pc))
+    with _lock:
+        _cache[key] = html
+        while len(_cache) > _LIMIT:
+            _cache.popitem(last=False)
+    return html
+
+
+def clear() -> None:
+    with _lock:
+        _cache.clear()
