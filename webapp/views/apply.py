@@ -23,6 +23,7 @@ from ..services.eligibility import quota_period
 from ..services.people import actor_for, policy_facts
 from ..services.ratelimit import Limit
 from .common import client_ip, is_htmx, now, page_or_fragment
+from .wording import localise_params
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 APPLY_LIMIT = Limit(20, timedelta(hours=1))  # applications (and refusals) per account per hour
@@ -75,7 +76,7 @@ def _consequence(t: Target, checked) -> str:
     msgid, params = apply_forms.consequence(
         t.product, t.service, units=checked.units, period_start=start, period_end_inclusive=end - timedelta(days=1),
         quota_amount=t.usage.quota, used_after=used_after, locale=_locale())
-    return _(msgid, **params)
+    return _(msgid, **localise_params(params))
 
 
 @bp.get("/<policy>/<service_code>")
@@ -96,7 +97,7 @@ def check_field(policy, service_code, name):
         abort(404)
     checked = t.check(request.form, field=name)
     name, error = field.name, checked.errors.get(field.name)
-    return render_template("apply/_field_error.html", name=name, error=_(error[0], **error[1]) if error else "")
+    return render_template("apply/_field_error.html", name=name, error=_(error[0], **localise_params(error[1])) if error else "")
 
 
 @bp.post("/<policy>/<service_code>")
@@ -151,4 +152,4 @@ def _request_key() -> str:
 
 
 def _errors(checked) -> dict[str, str]:
-    return {name: _(msgid, **params) for name, (msgid, params) in checked.errors.items()}
+    return {name: _(msgid, **localise_params(params)) for name, (msgid, params) in checked.errors.items()}

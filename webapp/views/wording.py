@@ -4,11 +4,13 @@ The rules return keys (and dates); only here do they become words, so every one 
 """
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from ..formatting import day, moment
 from ..i18n import N_
 from ..i18n import gettext as _
+from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..services.cutoffs import parse_rule
 
 REASONS = {
@@ -56,11 +58,11 @@ NEXT_STEP = {
     "applied": N_("A service advisor will check your papers; you will get a message here."),
     "under_review": N_("A service advisor is checking your papers; you will get a message when they decide."),
     "approved": N_("We are arranging the appointment and will send you its time and place here."),
-    "scheduled": N_("Go to the appointment at the time and place below. Bring your ID card and medical papers."),
+    "scheduled": N_("Everything is arranged; the details are below. Keep your ID card and medical papers with you."),
 }
 
 DOCUMENTS = {
-    "diagnosis": N_("Diagnosis or suspected diagnosis from a level-2 or higher public hospital"),
+    "diagnosis": N_("Diagnosis or suspected diagnosis from a public hospital of grade %(grade)s or higher"),
     "pathology_report": N_("Pathology report (when the diagnosis is confirmed)"),
     "medical_records": N_("Medical records: outpatient notes, discharge summary, test reports"),
     "admission_slip": N_("Hospital admission slip"),
@@ -76,11 +78,11 @@ ROLES = {"customer": N_("you"), "proxy": N_("family member"), "staff": N_("servi
 
 
 def reason_text(reason) -> str:
-    text = _(REASONS[reason.key]) if reason.key in REASONS else reason.key
+    text = translate(REASONS[reason.key]) if reason.key in REASONS else reason.key
     if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
         text += " " + _("%(n)s left.", n=reason.params["remaining"])
     if reason.until and reason.key in UNTIL:
-        text += " " + _(UNTIL[reason.key], date=day(reason.until, with_year=True))
+        text += " " + translate(UNTIL[reason.key], date=day(reason.until, with_year=True))
     return text
 
 
@@ -98,12 +100,13 @@ def rule_name(rule: str | None) -> str:
         return ""
     if rule.startswith("hours_before") or rule in ("noon_day_before", "never"):
         return change_rule_text(rule)
-    return _({
+    closing = {
         "no_show": N_("Not attending counts as used."),
         "late_arrival": N_("Arriving late by the stated limit counts as used."),
         "delivered": N_("Service delivered."),
         "booking_failed_declined": N_("The named expert could not be booked and you declined the alternatives: not counted."),
-    }.get(rule, rule))  # the dict holds msgids
+    }
+    return translate(closing[rule]) if rule in closing else rule
 
 
 __all__ = ["DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_text", "day", "moment", "reason_text", "rule_name"]
@@ -112,8 +115,9 @@ __all__ = ["DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES,
-                                 message_text=message_text, choice_label=choice_label, field_label=field_label,
-                                 form_list=form_list, date_keys=_date_keys)
+                                 message_text=message_text, choice_label=choice_label,
+                                 form_list=form_list, date_keys=_date_keys, document_text=document_text,
+                                 uses_text=uses_text, show_value=show_value, asked_for=asked_for)
 
 
 def message_text(notification, service_name: str = "") -> str:
@@ -123,7 +127,7 @@ def message_text(notification, service_name: str = "") -> str:
         deadline = p.get("free_until")
         return _("Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.",
                  what=what, deadline=moment(datetime.fromisoformat(deadline)) if deadline else "")
-    state = _(STATES[p["state"]]) if p.get("state") in STATES else p.get("state", "")
+    state = translate(STATES[p["state"]]) if p.get("state") in STATES else p.get("state", "")
     text = _("%(what)s: %(state)s.", what=what, state=state)
     if p.get("state") == "scheduled" and p.get("starts_at"):
         text += " " + _("Appointment: %(at)s", at=moment(datetime.fromisoformat(p["starts_at"])))
@@ -139,15 +143,6 @@ def choice_label(field, value) -> str:
     return value
 
 
-def field_label(product, service, key: str) -> str:
-    from ..services.apply_forms import fields_for
-
-    for field in fields_for(product, service):
-        if field.name == key:
-            return _(field.label)
-    return key
-
-
 def form_list(values, name: str) -> list:
     """Every value posted under `name` (a MultiDict from a form, or a plain dict)."""
     if hasattr(values, "getlist"):
@@ -161,3 +156,80 @@ def _date_keys(field):
     from ..services.apply_forms import date_keys
 
     return date_keys(field)
+
+
+GRADES = {"2": N_("level 2"), "2A": N_("level 2A (二甲)"), "3A": N_("level 3A (三甲)")}
+
+
+def document_text(document: str, product=None) -> str:
+    """A paper's name; the diagnosis names the hospital grade the product asks for (000: 二甲, 001/003: 二级)."""
+    if document == "diagnosis":
+        grade = product.min_hospital_grade.value if product is not None else "2"
+        return translate(DOCUMENTS[document], grade=translate(GRADES[grade]))
+    return translate(DOCUMENTS[document]) if document in DOCUMENTS else document
+
+
+def uses_text(card) -> str:
+    """'1 of 1 left this policy year (2026-03-01 – 2027-02-28); renews on …' in one translatable sentence."""
+    s = card.service
+    if card.quota is None:
+        return _("No limit on uses.")
+    params = {"left": card.left, "quota": card.quota, "start": card.period_start.isoformat(),
+              "end": card.period_last_day.isoformat(), "date": day(card.resets_on, with_year=True) if card.resets_on else ""}
+    days = s.quota.unit.value == "days"
+    if s.quota.period.value != "policy_year":
+        if days:
+            return _("%(left)s of %(quota)s days left for the whole service term, until %(end)s.", **params)
+        return _("%(left)s of %(quota)s left for the whole service term, until %(end)s.", **params)
+    if card.resets_on:
+        if days:
+            return _("%(left)s of %(quota)s days left this policy year (%(start)s – %(end)s); renews on %(date)s.", **params)
+        return _("%(left)s of %(quota)s left this policy year (%(start)s – %(end)s); renews on %(date)s.", **params)
+    if days:
+        return _("%(left)s of %(quota)s days left this policy year (%(start)s – %(end)s).", **params)
+    return _("%(left)s of %(quota)s left this policy year (%(start)s – %(end)s).", **params)
+
+
+def show_value(field, value) -> str:
+    """A posted or stored form value as a person reads it: choices by label, dates and times per language."""
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, (list, tuple)):
+        return "、".join(show_value(field, v) for v in value)
+    if not isinstance(value, str):
+        return str(value)
+    if field is not None and field.choices:
+        return choice_label(field, value)
+    kind = field.kind if field is not None else ("date" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else "")
+    try:
+        if kind in ("date", "dates"):
+            return day(date.fromisoformat(value), with_year=True)
+        if kind == "datetime" or re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*", value):
+            moment_value = datetime.fromisoformat(value)
+            return moment(moment_value) if moment_value.tzinfo else value
+    except ValueError:
+        return value
+    return value
+
+
+def localise_params(params: dict) -> dict:
+    """ISO dates and times inside a rule's message parameters, formatted per language."""
+    return {k: show_value(None, v) if isinstance(v, str) else v for k, v in params.items()}
+
+
+def asked_for(product, service, details: dict) -> list[tuple[str, str]]:
+    """The booking's stored form values, labelled and formatted (for 'What you asked for')."""
+    from ..services.apply_forms import fields_for
+
+    fields = {f.name: f for f in fields_for(product, service)}
+    rows = []
+    for key, value in details.items():
+        if value in (None, "", [], False):
+            continue
+        field = fields.get(key)
+        if field is None:
+            continue  # internal keys (visit_type, doctor_certificate_needed …) are not form answers
+        rows.append((translate(field.label), show_value(field, value)))
+    return rows
