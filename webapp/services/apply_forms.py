@@ -712,6 +712,6 @@ def consequence(
             return N_("This uses your one %(service)s for the whole service period %(start)s – %(end)s."), params
         return N_("This uses your one %(service)s for the policy year %(start)s – %(end)s."), params
     if term:
-        return N_("This will be use number %(used)s of the %(amount)s uses of %(service)s in the service period %(start)s – %(end)s."), params
+        return N_("This application is use %(used)s of the %(amount)s allowed for %(service)s in the service period %(start)s – %(end)s."), params
     # 003 同城专车接送 特别说明(1): "入院或出院分别视为1次".
-    return N_("This will be use number %(used)s of the %(amount)s uses of %(service)s in the policy year %(start)s – %(end)s."), params
+    return N_("This application is use %(used)s of the %(amount)s allowed for %(service)s in the policy year %(start)s – %(end)s."), params

@@ -135,13 +135,14 @@ def account_for_token(session: Session, token: str | None, account_id: int, now:
     Keeps the login alive, writing at most once a minute (in its own short write transaction)."""
     if not token:
         return None
-    login = session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
-    if login is None or login.ended_at is not None or login.account_id != account_id:
+    row = session.execute(
+        select(LoginSession, Account).join(Account, Account.id == LoginSession.account_id)
+        .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None), Account.id == account_id)
+    ).first()
+    if row is None:
         return None
-    if now - login.last_seen_at > LOGIN_IDLE:
-        return None
-    account = session.get(Account, account_id)
-    if account is None or not account.is_active:
+    login, account = row
+    if now - login.last_seen_at > LOGIN_IDLE or not account.is_active:
         return None
     if now - login.last_seen_at > timedelta(minutes=1):
         with write_transaction(session):

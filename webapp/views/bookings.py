@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Booking, Policy
@@ -30,10 +30,12 @@ REFUSED = {
 }
 
 
-def load(reference: str) -> Booking:
+def load(reference: str, *, timeline: bool = False) -> Booking:
     """The booking, if the signed-in account may act for its insured person; otherwise 404 (and logged)."""
-    booking = db.session.scalar(select(Booking).where(Booking.reference == reference[:16])
-                                .options(selectinload(Booking.transitions)))
+    options = [joinedload(Booking.policy), joinedload(Booking.service)]
+    if timeline:
+        options.append(selectinload(Booking.transitions))
+    booking = db.session.scalar(select(Booking).where(Booking.reference == reference[:16]).options(*options))
     if booking is not None:
         actor = actor_for(db.session, current_user, booking.policy.insured_id, china_date(now()))
         if actor.relation != "none" and actor.verified:
@@ -62,7 +64,7 @@ def index():
 @bp.get("/<reference>")
 @login_required
 def detail(reference):
-    booking = load(reference)
+    booking = load(reference, timeline=True)
     product, svc = rules_for(booking.service)
     quote = service.cancel_quote(booking, now())
     return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=now())

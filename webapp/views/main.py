@@ -13,6 +13,8 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("portal.home"))
     return render_template("main/index.html")
 
 

@@ -13,6 +13,11 @@ CSP = (
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
+        if request.endpoint == "static" and response.direct_passthrough and response.status_code == 200:
+            # A static file arrives as a stream, which flask-compress would answer without gzip (old WeChat
+            # webviews know no zstd or brotli) and never close. Read it whole (it is small) and close it.
+            response.direct_passthrough = False
+            response.make_sequence()
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
