@@ -26,8 +26,6 @@ ZH = {
     "Back to the start": "返回首页",
     "Book the medical services your critical-illness policy includes: expert outpatient visits, hospital admission, car pickup, escorted visits, second opinions and nursing aides.":
         "在这里自助办理您的重疾保单所含的就医服务：专家门诊、住院安排、专车接送、陪诊、第二诊疗意见和住院护工。",
-    "Sign-in with your mobile number is coming soon. Until then, call the service hotline on your policy.":
-        "手机号登录即将开放。在此之前，请拨打保单上的服务热线。",
     "This page has expired. Please refresh it and try again; nothing was changed.": "页面已过期，请刷新后重试；您的信息没有任何改动。",
     "We could not find that page.": "找不到这个页面。",
     "You do not have access to this page.": "您无权访问这个页面。",
@@ -101,9 +99,12 @@ ZH = {
     "%(left)s of %(quota)s days left for the whole service term, until %(end)s.":
         "服务有效期内（至%(end)s止）剩余%(left)s天，共%(quota)s天。",
     "Held by an application in progress: %(n)s.": "其中办理中的申请已占用：%(n)s。",
+    "Arranged within %(n)s working days once your papers are complete.": "材料齐全后%(n)s个工作日内安排。",
     "Arranged within %(n)s working days of the admission slip date.": "自住院单开具之日起%(n)s个工作日内安排。",
     "Arranged within %(n)s working days — by %(date)s if you apply now and your papers are complete.":
         "%(n)s个工作日内安排：现在申请且材料齐全的，%(date)s前安排好。",
+    "Sign in with your mobile number": "用手机号登录",
+    "Applying for your child or a family member? Sign in with your own mobile number.": "为孩子或家人申请？请用您本人的手机号登录。",
     "Papers needed (%(n)s)": "所需材料（%(n)s项）",
     "Apply": "申请",
 
@@ -254,9 +255,9 @@ ZH = {
         "本次申请将用掉服务有效期（%(start)s至%(end)s）内仅有的一次%(service)s。",
     "This uses your one %(service)s for the policy year %(start)s – %(end)s.":
         "本次申请将用掉本保单年度（%(start)s至%(end)s）仅有的一次%(service)s。",
-    "This will be use number %(used)s of the %(amount)s uses of %(service)s in the service period %(start)s – %(end)s.":
+    "This application is use %(used)s of the %(amount)s allowed for %(service)s in the service period %(start)s – %(end)s.":
         "这将是服务有效期（%(start)s至%(end)s）内第%(used)s次使用%(service)s（共%(amount)s次）。",
-    "This will be use number %(used)s of the %(amount)s uses of %(service)s in the policy year %(start)s – %(end)s.":
+    "This application is use %(used)s of the %(amount)s allowed for %(service)s in the policy year %(start)s – %(end)s.":
         "这将是本保单年度（%(start)s至%(end)s）内第%(used)s次使用%(service)s（共%(amount)s次）。",
     "Application %(ref)s received. We will send you a message when it moves on.": "申请已提交，申请编号%(ref)s。有新进展时，我们会发消息通知您。",
     "Too many applications in a short time. Please wait a while, or call the service hotline.": "短时间内提交的申请过多，请稍后再试，或拨打服务热线。",

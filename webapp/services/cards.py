@@ -93,7 +93,8 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
         actor = Actor(relation)
         groups = [_policy_cards(policy, entitlements.get(policy.id, []), actor, diagnoses.get(person.id, []), now)
                   for policy in policies if policy.insured_id == person.id]
-        groups.sort(key=lambda g: g.ended is not None)  # policies still in use first (stable: newest first)
+        # Policies with something to apply for first, then those still in force, then ended ones (newest first).
+        groups.sort(key=lambda g: (g.ended is not None, not any(c.available and c.service.bookable for c in g.cards)))
         result.append(PersonCards(person, relation, label, tuple(groups)))
     return result
 

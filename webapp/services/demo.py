@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Account, Base, Diagnosis, Person, Policy, Product, ProxyGrant
+from ..models import Account, Base, Diagnosis, Notification, Person, Policy, Product, ProxyGrant
 from . import bookings
 from .catalog_sync import sync_catalog
 from .clock import china_date, china_datetime, require_aware
@@ -145,6 +145,9 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
     # The child, through the guardian: an expert outpatient visit approved and being arranged.
     flow(parent, child_policy, "expert_outpatient", 1, to="approved", details={"city": "上海", "department": "小儿血液科"})
     flow(other, wang_policy, "expert_outpatient", 0, to="applied", details={"city": "广州"})
+    # Messages older than a day have been read; the recent ones wait in the inbox.
+    session.execute(update(Notification).where(Notification.created_at < now - timedelta(days=1)).values(read_at=now))
+    session.commit()
 
 
 def _appointment(code: str) -> dict:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from flask_babel import get_locale
+
 from ..formatting import day, moment
 from ..i18n import N_
 from ..i18n import gettext as _
@@ -79,10 +81,11 @@ ROLES = {"customer": N_("you"), "proxy": N_("family member"), "staff": N_("servi
 
 def reason_text(reason) -> str:
     text = translate(REASONS[reason.key]) if reason.key in REASONS else reason.key
+    space = " " if str(get_locale()).startswith("en") else ""  # Chinese sentences run on without spaces
     if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
-        text += " " + _("%(n)s left.", n=reason.params["remaining"])
+        text += space + _("%(n)s left.", n=reason.params["remaining"])
     if reason.until and reason.key in UNTIL:
-        text += " " + translate(UNTIL[reason.key], date=day(reason.until, with_year=True))
+        text += space + translate(UNTIL[reason.key], date=day(reason.until, with_year=True))
     return text
 
 
