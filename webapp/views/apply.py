@@ -107,8 +107,9 @@ def review(policy, service_code):
     key = _request_key()
     checked = t.check(request.form)
     if not checked.ok or not t.verdict.allowed or request.form.get("edit"):
-        status = 200 if request.form.get("edit") else 422
-        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors=_errors(checked) if status == 422 else {},
+        # 422 for a plain form post; an htmx swap gets 200 (a 4xx there is logged as a browser console error)
+        status = 200 if request.form.get("edit") or is_htmx() else 422
+        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={} if request.form.get("edit") else _errors(checked),
                                                                        request_key=key)), status
     return page_or_fragment("apply/form.html", "form", **t.context(
         values=request.form, errors={}, request_key=key, review=checked, consequence=_consequence(t, checked)))
