@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import Flask, session
+from flask import Flask, g, session
 
 from . import config as settings
 from . import formatting, i18n
@@ -75,7 +75,11 @@ def register_extensions(app: Flask) -> None:
         from .services.notifications import unread_count
 
         def unread() -> int:  # called by the page frame only, so fragments skip the query
-            return unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
+            if not current_user.is_authenticated:
+                return 0
+            if "unread_count" not in g:  # the home page reads it with its cards
+                g.unread_count = unread_count(db.session, current_user.id)
+            return g.unread_count
 
         return {"current_locale": str(get_locale()), "unread_count": unread}
 

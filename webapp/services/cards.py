@@ -41,8 +41,24 @@ class Card:
 
 
 @dataclass(frozen=True)
+class PersonView:
+    """What the cards show of a person: plain values, safe to keep after the database session ends."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    id: int
+    number: str
+    effective_date: date
+    expiry_date: date
+
+
+@dataclass(frozen=True)
 class PolicyCards:
-    policy: Policy
+    policy: PolicyView
     product: cat.Product
     cards: tuple[Card, ...]
     ended: Reason | None = None  # surrendered, lapsed, expired or past its service window: nothing can be used
@@ -53,7 +69,7 @@ ENDED = {"policy.surrendered_cooling_off", "policy.surrendered", "policy.lapsed"
 
 @dataclass(frozen=True)
 class PersonCards:
-    person: Person
+    person: PersonView
     relation: str  # self | guardian | power_of_attorney
     label: str | None  # 儿子, 母亲 … for a proxy
     policies: tuple[PolicyCards, ...]
@@ -95,7 +111,7 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
                   for policy in policies if policy.insured_id == person.id]
         # Policies with something to apply for first, then those still in force, then ended ones (newest first).
         groups.sort(key=lambda g: (g.ended is not None, not any(c.available and c.service.bookable for c in g.cards)))
-        result.append(PersonCards(person, relation, label, tuple(groups)))
+        result.append(PersonCards(PersonView(person.id, person.name), relation, label, tuple(groups)))
     return result
 
 
@@ -126,4 +142,5 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
             promise_from_slip=from_slip,
         ))
     ended = next((r for c in cards for r in c.reasons if r.key in ENDED), None)
-    return PolicyCards(policy, product, tuple(cards), ended)
+    view = PolicyView(policy.id, policy.number, policy.effective_date, policy.expiry_date)
+    return PolicyCards(view, product, tuple(cards), ended)

@@ -1,11 +1,17 @@
 """Rate limits kept in the database, so every worker process shares them (SECURITY.md: codes, logins,
-uploads and bookings are all rate-limited). A bucket names what is limited: "code-mobile:13800000001"."""
+uploads and bookings are all rate-limited). A bucket names what is limited: "code-mobile:13800000001".
+
+Checking a limit and counting a hit is a read followed by a write: two requests at the same moment would both
+see room for one more. Callers that must not overshoot call `lock` first, inside their write transaction.
+"""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ..models import RateHit
@@ -16,6 +22,20 @@ from .clock import require_aware
 class Limit:
     count: int
     window: timedelta
+
+
+def lock(session: Session, buckets: Iterable[str]) -> None:
+    """Serialise everyone checking and counting these buckets until the current transaction ends.
+
+    SQLite needs nothing more: a write transaction (BEGIN IMMEDIATE, db.write_transaction) already holds the
+    database's single write lock. PostgreSQL (read committed) takes a transaction-scoped advisory lock per bucket,
+    in sorted order so two callers never wait on each other in a cycle.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for bucket in sorted(set(buckets)):
+        key = int.from_bytes(hashlib.blake2b(bucket.encode(), digest_size=8).digest(), "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def hits(session: Session, bucket: str, now: datetime, window: timedelta) -> int:

@@ -62,6 +62,7 @@ def request_code(session: Session, *, mobile: str, ip: str | None, now: datetime
     require_aware(now, "now")
     buckets = {f"code-mobile:{mobile}": REQUEST_LIMITS["mobile"], f"code-ip:{ip}": REQUEST_LIMITS["ip"]}
     with write_transaction(session):
+        ratelimit.lock(session, buckets)  # parallel requests for one number: one code, the others wait
         last = session.scalar(select(SignInCode).where(SignInCode.mobile == mobile).order_by(SignInCode.id.desc()).limit(1))
         if last is not None and now - last.created_at < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
@@ -92,6 +93,9 @@ def verify_code(session: Session, *, mobile: str, code: str, ip: str | None, now
     code = (code or "").strip()
     buckets = {f"verify-mobile:{mobile}": VERIFY_LIMITS["mobile"], f"verify-ip:{ip}": VERIFY_LIMITS["ip"]}
     with write_transaction(session):
+        # One guess at a time per number and per IP: a burst of parallel guesses must not all be checked
+        # against the code before any of them is counted.
+        ratelimit.lock(session, buckets)
         if ratelimit.blocked(session, buckets, now):
             audit.record(session, "signin.verify_limited", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
             return Verified(None, "rate.too_many")
@@ -102,7 +106,8 @@ def verify_code(session: Session, *, mobile: str, code: str, ip: str | None, now
             return Verified(None, "code.expired")
         if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _hash(secret, mobile, code))):
             ratelimit.count(session, buckets, now)
-            row.attempts += 1
+            session.execute(update(SignInCode).where(SignInCode.id == row.id).values(attempts=SignInCode.attempts + 1)
+                            .execution_options(synchronize_session=False))
             audit.record(session, "signin.code_wrong", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
             return Verified(None, "code.wrong")
         spent = session.execute(update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
@@ -180,6 +185,7 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
         return Bound(None, "bind.invalid_id")
     buckets = {f"bind-account:{account.id}": BIND_LIMITS["account"], f"bind-ip:{ip}": BIND_LIMITS["ip"]}
     with write_transaction(session):
+        ratelimit.lock(session, buckets)
         if ratelimit.blocked(session, buckets, now):
             return Bound(None, "rate.too_many")
         ratelimit.count(session, buckets, now)

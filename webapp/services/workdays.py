@@ -34,6 +34,11 @@ def _require_date(day: date, name: str = "day") -> date:
     return day
 
 
+def overrides_version() -> tuple:
+    """What the calendar currently depends on besides the package: changes whenever the overrides do."""
+    return (tuple(sorted(_overrides.items())), tuple(sorted(_published_by_staff)))
+
+
 def set_overrides(overrides: Mapping[date, bool], published_years: frozenset[int] | set[int] = frozenset()) -> None:
     """Replace the operator overrides (day -> is working day) and the years staff entered in full."""
     global _overrides, _published_by_staff

@@ -33,11 +33,9 @@ def page_or_fragment(template: str, block: str, **context):
 
 def safe_next(target: str | None, default: str) -> str:
     """A local path to return to after sign-in; anything else (another host, //evil, javascript:) is dropped."""
-    if not target:
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):  # urlsplit drops tabs and newlines
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(c) < 32 for c in target):
         return default
     return target

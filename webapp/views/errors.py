@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -11,7 +12,8 @@ from ..extensions import db
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        app.logger.warning("csrf failure path=%s ip=%s", request.path, request.remote_addr)
+        actor = getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None
+        app.logger.warning("csrf failure path=%s actor=%s ip=%s", request.path, actor, request.remote_addr)
         return _render(400, "csrf")
 
     @app.errorhandler(HTTPException)

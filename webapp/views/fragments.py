@@ -1,4 +1,4 @@
-"""Memoised rendering of the home page's policy sections.
+"""Memoised rendering of the home page: its policy sections, and the whole page for a repeat visit.
 
 A section's HTML is a pure function of its card data and the language: the rules run on every request
 (nothing stale is ever shown), and only the templating of an unchanged section is skipped. The key is the
@@ -6,10 +6,12 @@ data itself, so there is nothing to invalidate; the cache is bounded and per pro
 """
 from __future__ import annotations
 
+import gzip
 import threading
+import time
 from collections import OrderedDict
 
-from flask import render_template
+from flask import Response, render_template, request
 from markupsafe import Markup
 
 from ..services.cards import PolicyCards
@@ -48,3 +50,30 @@ def policy_html(pc: PolicyCards, locale: str) -> Markup:
 def clear() -> None:
     with _lock:
         _cache.clear()
+        _pages.clear()
+
+
+PAGE_TTL = 600.0  # seconds; far inside the CSRF token's 4-hour life, which a cached page carries
+_pages: OrderedDict[tuple, tuple[float, str, bytes]] = OrderedDict()
+
+
+def cached_page(key: tuple, render) -> Response:
+    """The page for `key`, rendered again when its inputs changed (they are in the key) or it is 10 minutes old.
+    Kept gzipped too, so a repeat visit costs neither the template nor the compression."""
+    now = time.monotonic()
+    with _lock:
+        found = _pages.get(key)
+    if found is None or now - found[0] >= PAGE_TTL:
+        html = render()
+        found = (now, html, gzip.compress(html.encode(), compresslevel=6, mtime=0))
+        with _lock:
+            _pages[key] = found
+            _pages.move_to_end(key)
+            while len(_pages) > _LIMIT:
+                _pages.popitem(last=False)
+    if request.accept_encodings["gzip"]:
+        response = Response(found[2], mimetype="text/html")
+        response.headers["Content-Encoding"] = "gzip"  # flask-compress leaves an encoded response alone
+        response.vary.add("Accept-Encoding")
+        return response
+    return Response(found[1], mimetype="text/html")

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from ..config import LOCALES
 from ..extensions import db
+from .common import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -27,10 +28,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = chosen  # messages sent later (SMS, reminders) use it too
             db.session.commit()
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")), code=303)
 
 
 @bp.get("/healthz")

@@ -1,8 +1,9 @@
 """The insured's home: entitlement cards for every person and policy the account may act on; messages."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -10,9 +11,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Booking, Service
 from ..services import notifications
-from ..services.cards import cards_for
+from ..services.cards_cache import cards_snapshot
 from .common import now
-from .fragments import policy_html
+from .fragments import cached_page, policy_html
 
 bp = Blueprint("portal", __name__)
 
@@ -22,11 +23,22 @@ bp = Blueprint("portal", __name__)
 def home():
     if current_user.is_staff and current_user.person_id is None:
         return render_template("portal/staff_placeholder.html")
-    people = cards_for(db.session, current_user, now())
-    if not people:
+    snapshot = cards_snapshot(db.session, current_user, now())
+    if not snapshot.people:
         return redirect(url_for("auth.bind"))
+    g.unread_count = snapshot.unread
     locale = str(get_locale())
-    return render_template("portal/home.html", people=people, now=now(), policy_html=lambda pc: policy_html(pc, locale))
+
+    def render():
+        return render_template("portal/home.html", people=snapshot.people, policy_html=lambda pc: policy_html(pc, locale))
+
+    if "_flashes" in session:  # a one-time message belongs to this view only
+        return render()
+    # Everything the page shows is in the key: the cards' data (and its day), the unread count, the language,
+    # the session's CSRF secret and the URL (the language switch returns to it).
+    generate_csrf()  # the session's CSRF secret exists before it becomes part of the key
+    key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path)
+    return cached_page(key, render)
 
 
 @bp.get("/messages")

@@ -1,0 +1,104 @@
+"""The home page's cards, reused while nothing they depend on has changed.
+
+`cards_for` reads persons, grants, policies, entitlements and diagnoses, then runs the rules for `now`. Its
+result is kept per account under a key made of (a) one query returning every row and column those rules read
+(so any change to any of them — an application holding a use, a policy surrendered, a grant revoked, a
+diagnosis verified — changes the key), (b) the China date, (c) the day each product's service desk would
+receive an application made now (the only way the time of day enters the cards), and (d) the working-day
+overrides. Nothing is invalidated by hand, so nothing can be forgotten; the cache is per process and bounded.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..models import Account
+from . import workdays
+from .cards import PersonCards, cards_for
+from .catalog import default_catalog
+from .clock import china_date
+from .deadlines import desk_receives
+
+_LIMIT = 1024
+_cache: OrderedDict[tuple, list[PersonCards]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _joined(*columns: str) -> str:
+    return " || '|' || ".join(f"COALESCE(CAST({c} AS TEXT), '~')" for c in columns)
+
+
+_PEOPLE = ("(SELECT id FROM persons WHERE id = :person_id OR id IN "
+           "(SELECT insured_person_id FROM proxy_grants WHERE grantee_account_id = :account_id))")
+_POLICIES = f"(SELECT id FROM policies WHERE insured_id IN {_PEOPLE})"
+# Plain SQL, written once: the same text on SQLite and PostgreSQL, and no expression tree to build per request.
+FINGERPRINT = text(" UNION ALL ".join([
+    f"SELECT 'a', {_joined('id', 'person_id', 'disabled_at')} FROM accounts WHERE id = :account_id",
+    f"SELECT 'g', {_joined('id', 'insured_person_id', 'kind', 'status', 'valid_from', 'valid_until', 'revoked_at', 'relationship_label')}"
+    " FROM proxy_grants WHERE grantee_account_id = :account_id",
+    f"SELECT 'p', {_joined('id', 'name')} FROM persons WHERE id IN {_PEOPLE}",
+    f"SELECT 'o', {_joined('id', 'number', 'product_id', 'insured_id', 'status', 'status_changed_on', 'effective_date', 'expiry_date', 'is_renewal', 'cooling_off_days', 'waiting_days')}"
+    f" FROM policies WHERE insured_id IN {_PEOPLE}",
+    f"SELECT 'e', {_joined('id', 'policy_id', 'pool', 'period_start', 'quota', 'held', 'used')}"
+    f" FROM entitlements WHERE policy_id IN {_POLICIES}",
+    f"SELECT 'd', {_joined('id', 'person_id', 'certainty', 'diagnosed_on', 'hospital_grade', 'public_hospital', 'verified_at')}"
+    f" FROM diagnoses WHERE person_id IN {_PEOPLE}",
+    # Not a card input, but the page frame shows it: read in the same round trip.
+    "SELECT 'u', CAST(COUNT(*) AS TEXT) FROM notifications WHERE account_id = :account_id AND read_at IS NULL",
+]))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    key: tuple  # changes whenever any card of the account would
+    unread: int  # the account's unread messages
+    people: list[PersonCards]
+
+
+def data_fingerprint(session: Session, account: Account) -> tuple[str, int]:
+    """A digest of every row the cards of `account` are computed from, and the unread count: one round trip."""
+    rows = session.execute(FINGERPRINT, {"account_id": account.id, "person_id": account.person_id or -1}).all()
+    digest = hashlib.sha256()
+    unread = 0
+    for tag, values in sorted(rows):
+        if tag == "u":
+            unread = int(values)
+        else:
+            digest.update(f"{tag}{values}\n".encode())
+    return digest.hexdigest(), unread
+
+
+def _desk_days(now: datetime) -> tuple:
+    """The day each product's desk would receive an application made now (promises count from it)."""
+    days = []
+    for product in default_catalog().products:
+        for hours in {product.acceptance_hours, *(s.acceptance_hours for s in product.services if s.acceptance_hours)}:
+            days.append(desk_receives(hours, now).date())
+    return tuple(days)
+
+
+def cards_snapshot(session: Session, account: Account, now: datetime) -> Snapshot:
+    digest, unread = data_fingerprint(session, account)
+    key = (account.id, digest, china_date(now), _desk_days(now), workdays.overrides_version())
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return Snapshot(key, unread, found)
+    result = cards_for(session, account, now)
+    with _lock:
+        _cache[key] = result
+        while len(_cache) > _LIMIT:
+            _cache.popitem(last=False)
+    return Snapshot(key, unread, result)
+
+
+def clear() -> None:
+    with _lock:
+        _cache.clear()
