@@ -38,7 +38,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 test: setup system-deps
-	$(VENV)/bin/ruff check --quiet webapp tests
+	$(VENV)/bin/ruff check --quiet webapp tests bench
 	LVTONG_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
