@@ -107,3 +107,27 @@ def test_development_secret_is_shared_by_worker_processes(tmp_path, monkeypatch)
     second = from_environment({"LVTONG_ENV": "demo"})["SECRET_KEY"]
     assert first == second and len(first) == 64
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_the_development_sms_backend(database_url):
+    config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": database_url})
+    with pytest.raises(ConfigError, match="SMS_BACKEND"):
+        create_app(config)
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(app):
+    from webapp import create_app as make
+
+    proxied = make({**app.config, "TRUSTED_PROXIES": 1})
+    seen = {}
+
+    @proxied.get("/_ip")
+    def _ip():
+        from flask import request
+
+        seen["ip"] = request.remote_addr
+        return ""
+
+    proxied.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen["ip"] == "203.0.113.7"
+    proxied.extensions["db_engine"].dispose()

@@ -14,6 +14,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     if config:
         app.config.update(config)
+    if not app.config.get("DEMO_MODE") and app.config.get("SMS_BACKEND") == "log":
+        raise settings.ConfigError("SMS_BACKEND=log is for development and demo only: configure an SMS provider")
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies the client's address is in X-Forwarded-For (per-IP limits and audit need it).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -47,6 +47,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SHOW_DEMO_CODE": mode in ("development", "demo", "test"),
         "SMS_BACKEND": env.get("SMS_BACKEND") or "log",
         "NOTIFY_CHANNEL": env.get("NOTIFY_CHANNEL") or "log",
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),  # reverse proxies in front (X-Forwarded-For)
         "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],  # whatever the browser accepts; old webviews: gzip
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"],
         "SECRET_KEY": secret,

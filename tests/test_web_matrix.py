@@ -1,0 +1,610 @@
+"""Access control as a matrix: actor × resource × verb (SECURITY.md, "Requests and responses").
+
+Every state-changing URL needs a sign-in (unless public by design), a CSRF token and ownership of what it
+touches; a stranger gets 404 and changes nothing. Posted fields a form does not own are ignored. Every response
+carries the security headers. GET never changes state. A 500 never shows a traceback.
+
+The demo world (services/demo.py) as of NOW: 张伟 (13800000001) with a nursing aide scheduled in 15 h (free to
+cancel), a car pickup in 3 h (counted), a second opinion under review; 李娜 (13800000002), guardian of 李小明,
+whose expert visit is approved; 王芳 (13800000003), unrelated.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from webapp.models import Account, AuditEvent, Booking, Notification, Person
+from webapp.services import demo
+
+from .web_helpers import (
+    ADULT, NOW, OTHER, PARENT, booking_of, counts, csrf_from, fresh, set_clock, sign_in, snapshot, text_of,
+    use_english,
+)
+
+ZHANG_POLICY, CHILD_POLICY = "P003-DEMO-0002", "P003-DEMO-0005"
+ESCORT = {"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "meeting_at": "2026-11-30T09:00",
+          "meeting_point": "门诊楼一楼大厅"}
+
+
+@dataclass
+class Refs:
+    zhang_free: str  # nursing aide, scheduled, free to cancel or change
+    zhang_counted: str  # car pickup, scheduled, inside its 4-hour cutoff
+    zhang_review: str  # second opinion, under review (withdraw)
+    child: str  # 李小明's expert visit, approved, applied for by his guardian
+    wang: str  # 王芳's expert visit, applied
+
+
+@pytest.fixture()
+def refs(app, session) -> Refs:
+    demo.build(session, NOW)
+    set_clock(app, NOW)
+    return Refs(
+        zhang_free=booking_of(session, ZHANG_POLICY, "nursing_aide").reference,
+        zhang_counted=booking_of(session, ZHANG_POLICY, "car_pickup").reference,
+        zhang_review=booking_of(session, ZHANG_POLICY, "second_opinion").reference,
+        child=booking_of(session, CHILD_POLICY, "expert_outpatient").reference,
+        wang=booking_of(session, "P001-DEMO-0006", "expert_outpatient").reference,
+    )
+
+
+MOBILES = {"owner": ADULT, "stranger": OTHER, "guardian": PARENT}
+
+
+def client_as(app, actor: str):
+    """A client signed in as `actor` (anonymous: a fresh client that has opened the sign-in page)."""
+    client = app.test_client()
+    if actor == "anonymous":
+        client.get("/sign-in")
+        return client
+    sign_in(client, MOBILES[actor])
+    return client
+
+
+def token_of(client) -> str:
+    """The CSRF token of this client's session, read from a page like a browser would."""
+    for path in ("/home", "/sign-in", "/"):
+        response = client.get(path)
+        if response.status_code == 200:
+            return csrf_from(response.get_data(as_text=True))
+    raise AssertionError("no page with a form")
+
+
+# ------------------------------------------------------------------------------------------------ the matrix
+
+def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dict]:
+    """A request to `endpoint` that would change something if allowed, on 张伟's or the child's resource."""
+    ref = refs.zhang_free if whose == "zhang" else refs.child
+    policy = ZHANG_POLICY if whose == "zhang" else CHILD_POLICY
+    return {
+        "main.set_language": ("/language", {"locale": "en", "next": "/"}),
+        "auth.sign_in": ("/sign-in", {"mobile": ADULT}),
+        "auth.verify": ("/sign-in/verify", {"mobile": ADULT, "code": "123456"}),
+        "auth.bind": ("/bind", {"name": "张伟", "id_number": "11010519800101101X"}),
+        "auth.sign_out": ("/sign-out", {}),
+        "portal.mark_read": ("/messages/read", {}),
+        "bookings.cancel": (f"/bookings/{ref}/cancel", {}),
+        "bookings.change": (f"/bookings/{ref}/change", {"dates": "12月1日上午", "note": ""}),
+        "apply.review": (f"/apply/{policy}/escort_outpatient", {**ESCORT, "request_key": "rk-matrix"}),
+        "apply.confirm": (f"/apply/{policy}/escort_outpatient/confirm", {**ESCORT, "request_key": "rk-matrix"}),
+        "apply.check_field": (f"/apply/{policy}/escort_outpatient/field/department", {**ESCORT, "department": "产科"}),
+    }[endpoint]
+
+
+POST_ENDPOINTS = [
+    "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
+    "bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
+]
+PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
+OWNED = ["bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field"]
+
+
+def test_the_matrix_covers_every_post_route(app):
+    posting = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    assert posting == set(POST_ENDPOINTS), "a POST route without a matrix entry: add it to POST_ENDPOINTS"
+    state_changing = {rule.endpoint for rule in app.url_map.iter_rules()
+                      if rule.methods & {"PUT", "PATCH", "DELETE"}}
+    assert state_changing == set()  # forms only post; a new verb needs its own rows here
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "owner"])
+@pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
+def test_no_csrf_token_is_400_and_changes_nothing(app, session, refs, endpoint, actor):
+    client = client_as(app, actor)
+    url, form = post_case(endpoint, refs)
+    before, rows = snapshot(session), counts(session)
+    response = client.post(url, data=form)
+    assert response.status_code == 400 and 'data-testid="error"' in response.get_data(as_text=True)
+    assert snapshot(session) == before and counts(session) == rows
+    # A token from somebody else's session is no better.
+    other = client_as(app, "anonymous")
+    response = client.post(url, data={**form, "csrf_token": token_of(other)})
+    assert response.status_code == 400
+    assert snapshot(session) == before and counts(session) == rows
+    if actor == "owner":
+        assert client.get("/home").status_code == 200  # still signed in (sign-out needs the token too)
+
+
+@pytest.mark.parametrize("endpoint", ["bookings.cancel", "bookings.change", "portal.mark_read", "apply.confirm"])
+def test_the_htmx_header_token_is_accepted(app, session, refs, endpoint):
+    """htmx sends the token from <body hx-headers> as X-CSRFToken instead of a form field."""
+    client = client_as(app, "owner")
+    body = client.get("/home").get_data(as_text=True)
+    header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', body).group(1)
+    url, form = post_case(endpoint, refs)
+    before = snapshot(session)
+    response = client.post(url, data=form, headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert response.status_code in (204, 303)
+    assert snapshot(session) != before
+
+
+def test_a_csrf_failure_in_htmx_is_a_fragment_asking_to_refresh(app, session, refs):
+    client = client_as(app, "owner")
+    use_english(client)
+    response = client.post(f"/bookings/{refs.zhang_free}/cancel", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<html" not in html
+    assert "This page has expired. Please refresh it and try again; nothing was changed." in text_of(html)
+    assert booking_of(session, ZHANG_POLICY, "nursing_aide").state == "scheduled"
+
+
+@pytest.mark.parametrize("endpoint", [e for e in POST_ENDPOINTS if e not in PUBLIC_BY_DESIGN])
+def test_signed_out_posts_go_to_sign_in(app, session, refs, endpoint):
+    client = client_as(app, "anonymous")
+    url, form = post_case(endpoint, refs)
+    before, rows = snapshot(session), counts(session)
+    response = client.post(url, data={**form, "csrf_token": token_of(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert snapshot(session) == before and counts(session) == rows
+    htmx = client.post(url, data={**form, "csrf_token": token_of(client)}, headers={"HX-Request": "true"})
+    if endpoint != "auth.sign_out":  # signing out when signed out simply shows the sign-in page
+        assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/sign-in"
+    assert snapshot(session) == before
+
+
+PAGE_OF = {  # the page whose form posts to the endpoint
+    "portal.mark_read": "/messages",
+    "bookings.cancel": "/bookings/{ref}",
+    "bookings.change": "/bookings/{ref}/change",
+    "apply.review": "/apply/{policy}/escort_outpatient",
+    "apply.confirm": "/apply/{policy}/escort_outpatient",
+    "apply.check_field": "/apply/{policy}/escort_outpatient",
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(PAGE_OF))
+def test_a_signed_out_post_returns_to_its_page_after_sign_in(app, session, refs, endpoint):
+    """An expired login, then a form post: sign in again and come back to the page of the form (not the
+    POST-only URL, which would answer 405)."""
+    client = client_as(app, "anonymous")
+    url, form = post_case(endpoint, refs)
+    page = PAGE_OF[endpoint].format(ref=refs.zhang_free, policy=ZHANG_POLICY)
+    response = client.post(url, data={**form, "csrf_token": token_of(client)},
+                           headers={"Referer": f"http://localhost{page}"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/sign-in?next={page}"
+    landed = sign_in(client, ADULT, next=page)
+    assert landed.headers["Location"] == page
+    assert client.get(page).status_code == 200
+    assert booking_of(session, ZHANG_POLICY, "nursing_aide").state == "scheduled"  # the POST itself was not replayed
+
+
+def test_a_foreign_referer_is_not_a_place_to_return_to(app, session, refs):
+    client = client_as(app, "anonymous")
+    response = client.post("/messages/read", data={"csrf_token": token_of(client)},
+                           headers={"Referer": "https://evil.example/messages"})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+
+
+@pytest.mark.parametrize("endpoint, status", [
+    ("main.set_language", 303), ("auth.sign_in", 200), ("auth.verify", 422),
+])
+def test_public_posts_work_signed_out(app, session, refs, endpoint, status):
+    client = client_as(app, "anonymous")
+    url, form = post_case(endpoint, refs)
+    before = snapshot(session)
+    response = client.post(url, data={**form, "csrf_token": token_of(client)})
+    assert response.status_code == status
+    assert snapshot(session) == before  # no booking data is touched by them
+
+
+@pytest.mark.parametrize("actor", ["stranger", "guardian"])
+@pytest.mark.parametrize("endpoint", OWNED)
+def test_someone_else_gets_404_and_changes_nothing(app, session, refs, endpoint, actor):
+    """王芳 (a stranger) and 李娜 (a guardian, but not of 张伟) on 张伟's bookings (free, counted, under review)
+    and policy, as a page and as an htmx request."""
+    client = client_as(app, actor)
+    url, form = post_case(endpoint, refs)
+    before, rows = snapshot(session), counts(session)
+    for target in (refs.zhang_free, refs.zhang_counted, refs.zhang_review):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.post(url.replace(refs.zhang_free, target), data={**form, "csrf_token": token_of(client)},
+                                   headers=headers)
+            html = response.get_data(as_text=True)
+            assert response.status_code == 404, (target, headers)
+            assert 'data-testid="error"' in html and ("<html" in html) is (not headers)
+    assert snapshot(session) == before
+    after = counts(session)
+    for table in ("bookings", "entitlements", "booking_transitions", "notifications", "sign_in_codes", "rate_hits"):
+        assert after[table] == rows[table], table
+
+
+def test_refused_booking_access_is_audited(app, session, refs):
+    client = client_as(app, "stranger")
+    client.post(f"/bookings/{refs.zhang_free}/cancel", data={"csrf_token": token_of(client)},
+                environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    wang = fresh(session).scalar(select(Account).where(Account.mobile == OTHER))
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "access.refused"))
+    assert (event.actor_account_id, event.target, event.ip) == (wang.id, f"booking-ref:{refs.zhang_free}", "10.1.1.1")
+
+
+def test_the_guardian_acts_on_the_childs_booking(app, session, refs):
+    client = client_as(app, "guardian")
+    url, form = post_case("bookings.cancel", refs, whose="child")
+    response = client.post(url, data={"csrf_token": token_of(client)})
+    assert response.status_code == 303 and response.headers["Location"] == f"/bookings/{refs.child}"
+    child = booking_of(session, CHILD_POLICY, "expert_outpatient")
+    assert child.state == "withdrawn" and child.transitions[-1].actor_role == "proxy"
+    assert child.entitlement.held == 0 and child.entitlement.used == 0
+
+
+@pytest.mark.parametrize("endpoint, status", [
+    ("apply.review", 200), ("apply.check_field", 200), ("bookings.change", 303),
+])
+def test_the_guardian_may_use_the_childs_forms(app, session, refs, endpoint, status):
+    client = client_as(app, "guardian")
+    url, form = post_case(endpoint, refs, whose="child")
+    before = snapshot(session)
+    response = client.post(url, data={**form, "csrf_token": token_of(client)})
+    assert response.status_code == status
+    assert snapshot(session) == before  # review and check only look; change of an unscheduled booking redirects
+
+
+def test_the_guardian_applies_for_the_child(app, session, refs):
+    client = client_as(app, "guardian")
+    url, form = post_case("apply.confirm", refs, whose="child")
+    response = client.post(url, data={**form, "csrf_token": token_of(client)})
+    assert response.status_code == 303
+    reference = response.headers["Location"].rsplit("/", 1)[1]
+    created = fresh(session).scalar(select(Booking).where(Booking.reference == reference))
+    parent = session.scalar(select(Account).where(Account.mobile == PARENT))
+    assert (created.policy.number, created.applicant_account_id, created.acting_as) == (CHILD_POLICY, parent.id, "guardian")
+
+
+def test_marking_messages_read_touches_only_ones_own(app, session, refs):
+    zhang = session.scalar(select(Account).where(Account.mobile == ADULT))
+    wang = session.scalar(select(Account).where(Account.mobile == OTHER))
+
+    def unread(account_id):
+        return len(fresh(session).scalars(select(Notification).where(Notification.account_id == account_id,
+                                                                       Notification.read_at.is_(None))).all())
+    zhang_unread, wang_unread = unread(zhang.id), unread(wang.id)
+    assert zhang_unread > 0 and wang_unread > 0
+    client = client_as(app, "stranger")
+    response = client.post("/messages/read", data={"csrf_token": token_of(client), "user_id": str(zhang.id),
+                                                   "account_id": str(zhang.id)})
+    assert response.status_code == 303 and response.headers["Location"] == "/messages"
+    assert unread(wang.id) == 0 and unread(zhang.id) == zhang_unread
+
+
+def test_a_bound_account_cannot_bind_to_someone_else(app, session, refs):
+    zhang = session.scalar(select(Person).where(Person.name == "张伟"))
+    client = client_as(app, "stranger")
+    response = client.post("/bind", data={"csrf_token": token_of(client), "name": "张伟", "id_number": zhang.id_number})
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    wang = fresh(session).scalar(select(Account).where(Account.mobile == OTHER))
+    assert wang.person_id != zhang.id
+
+
+# ------------------------------------------------------------------------------------------------ GET pages
+
+def get_pages(refs: Refs, ref: str, policy: str) -> list[str]:
+    return [f"/bookings/{ref}", f"/bookings/{ref}/cancel", f"/bookings/{ref}/change", f"/apply/{policy}/escort_outpatient"]
+
+
+@pytest.mark.parametrize("actor", ["stranger", "guardian"])
+def test_pages_of_someone_else_answer_404(app, session, refs, actor):
+    client = client_as(app, actor)
+    theirs = get_pages(refs, refs.zhang_free, ZHANG_POLICY)
+    # Exactly what a reference or policy that does not exist answers: no oracle for guessing.
+    missing = get_pages(refs, "LTNOSUCH22", "P999-NONE")
+    for url, nothing in zip(theirs, missing):
+        for headers in ({}, {"HX-Request": "true"}):
+            response, other = client.get(url, headers=headers), client.get(nothing, headers=headers)
+            assert (response.status_code, other.status_code) == (404, 404), url
+            assert _without_tokens(response.get_data(as_text=True)) == _without_tokens(other.get_data(as_text=True))
+
+
+def _without_tokens(html: str) -> str:
+    html = re.sub(r'value="[^"]{40,}"', 'value="T"', html)
+    html = re.sub(r'"X-CSRFToken": "[^"]+"', '"X-CSRFToken": "T"', html)
+    return re.sub(r'name="next" value="[^"]*"', 'name="next" value=""', html)
+
+
+@pytest.mark.parametrize("actor, whose, statuses", [
+    ("owner", "zhang", (200, 200, 200, 200)),
+    ("guardian", "child", (200, 200, 303, 200)),  # the child's booking is not scheduled: change redirects
+])
+def test_pages_of_ones_own_open(app, session, refs, actor, whose, statuses):
+    client = client_as(app, actor)
+    ref, policy = (refs.zhang_free, ZHANG_POLICY) if whose == "zhang" else (refs.child, CHILD_POLICY)
+    assert tuple(client.get(url).status_code for url in get_pages(refs, ref, policy)) == statuses
+
+
+def test_the_stranger_sees_neither_booking_nor_name_in_lists(app, session, refs):
+    client = client_as(app, "stranger")
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert refs.zhang_free not in listing and "张伟" not in listing and refs.wang in listing
+    home = client.get("/home").get_data(as_text=True)
+    assert ZHANG_POLICY not in home and "张伟" not in home
+
+
+# ------------------------------------------------------------------------------------------------ posted fields
+
+def test_apply_ignores_fields_the_form_does_not_own(app, session, refs):
+    client = client_as(app, "owner")
+    wang = session.scalar(select(Account).where(Account.mobile == OTHER))
+    sneaky = {"state": "completed", "status": "approved", "user_id": str(wang.id), "used": "0",
+              "applicant_account_id": str(wang.id), "acting_as": "staff", "policy_id": "1", "units": "9",
+              "entitlement_id": "1"}
+    form = {**ESCORT, **sneaky, "request_key": "rk-sneaky", "csrf_token": token_of(client)}
+    review = client.post(f"/apply/{ZHANG_POLICY}/escort_outpatient", data=form)
+    assert review.status_code == 200 and 'data-testid="consequence"' in review.get_data(as_text=True)
+    response = client.post(f"/apply/{ZHANG_POLICY}/escort_outpatient/confirm", data=form)
+    assert response.status_code == 303
+    created = fresh(session).scalar(select(Booking).where(Booking.request_key == "rk-sneaky"))
+    zhang = session.scalar(select(Account).where(Account.mobile == ADULT))
+    assert (created.state, created.applicant_account_id, created.acting_as, created.units) == ("applied", zhang.id, "self", 1)
+    assert created.policy.number == ZHANG_POLICY and created.service.code == "escort_outpatient"
+    assert set(created.details) <= {"city", "hospital", "department", "meeting_at", "meeting_point", "visit_type"}
+    assert not set(sneaky) & set(created.details)
+    assert (created.entitlement.held, created.entitlement.used) == (1, 1)  # one completed escort before, one held now
+
+
+def test_cancel_ignores_a_posted_state(app, session, refs):
+    """The car pickup is inside its 4-hour cutoff: posting state=cancelled_free does not make it free."""
+    client = client_as(app, "owner")
+    response = client.post(f"/bookings/{refs.zhang_counted}/cancel",
+                           data={"csrf_token": token_of(client), "state": "cancelled_free", "status": "cancelled_free",
+                                 "used": "0", "outcome": "free"})
+    assert response.status_code == 303
+    car = booking_of(session, ZHANG_POLICY, "car_pickup")
+    assert car.state == "cancelled_counted" and car.transitions[-1].rule == "hours_before:4"
+    assert (car.entitlement.held, car.entitlement.used) == (0, 1)
+
+
+def test_change_ignores_a_posted_state_and_time(app, session, refs):
+    client = client_as(app, "owner")
+    response = client.post(f"/bookings/{refs.zhang_free}/change",
+                           data={"csrf_token": token_of(client), "dates": "12月1日", "state": "completed",
+                                 "starts_at": "2026-11-24T08:00:00+08:00", "used": "0"})
+    assert response.status_code == 303
+    aide = booking_of(session, ZHANG_POLICY, "nursing_aide")
+    assert (aide.state, aide.starts_at) == ("approved", None)
+    assert aide.transitions[-1].detail["wishes"] == {"dates": "12月1日", "note": ""}
+    assert (aide.entitlement.held, aide.entitlement.used) == (7, 0)
+
+
+# ------------------------------------------------------------------------------------------------ headers
+
+CSP_MUST = ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'")
+
+
+def _assert_headers(response, signed_in: bool, what: str):
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    assert all(d in csp for d in CSP_MUST), (what, csp)
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, what
+    assert headers.get("X-Content-Type-Options") == "nosniff", what
+    assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", what
+    assert "HX-Request" in [v.strip() for v in headers.get("Vary", "").split(",")], what
+    if signed_in:
+        assert "no-store" in headers.get("Cache-Control", ""), what
+
+
+HEADER_CASES = [
+    # (name, actor, method, path template, htmx)
+    ("landing", "anonymous", "GET", "/", False),
+    ("sign-in page", "anonymous", "GET", "/sign-in", False),
+    ("health", "anonymous", "GET", "/healthz", False),
+    ("static", "anonymous", "GET", "/static/css/app.css", False),
+    ("redirect to sign-in", "anonymous", "GET", "/home", False),
+    ("htmx 401", "anonymous", "GET", "/bookings/{free}", True),
+    ("not found", "anonymous", "GET", "/no-such-page", False),
+    ("method not allowed", "anonymous", "GET", "/sign-out", False),
+    ("csrf error", "anonymous", "POST", "/language", False),
+    ("csrf error fragment", "owner", "POST", "/bookings/{free}/cancel", True),
+    ("home", "owner", "GET", "/home", False),
+    ("bookings", "owner", "GET", "/bookings", False),
+    ("booking", "owner", "GET", "/bookings/{free}", False),
+    ("cancel page", "owner", "GET", "/bookings/{free}/cancel", False),
+    ("cancel fragment", "owner", "GET", "/bookings/{free}/cancel", True),
+    ("change fragment", "owner", "GET", "/bookings/{free}/change", True),
+    ("apply form", "owner", "GET", "/apply/" + ZHANG_POLICY + "/escort_outpatient", False),
+    ("messages", "owner", "GET", "/messages", False),
+    ("signed-in 404", "owner", "GET", "/no-such-page", False),
+    ("signed-in 404 fragment", "owner", "GET", "/no-such-page", True),
+    ("stranger 404", "stranger", "GET", "/bookings/{free}", False),
+    ("stranger 404 fragment", "stranger", "GET", "/bookings/{free}/cancel", True),
+    ("signed-in 405", "owner", "GET", "/messages/read", False),
+]
+
+
+@pytest.mark.parametrize("name, actor, method, path, htmx", HEADER_CASES, ids=[c[0] for c in HEADER_CASES])
+def test_security_headers_on_every_response(app, session, refs, name, actor, method, path, htmx):
+    client = client_as(app, actor)
+    headers = {"HX-Request": "true"} if htmx else {}
+    with client.open(path.format(free=refs.zhang_free), method=method, headers=headers) as response:
+        _assert_headers(response, signed_in=actor != "anonymous", what=name)
+
+
+def test_security_headers_on_posts_fragments_and_redirects(app, session, refs):
+    client = client_as(app, "owner")
+    token = token_of(client)
+    responses = {
+        "field check fragment": client.post(f"/apply/{ZHANG_POLICY}/escort_outpatient/field/department",
+                                            data={**ESCORT, "department": "产科", "csrf_token": token},
+                                            headers={"HX-Request": "true"}),
+        "review fragment": client.post(f"/apply/{ZHANG_POLICY}/escort_outpatient",
+                                       data={**ESCORT, "csrf_token": token}, headers={"HX-Request": "true"}),
+        "422 form": client.post(f"/apply/{ZHANG_POLICY}/escort_outpatient", data={"csrf_token": token}),
+        "cancel redirect": client.post(f"/bookings/{refs.zhang_review}/cancel", data={"csrf_token": token}),
+        "mark read redirect": client.post("/messages/read", data={"csrf_token": token}),
+    }
+    for name, response in responses.items():
+        assert response.status_code in (200, 303, 422), name
+        _assert_headers(response, signed_in=True, what=name)
+    out = client.post("/sign-out", data={"csrf_token": token})
+    _assert_headers(out, signed_in=False, what="sign-out")
+
+
+# ------------------------------------------------------------------------------------------------ GET is safe
+
+def get_urls(refs: Refs) -> dict[str, list[str]]:
+    """Sample URLs for every GET route, including a few states of bookings."""
+    return {
+        "static": ["/static/css/app.css", "/static/vendor/htmx.min.js"],
+        "main.index": ["/"],
+        "main.healthz": ["/healthz"],
+        "auth.sign_in": ["/sign-in", "/sign-in?next=/bookings"],
+        "auth.bind": ["/bind"],
+        "portal.home": ["/home"],
+        "portal.messages": ["/messages"],
+        "bookings.index": ["/bookings"],
+        "bookings.detail": [f"/bookings/{r}" for r in (refs.zhang_free, refs.zhang_counted, refs.zhang_review, refs.child, refs.wang)],
+        "bookings.confirm_cancel": [f"/bookings/{r}/cancel" for r in (refs.zhang_free, refs.zhang_counted, refs.zhang_review, refs.child)],
+        "bookings.change": [f"/bookings/{r}/change" for r in (refs.zhang_free, refs.zhang_counted, refs.child)],
+        "apply.start": [f"/apply/{ZHANG_POLICY}/escort_outpatient", f"/apply/{CHILD_POLICY}/car_pickup",
+                        "/apply/P000-DEMO-0001/expert_outpatient"],
+    }
+
+
+def test_every_get_route_has_sample_urls(app, refs):
+    getting = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    assert getting == set(get_urls(refs)), "a GET route without sample URLs: add it to get_urls"
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "owner", "stranger", "guardian"])
+def test_get_never_changes_state(app, session, refs, actor):
+    client = client_as(app, actor)
+    before, rows = snapshot(session), counts(session)
+    statuses = {}
+    for urls in get_urls(refs).values():
+        for url in urls:
+            for headers in ({}, {"HX-Request": "true"}):
+                with client.get(url, headers=headers) as response:
+                    statuses[url] = response.status_code
+    assert all(status in (200, 302, 303, 401, 404) for status in statuses.values()), statuses
+    # Also POST-only URLs asked for with GET: refused, nothing done.
+    for url in ("/sign-out", "/messages/read", "/language?locale=en", f"/bookings/{refs.zhang_free}/cancel?confirm=1",
+                f"/apply/{ZHANG_POLICY}/escort_outpatient/confirm"):
+        assert client.get(url).status_code in (302, 404, 405, 200)
+    assert snapshot(session) == before
+    after = counts(session)
+    for table in ("bookings", "entitlements", "booking_transitions", "notifications", "sign_in_codes"):
+        assert after[table] == rows[table], table
+    if actor == "owner":
+        assert client.get("/home").status_code == 200  # GET /sign-out did not sign out
+
+
+def test_post_only_urls_refuse_get(app, session, refs):
+    client = client_as(app, "owner")
+    for url in ("/sign-out", "/messages/read", "/language?locale=en", f"/apply/{ZHANG_POLICY}/escort_outpatient/confirm",
+                f"/apply/{ZHANG_POLICY}/escort_outpatient/field/city", "/sign-in/verify"):
+        assert client.get(url).status_code == 405, url
+
+
+# ------------------------------------------------------------------------------------------------ 500
+
+def test_a_500_shows_no_traceback_and_rolls_back(app, session, refs, monkeypatch):
+    from webapp.extensions import db
+    from webapp.views import bookings as booking_views
+
+    def broken_cancel(db_session, booking_id, **kw):
+        db.session.add(AuditEvent(at=NOW, action="half.done", detail={}))
+        db.session.flush()
+        raise RuntimeError("secret detail: 310104197805121234 /work/main/webapp")
+
+    monkeypatch.setattr(booking_views.service, "cancel", broken_cancel)
+    client = client_as(app, "owner")
+    token = token_of(client)
+    before = snapshot(session)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(f"/bookings/{refs.zhang_free}/cancel", data={"csrf_token": token}, headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert "Traceback" not in html and "secret detail" not in html and "310104" not in html and "/work/" not in html
+        assert 'data-testid="error"' in html
+        assert ("<html" in html) is (not headers)
+        _assert_headers(response, signed_in=True, what="500")
+    assert snapshot(session) == before
+    assert fresh(session).scalar(select(AuditEvent).where(AuditEvent.action == "half.done")) is None
+
+
+def test_a_500_on_a_page_keeps_the_person_signed_in(app, session, refs, monkeypatch):
+    from webapp.services import notifications
+
+    client = client_as(app, "owner")
+    monkeypatch.setattr(notifications, "inbox", lambda *a, **k: 1 / 0)
+    response = client.get("/messages")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and "ZeroDivisionError" not in html and "Traceback" not in html
+    _assert_headers(response, signed_in=True, what="500 page")
+    monkeypatch.undo()
+    assert client.get("/messages").status_code == 200
+
+
+def test_time_moves_do_not_open_doors(app, session, refs):
+    """A stranger is refused whatever the clock says (a refusal never depends on a deadline)."""
+    client = client_as(app, "stranger")
+    for hours in (0, 5, 20):
+        set_clock(app, NOW + timedelta(hours=hours))
+        assert client.get(f"/bookings/{refs.zhang_free}").status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------ logs
+
+def test_csrf_failures_are_logged_with_path_and_ip(app, session, refs, caplog):
+    client = client_as(app, "anonymous")
+    with caplog.at_level("WARNING"):
+        response = client.post("/language", data={"locale": "en"}, environ_base={"REMOTE_ADDR": "10.2.2.2"})
+    assert response.status_code == 400
+    lines = [r.getMessage() for r in caplog.records if "csrf" in r.getMessage().lower()]
+    assert len(lines) == 1 and "/language" in lines[0] and "10.2.2.2" in lines[0]
+
+
+def test_csrf_failures_name_the_signed_in_actor(app, session, refs, caplog):
+    """SECURITY.md, Logs: "CSRF failures … with time, actor, subject and IP" (the log line once lacked the actor)."""
+    client = client_as(app, "owner")
+    zhang = session.scalar(select(Account).where(Account.mobile == ADULT))
+    with caplog.at_level("WARNING"):
+        client.post(f"/bookings/{refs.zhang_free}/cancel", environ_base={"REMOTE_ADDR": "10.2.2.3"})
+    line = next(r.getMessage() for r in caplog.records if "csrf" in r.getMessage().lower())
+    assert re.search(rf"\b(actor|account)[=:]\s*{zhang.id}\b", line), line
+
+
+def test_refused_access_is_logged_without_personal_data(app, session, refs, caplog):
+    client = client_as(app, "stranger")
+    with caplog.at_level("WARNING"):
+        client.get(f"/bookings/{refs.zhang_free}", environ_base={"REMOTE_ADDR": "10.2.2.4"})
+    line = next(r.getMessage() for r in caplog.records if "refused" in r.getMessage())
+    assert refs.zhang_free in line and "10.2.2.4" in line
+    zhang = session.scalar(select(Person).where(Person.name == "张伟"))
+    assert "张伟" not in line and zhang.id_number not in line
+
+
+def test_no_log_line_outside_the_dev_sms_log_carries_a_code(app, session, refs, caplog):
+    client = app.test_client()
+    with caplog.at_level("DEBUG"):
+        sign_in(client, ADULT)
+    with client.session_transaction() as sess:
+        login_token = sess["login_token"]
+    codes = {m for r in caplog.records if r.name == "lvtong.sms.dev" for m in re.findall(r"(?<!\d)\d{6}(?!\d)", r.getMessage())}
+    assert len(codes) == 1  # the development SMS backend writes the text it would send, and only it
+    for record in caplog.records:
+        if record.name != "lvtong.sms.dev":
+            message = record.getMessage()
+            assert not codes & set(re.findall(r"(?<!\d)\d{6}(?!\d)", message)) and login_token not in message, message
