@@ -777,7 +777,7 @@ def test_consequence_counts_car_trips():
     """003 同城专车接送 特别说明(1): "限客户一个保单年度内使用2次，入院或出院分别视为1次"."""
     text, params = consequence(ZHONGAN, ZHONGAN.service("car_pickup"), units=1, period_start=date(2026, 1, 1),
                                period_end_inclusive=date(2026, 12, 31), quota_amount=2, used_after=1, locale="en")
-    assert text % params == ("This will be use 1 of 2 of Car to and from hospital in the policy year "
+    assert text % params == ("This application is use 1 of the 2 allowed for Car to and from hospital in the policy year "
                              "2026-01-01 – 2026-12-31.")
     assert params["left"] == 1
 
