@@ -54,6 +54,7 @@ def clear() -> None:
 
 
 PAGE_TTL = 600.0  # seconds; far inside the CSRF token's 4-hour life, which a cached page carries
+PAGE_LIMIT = 256  # pages of ~40 KB (HTML and gzip): about 10 MB per worker at most
 _pages: OrderedDict[tuple, tuple[float, str, bytes]] = OrderedDict()
 
 
@@ -69,7 +70,7 @@ def cached_page(key: tuple, render) -> Response:
         with _lock:
             _pages[key] = found
             _pages.move_to_end(key)
-            while len(_pages) > _LIMIT:
+            while len(_pages) > PAGE_LIMIT:
                 _pages.popitem(last=False)
     if request.accept_encodings["gzip"]:
         response = Response(found[2], mimetype="text/html")
