@@ -258,16 +258,26 @@ def page(context):
 
 @pytest.fixture()
 def watched_context(new_context, live_server):
-    """Make another context (a second user, say) on the same terms: `ctx = watched_context(); p = ctx.new_page()`."""
+    """Make another context (a second user, say) on the same terms: `ctx = watched_context(); p = ctx.new_page()`.
+
+    `watched_context(java_script_enabled=False)` gives a browser without JavaScript; `axe_check` (and so `visit`,
+    `sign_in`) then checks a copy of each page's DOM in a scripted page, as axe cannot run where timers never fire."""
+    made = []
+
     def make(**kwargs):
         ctx = new_context(base_url=live_server, **kwargs)
         ctx.on("page", _watch)
         if kwargs.get("java_script_enabled") is False:
-            _SCRIPTLESS.add(ctx)
+            _SCRIPTLESS[ctx] = None  # axe_check works on copies of its pages (_axe_check_copy)
         _current.contexts.append(ctx)
+        made.append(ctx)
         return ctx
 
-    return make
+    yield make
+    for ctx in made:
+        copy = _SCRIPTLESS.pop(ctx, None)
+        if copy is not None:
+            copy.context.close()
 
 
 def _after_test_problems() -> list[str]:
@@ -301,7 +311,8 @@ def pytest_runtest_call(item):
 # Helpers.
 
 _AXE_SOURCE: str | None = None
-_SCRIPTLESS: weakref.WeakSet = weakref.WeakSet()  # contexts made with java_script_enabled=False
+# Contexts made with java_script_enabled=False → the page (in a context of its own) where copies of theirs are checked.
+_SCRIPTLESS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def axe_check(page) -> None:
@@ -340,13 +351,12 @@ def _axe_check_copy(page) -> None:
     html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.S | re.I)
     html = re.sub(r"<link\b[^>]*>", "", html, flags=re.I)
     html = html.replace("</head>", f"<style>{css}</style></head>", 1)
-    ctx = page.context.browser.new_context(viewport=page.viewport_size)
-    try:
-        copy = ctx.new_page()
-        copy.set_content(html, wait_until="load")
-        _axe_run(copy, f"{page.url} (JavaScript off; checked on a copy of its DOM)")
-    finally:
-        ctx.close()
+    copy = _SCRIPTLESS.get(page.context)
+    if copy is None:
+        copy = _SCRIPTLESS[page.context] = page.context.browser.new_context().new_page()
+    copy.set_viewport_size(page.viewport_size)
+    copy.set_content(html, wait_until="load")
+    _axe_run(copy, f"{page.url} (JavaScript off; checked on a copy of its DOM)")
 
 
 def _slug(text: str) -> str:
