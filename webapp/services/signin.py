@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..db import write_transaction
@@ -135,15 +135,20 @@ def start_login(session: Session, account: Account, *, now: datetime, ip: str | 
     return token
 
 
+# Built once: this runs on every signed-in request.
+_LIVE_LOGIN = (
+    select(LoginSession, Account).join(Account, Account.id == LoginSession.account_id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.ended_at.is_(None),
+           Account.id == bindparam("account_id"))
+)
+
+
 def account_for_token(session: Session, token: str | None, account_id: int, now: datetime) -> Account | None:
     """The account of a live login, or None (signed out, idle too long, disabled, or a forged id).
     Keeps the login alive, writing at most once a minute (in its own short write transaction)."""
     if not token:
         return None
-    row = session.execute(
-        select(LoginSession, Account).join(Account, Account.id == LoginSession.account_id)
-        .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None), Account.id == account_id)
-    ).first()
+    row = session.execute(_LIVE_LOGIN, {"token_hash": _token_hash(token), "account_id": account_id}).first()
     if row is None:
         return None
     login, account = row
