@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..db import write_transaction
 from ..extensions import db
 from ..models import Policy, Service
 from ..services import apply_forms, audit, ratelimit
@@ -42,6 +43,9 @@ class Target:
         actor = actor_for(db.session, current_user, self.policy.insured_id, china_date(moment))
         if actor.relation == "none" or not actor.verified:
             current_app.logger.warning("refused apply account=%s policy=%s ip=%s", current_user.id, policy_number[:32], client_ip())
+            with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
+                audit.record(db.session, "access.refused", now=moment, actor_id=current_user.id,
+                             subject_person_id=self.policy.insured_id, target=f"policy:{self.policy.id}", ip=client_ip())
             abort(404)
         self.row = row
         self.product, self.service = rules_for(row)
@@ -107,8 +111,7 @@ def review(policy, service_code):
     key = _request_key()
     checked = t.check(request.form)
     if not checked.ok or not t.verdict.allowed or request.form.get("edit"):
-        # 422 for a plain form post; an htmx swap gets 200 (a 4xx there is logged as a browser console error)
-        status = 200 if request.form.get("edit") or is_htmx() else 422
+        status = 200 if request.form.get("edit") else _status(422)
         return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={} if request.form.get("edit") else _errors(checked),
                                                                        request_key=key)), status
     return page_or_fragment("apply/form.html", "form", **t.context(
@@ -122,29 +125,35 @@ def confirm(policy, service_code):
     key = _request_key()
     checked = t.check(request.form)
     if not checked.ok:
-        return render_template("apply/form.html", **t.context(values=request.form, errors=_errors(checked), request_key=key)), 422
+        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors=_errors(checked),
+                                                                       request_key=key)), _status(422)
     moment = now()
     bucket = {f"apply:{current_user.id}": APPLY_LIMIT}
     if ratelimit.blocked(db.session, bucket, moment):
-        audit.record(db.session, "booking.rate_limited", now=moment, actor_id=current_user.id, ip=client_ip())
-        db.session.commit()
-        flash(_("Too many applications in a short time. Please wait a while, or call the service hotline."))
-        return render_template("apply/form.html", **t.context(values=request.form, errors={}, request_key=key)), 429
+        with write_transaction(db.session):
+            audit.record(db.session, "booking.rate_limited", now=moment, actor_id=current_user.id, ip=client_ip())
+        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={}, request_key=key,
+                                                                       limited=True)), _status(429)
     outcome = service.apply(db.session, account=current_user, policy_id=t.policy.id, service_code=t.service.code,
                             request_key=key, now=moment, details=checked.data, units=checked.units,
                             admission_slip_date=checked.admission_slip_date, ip=client_ip())
     if outcome.created:
-        ratelimit.count(db.session, bucket, moment)
-        db.session.commit()
+        with write_transaction(db.session):
+            ratelimit.count(db.session, bucket, moment)
     if not outcome.ok:
-        return render_template("apply/form.html", **t.context(values=request.form, errors={}, request_key=key,
-                                                             refused=outcome.reasons)), 409
+        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={}, request_key=key,
+                                                                       refused=outcome.reasons)), _status(409)
     if outcome.created:
         flash(_("Application %(ref)s received. We will send you a message when it moves on.", ref=outcome.booking.reference))
     target = url_for("bookings.detail", reference=outcome.booking.reference)
     if is_htmx():
         return "", 204, {"HX-Redirect": target}
     return redirect(target, code=303)
+
+
+def _status(code: int) -> int:
+    """The status for a plain form post; an htmx swap gets 200 (browsers log any 4xx as a console error)."""
+    return 200 if is_htmx() else code
 
 
 def _request_key() -> str:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..db import write_transaction
 from ..extensions import db
 from ..models import Booking, Policy
 from ..services import audit
@@ -41,9 +42,9 @@ def load(reference: str, *, timeline: bool = False) -> Booking:
         if actor.relation != "none" and actor.verified:
             return booking
     current_app.logger.warning("refused booking access account=%s ref=%s ip=%s", current_user.id, reference[:16], client_ip())
-    audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"booking-ref:{reference[:16]}",
-                 ip=client_ip())
-    db.session.commit()
+    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
+        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"booking-ref:{reference[:16]}",
+                     ip=client_ip())
     abort(404)
 
 

@@ -56,6 +56,5 @@ def messages():
 @bp.post("/messages/read")
 @login_required
 def mark_read():
-    notifications.mark_read(db.session, current_user.id, now())
-    db.session.commit()
+    notifications.mark_read(db.session, current_user.id, now())  # commits
     return redirect(url_for("portal.messages"), code=303)
