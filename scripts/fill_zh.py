@@ -105,7 +105,8 @@ ZH = {
         "%(n)s个工作日内安排：现在申请且材料齐全的，%(date)s前安排好。",
     "Sign in with your mobile number": "用手机号登录",
     "Applying for your child or a family member? Sign in with your own mobile number.": "为孩子或家人申请？请用您本人的手机号登录。",
-    "Papers needed (%(n)s)": "所需材料（%(n)s项）",
+    "Rules and papers needed": "使用规则和所需材料",
+    "Papers needed:": "所需材料：",
     "Apply": "申请",
 
     # ------------------------------------------------------------------ why a service cannot be used now

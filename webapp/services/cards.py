@@ -62,8 +62,10 @@ class PolicyCards:
     product: cat.Product
     cards: tuple[Card, ...]
     ended: Reason | None = None  # surrendered, lapsed, expired or past its service window: nothing can be used
+    waiting: Reason | None = None  # one policy-wide reason every card shares for now (waiting or cooling-off period)
 
 
+WAITING = {"policy.not_yet_effective", "policy.cooling_off", "policy.waiting_period"}
 ENDED = {"policy.surrendered_cooling_off", "policy.surrendered", "policy.lapsed", "policy.expired", "service.window_closed"}
 
 
@@ -142,5 +144,9 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
             promise_from_slip=from_slip,
         ))
     ended = next((r for c in cards for r in c.reasons if r.key in ENDED), None)
+    bookable = [c for c in cards if c.service.bookable]
+    shared = set.intersection(*({(r.key, r.until) for r in c.reasons if r.key in WAITING} for c in bookable)) if bookable else set()
+    last = max(shared, key=lambda kv: kv[1] or date.min, default=None)  # the reason that lasts longest
+    waiting = None if ended or last is None else Reason(*last)
     view = PolicyView(policy.id, policy.number, policy.effective_date, policy.expiry_date)
-    return PolicyCards(view, product, tuple(cards), ended)
+    return PolicyCards(view, product, tuple(cards), ended, waiting)
