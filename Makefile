@@ -39,6 +39,7 @@ system-deps:
 
 test: setup system-deps
 	$(VENV)/bin/ruff check --quiet webapp tests bench
+	$(VENV)/bin/bandit --quiet --recursive webapp --severity-level medium 2>/dev/null  # findings on stdout; stderr only has its nosec chatter
 	LVTONG_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -43,8 +43,9 @@ def _fill(context, text: str, params: dict):
     """Jinja's newstyle gettext, minus its cost: parameters escaped once, no `%` when there are none."""
     if context.eval_ctx.autoescape:
         if not params:
-            return Markup(text)
-        return Markup(text % {k: v if isinstance(v, (int, float)) else escape(v) for k, v in params.items()})
+            # The text is a msgid or its translation from our own catalog; every parameter is escaped first.
+            return Markup(text)  # nosec B704
+        return Markup(text % {k: v if isinstance(v, (int, float)) else escape(v) for k, v in params.items()})  # nosec B704
     return text % params if params else text
 
 
