@@ -889,3 +889,22 @@ def test_department_matching_never_raises(text):
         for service in product.services:
             if service.bookable:
                 excluded_department(service, text)
+
+
+def test_consequence_of_takes_the_period_and_the_use_from_usage():
+    """consequence_of: the policy year containing `today`, and the use this application will be (003 同城专车接送 (1))."""
+    from webapp.services.apply_forms import consequence_of
+    from webapp.services.eligibility import PolicyFacts, Usage
+
+    policy = PolicyFacts(effective_date=date(2026, 3, 1), expiry_date=date(2027, 3, 1), cooling_off_days=15, waiting_days=90)
+    text, params = consequence_of(ZHONGAN, ZHONGAN.service("car_pickup"), policy, Usage(2, held=0, used=1), units=1,
+                                  today=date(2026, 11, 23), locale="en")
+    assert (params["start"], params["end"], params["used"], params["left"]) == ("2026-03-01", "2027-02-28", 2, 0)
+
+
+def test_usage_left_never_goes_below_zero():
+    from webapp.services.eligibility import Usage
+
+    assert Usage(None, 0, 0).left is None
+    assert Usage(2, held=1, used=0).left == 1
+    assert Usage(1, held=1, used=1).left == 0

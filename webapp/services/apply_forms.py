@@ -21,6 +21,7 @@ from typing import Mapping
 from .catalog import BookingForm, Document, Product, QuotaPeriod, QuotaUnit, Service, Text
 from .clock import CHINA, require_aware, to_china
 from .deadlines import desk_receives, promise_if_applied
+from .eligibility import PolicyFacts, Usage, quota_period
 from .workdays import add_workdays
 
 
@@ -715,3 +716,13 @@ def consequence(
         return N_("This application is use %(used)s of the %(amount)s allowed for %(service)s in the service period %(start)s – %(end)s."), params
     # 003 同城专车接送 特别说明(1): "入院或出院分别视为1次".
     return N_("This application is use %(used)s of the %(amount)s allowed for %(service)s in the policy year %(start)s – %(end)s."), params
+
+
+def consequence_of(product: Product, service: Service, policy: PolicyFacts, usage: Usage, *, units: int, today: date,
+                   locale: str = "zh_CN") -> tuple[str, dict]:
+    """`consequence` for an application made `today` against `usage`: the quota period it falls in, and the
+    use it will be once it holds `units` more."""
+    start, end = quota_period(product, service, policy, max(today, policy.effective_date))
+    used_after = usage.used + usage.held + units if usage.quota is not None else 0
+    return consequence(product, service, units=units, period_start=start, period_end_inclusive=end - timedelta(days=1),
+                       quota_amount=usage.quota, used_after=used_after, locale=locale)

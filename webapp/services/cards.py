@@ -134,11 +134,10 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
         amount = service.quota.amount
         usage = Usage(ent.quota, ent.held, ent.used) if ent else Usage(amount, 0, 0)
         verdict = check(product, service, facts, actor, now, diagnoses=diagnoses, usage=usage)
-        left = None if usage.quota is None else max(usage.quota - usage.used - usage.held, 0)
         from_slip = service.arrangement.counted_from is DeadlineEvent.ADMISSION_SLIP_DATE
         cards.append(Card(
             product, service, policy.number, available=verdict.allowed, reasons=verdict.reasons, quota=usage.quota,
-            left=left, in_progress=usage.held, period_start=start, period_last_day=end - timedelta(days=1),
+            left=usage.left, in_progress=usage.held, period_start=start, period_last_day=end - timedelta(days=1),
             resets_on=end if end < service_window_end(product, facts) else None,
             promise_by=promise_if_applied(service.arrangement, product.hours_for(service), now),
             promise_from_slip=from_slip,

@@ -58,6 +58,11 @@ class Usage:
     held: int
     used: int
 
+    @property
+    def left(self) -> int | None:
+        """Uses (or days) still free to apply for: neither spent nor held by an application in progress."""
+        return None if self.quota is None else max(self.quota - self.used - self.held, 0)
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -191,9 +196,8 @@ def _quota_reasons(
     resets = end if end < service_window_end(product, policy) else None
     if usage.used >= usage.quota:
         return [Reason("quota.used_up", until=resets)]
-    remaining = usage.quota - usage.used - usage.held
-    if remaining <= 0:
+    if usage.left == 0:
         return [Reason("quota.in_progress")]
-    if units > remaining:
-        return [Reason("quota.not_enough", params={"remaining": remaining})]
+    if units > usage.left:
+        return [Reason("quota.not_enough", params={"remaining": usage.left})]
     return []

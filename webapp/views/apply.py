@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +21,6 @@ from ..services import apply_forms, audit, ratelimit
 from ..services import bookings as service
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date, to_china
-from ..services.eligibility import quota_period
 from ..services.people import actor_for, policy_facts
 from ..services.ratelimit import Limit
 from .common import client_ip, is_htmx, now, page_or_fragment
@@ -31,56 +31,46 @@ APPLY_LIMIT = Limit(20, timedelta(hours=1))  # applications (and refusals) per a
 
 
 class Target:
-    """The policy and service an application is for, checked against the signed-in account (404 otherwise)."""
+    """The policy and service an application is for, checked against the signed-in account (404 otherwise).
+    The clock is read once: every check in one request is made at the same moment."""
 
     def __init__(self, policy_number: str, code: str):
-        moment = now()
+        self.now = now()
+        self.today = china_date(self.now)
         self.policy = db.session.scalar(select(Policy).where(Policy.number == policy_number[:32]))
         row = self.policy and db.session.scalar(
             select(Service).where(Service.product_id == self.policy.product_id, Service.code == code[:48]))
         if row is None:
             abort(404)
-        actor = actor_for(db.session, current_user, self.policy.insured_id, china_date(moment))
+        actor = actor_for(db.session, current_user, self.policy.insured_id, self.today)
         if actor.relation == "none" or not actor.verified:
             current_app.logger.warning("refused apply account=%s policy=%s ip=%s", current_user.id, policy_number[:32], client_ip())
             with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
-                audit.record(db.session, "access.refused", now=moment, actor_id=current_user.id,
+                audit.record(db.session, "access.refused", now=self.now, actor_id=current_user.id,
                              subject_person_id=self.policy.insured_id, target=f"policy:{self.policy.id}", ip=client_ip())
             abort(404)
         self.row = row
         self.product, self.service = rules_for(row)
         if not self.service.bookable:
             abort(404)
-        self.usage = service.usage_of(db.session, self.policy, row, max(china_date(moment), self.policy.effective_date))
-        self.units_left = None if self.usage.quota is None else self.usage.quota - self.usage.used - self.usage.held
-        self.verdict = service.eligibility(db.session, current_user, self.policy, row, moment, actor=actor)
+        self.usage = service.usage_of(db.session, self.policy, row, max(self.today, self.policy.effective_date))
+        self.verdict = service.eligibility(db.session, current_user, self.policy, row, self.now, actor=actor)
+        self.locale = str(get_locale())
 
     def fields(self):
-        return apply_forms.fields_for(self.product, self.service, locale=_locale(), units_left=self.units_left)
+        return apply_forms.fields_for(self.product, self.service, locale=self.locale, units_left=self.usage.left)
 
     def check(self, form, field=None):
-        moment = now()
-        return apply_forms.check(self.product, self.service, form, today=china_date(moment), now=to_china(moment),
-                                 units_left=self.units_left, field=field, locale=_locale())
+        return apply_forms.check(self.product, self.service, form, today=self.today, now=to_china(self.now),
+                                 units_left=self.usage.left, field=field, locale=self.locale)
+
+    def consequence(self, checked) -> str:
+        msgid, params = apply_forms.consequence_of(self.product, self.service, policy_facts(self.policy), self.usage,
+                                                   units=checked.units, today=self.today, locale=self.locale)
+        return _(msgid, **localise_params(params))
 
     def context(self, **extra):
-        return {"t": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": now(), **extra}
-
-
-def _locale() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale())
-
-
-def _consequence(t: Target, checked) -> str:
-    facts = policy_facts(t.policy)
-    start, end = quota_period(t.product, t.service, facts, max(china_date(now()), t.policy.effective_date))
-    used_after = (t.usage.used + t.usage.held + checked.units) if t.usage.quota is not None else 0
-    msgid, params = apply_forms.consequence(
-        t.product, t.service, units=checked.units, period_start=start, period_end_inclusive=end - timedelta(days=1),
-        quota_amount=t.usage.quota, used_after=used_after, locale=_locale())
-    return _(msgid, **localise_params(params))
+        return {"t": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now, **extra}
 
 
 @bp.get("/<policy>/<service_code>")
@@ -115,7 +105,7 @@ def review(policy, service_code):
         return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={} if request.form.get("edit") else _errors(checked),
                                                                        request_key=key)), status
     return page_or_fragment("apply/form.html", "form", **t.context(
-        values=request.form, errors={}, request_key=key, review=checked, consequence=_consequence(t, checked)))
+        values=request.form, errors={}, request_key=key, review=checked, consequence=t.consequence(checked)))
 
 
 @bp.post("/<policy>/<service_code>/confirm")
@@ -127,7 +117,7 @@ def confirm(policy, service_code):
     if not checked.ok:
         return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors=_errors(checked),
                                                                        request_key=key)), _status(422)
-    moment = now()
+    moment = t.now
     bucket = {f"apply:{current_user.id}": APPLY_LIMIT}
     if ratelimit.blocked(db.session, bucket, moment):
         with write_transaction(db.session):
