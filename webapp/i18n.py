@@ -29,16 +29,6 @@ def gettext(msgid: str, **params) -> str:
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    params.setdefault("num", n)
-    return translations().ngettext(singular, plural, n) % params
-
-
-def forget() -> None:
-    """The language changed within this request (the switch): look the catalogs up again."""
-    g.pop("_lvtong_translations", None)
-
-
 def _fill(context, text: str, params: dict):
     """Jinja's newstyle gettext, minus its cost: parameters escaped once, no `%` when there are none."""
     if context.eval_ctx.autoescape:

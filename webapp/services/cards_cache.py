@@ -104,7 +104,3 @@ def cards_snapshot(session: Session, account: Account, now: datetime) -> Snapsho
             _cache.popitem(last=False)
     return Snapshot(key, unread, result)
 
-
-def clear() -> None:
-    with _lock:
-        _cache.clear()

@@ -5,7 +5,7 @@ cancellation is free is said by the server clock when the confirmation opens, an
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -67,8 +67,9 @@ def index():
 def detail(reference):
     booking = load(reference, timeline=True)
     product, svc = rules_for(booking.service)
-    quote = service.cancel_quote(booking, now())
-    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=now())
+    moment = now()
+    quote = service.cancel_quote(booking, moment)
+    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment)
 
 
 @bp.get("/<reference>/cancel")
@@ -76,27 +77,32 @@ def detail(reference):
 def confirm_cancel(reference):
     booking = load(reference)
     product, svc = rules_for(booking.service)
-    quote = service.cancel_quote(booking, now())
-    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=now())
+    moment = now()
+    quote = service.cancel_quote(booking, moment)
+    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=moment)
 
 
 @bp.post("/<reference>/cancel")
 @login_required
 def cancel(reference):
     booking = load(reference)
-    try:
-        done = service.cancel(db.session, booking.id, actor=current_user, now=now())
-    except service.ChangeRefused as refused:
-        flash(REFUSED[refused.key]())
-        return redirect(url_for("bookings.detail", reference=reference), code=303)
-    except (service.StaleBooking, service.IllegalMove):
-        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
-        return redirect(url_for("bookings.detail", reference=reference), code=303)
-    flash({
+    return _commit(reference, lambda: service.cancel(db.session, booking.id, actor=current_user, now=now()), lambda done: {
         "withdrawn": _("Your application was withdrawn. Nothing was counted."),
         "cancelled_free": _("The booking was cancelled free of charge. Nothing was counted."),
         "cancelled_counted": _("The booking was cancelled. As the free cancellation period had ended, it counts as used."),
     }.get(done.state, _("Done.")))
+
+
+def _commit(reference: str, move, said) -> Response:
+    """Make a customer's move; say what came of it (or why not) on the booking page. The service decides."""
+    try:
+        done = move()
+    except service.ChangeRefused as refused:
+        flash(REFUSED[refused.key]())
+    except (service.StaleBooking, service.IllegalMove):
+        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
+    else:
+        flash(said(done))
     return redirect(url_for("bookings.detail", reference=reference), code=303)
 
 
@@ -105,23 +111,17 @@ def cancel(reference):
 def change(reference):
     booking = load(reference)
     product, svc = rules_for(booking.service)
-    quote = service.cancel_quote(booking, now())
+    moment = now()
+    quote = service.cancel_quote(booking, moment)
     if booking.state != State.SCHEDULED.value:
         return redirect(url_for("bookings.detail", reference=reference), code=303)
     if request.method == "GET":
         return page_or_fragment("bookings/change.html", "confirm", b=booking, product=product, svc=svc, quote=quote,
-                                now=now(), errors={}, form={})
+                                now=moment, errors={}, form={})
     form = {"dates": request.form.get("dates", "").strip()[:200], "note": request.form.get("note", "").strip()[:500]}
     if not form["dates"]:
-        return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=now(),
+        return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
                                form=form, errors={"dates": _("Please say which dates or times suit you.")}), 422
-    try:
-        service.request_change(db.session, booking.id, actor=current_user, now=now(), wishes=form)
-    except service.ChangeRefused as refused:
-        flash(REFUSED[refused.key]())
-        return redirect(url_for("bookings.detail", reference=reference), code=303)
-    except (service.StaleBooking, service.IllegalMove):
-        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
-        return redirect(url_for("bookings.detail", reference=reference), code=303)
-    flash(_("We have your new dates. The appointment is being arranged again, free of charge; you will get a message."))
-    return redirect(url_for("bookings.detail", reference=reference), code=303)
+    return _commit(reference, lambda: service.request_change(db.session, booking.id, actor=current_user, now=now(), wishes=form),
+                   lambda done: _("We have your new dates. The appointment is being arranged again, free of charge; "
+                                  "you will get a message."))

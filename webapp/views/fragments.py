@@ -48,11 +48,6 @@ def policy_html(pc: PolicyCards, locale: str) -> Markup:
     return html
 
 
-def clear() -> None:
-    with _lock:
-        _cache.clear()
-        _pages.clear()
-
 
 PAGE_TTL = 600.0  # seconds; far inside the CSRF token's 4-hour life, which a cached page carries
 PAGE_LIMIT = 256  # pages of ~40 KB (HTML and gzip): about 10 MB per worker at most
