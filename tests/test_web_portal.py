@@ -618,3 +618,14 @@ def test_card_dates_follow_the_language(app, session, adult):
     reason = re.search(r'<li data-reason="policy.waiting_period">(.*?)</li>',
                        card(html, "P000-DEMO-0001", "expert_outpatient")).group(1)
     assert "Tue 12 Jan 2027" in reason
+
+
+def test_switching_language_on_a_page_shown_for_a_posted_form_lands_on_its_form(app, client, session):
+    """A wrong code is shown at /sign-in/verify, which only answers POST: the switch goes back to /sign-in, not a 405."""
+    page = client.get("/sign-in")
+    token = csrf_from(page.get_data(as_text=True))
+    for posted_page, expected in [("/sign-in/verify", "/sign-in"),
+                                  ("/apply/P003-DEMO-0002/expert_outpatient/confirm", "/apply/P003-DEMO-0002/expert_outpatient"),
+                                  ("/messages/read", "/"), ("/nowhere", "/")]:
+        response = client.post("/language", data={"csrf_token": token, "locale": "en", "next": posted_page})
+        assert response.status_code == 303 and response.headers["Location"] == expected, posted_page
