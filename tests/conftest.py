@@ -18,6 +18,8 @@ from webapp.services.clock import CHINA
 from webapp.services.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
 
+pytest_plugins = ["tests.seaweed"]  # s3_server / s3_storage: a real SeaweedFS started once per run, on demand
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:

@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_set)
     app.cli.add_command(calendar_publish)
     app.cli.add_command(remind_command)
+    app.cli.add_command(papers_sweep)
+    app.cli.add_command(papers_purge)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -47,7 +49,12 @@ def demo_command():
     """(Re)build the demo world relative to now. Refused outside development and demo."""
     if not current_app.config["DEMO_MODE"]:
         raise click.ClickException("the demo world is only built in development or demo mode")
-    demo.build(db.session, utc_now())
+    from .services import documents
+    from .views.papers import storage
+
+    moment = utc_now()
+    demo.build(db.session, moment, storage())
+    documents.sweep(db.session, storage(), now=moment, grace_seconds=0)  # the old world's photos
     click.echo("Demo world rebuilt. Sign in with one of these mobile numbers:")
     for sign_in in demo.SIGN_INS:
         click.echo(f"  {sign_in.mobile}  {sign_in.who}")
@@ -115,3 +122,31 @@ def remind_command(lead_minutes):
         raise click.ClickException(str(exc)) from exc
     sent = notifications.send_reminders(db.session, _now(), channel, lead=timedelta(minutes=lead_minutes))
     click.echo(f"{sent} reminder(s) sent")
+
+
+@click.command("papers-sweep")
+@click.option("--grace-minutes", default=60, show_default=True, help="leave files younger than this (uploads in flight)")
+@with_appcontext
+def papers_sweep(grace_minutes):
+    """Make the photo store and the database agree after a crash (run from cron, e.g. hourly)."""
+    from .services import documents
+    from .views.papers import storage
+
+    report = documents.sweep(db.session, storage(), now=_now(), grace_seconds=grace_minutes * 60)
+    click.echo(f"removed {report.temp_files} temp file(s), {report.files_without_row} file(s) without a page, "
+               f"{report.rows_without_file} page(s) whose file was missing")
+
+
+@click.command("papers-purge")
+@click.option("--days", type=int, default=None, help="retention after an application closes (default: DOCUMENT_RETENTION_DAYS)")
+@with_appcontext
+def papers_purge(days):
+    """Delete the photos of applications closed longer ago than the retention period (run from cron, daily)."""
+    from .services import documents
+    from .views.papers import storage
+
+    days = current_app.config["DOCUMENT_RETENTION_DAYS"] if days is None else days
+    if days < 0:
+        raise click.ClickException("--days must be 0 or more")
+    count = documents.purge_expired(db.session, storage(), now=_now(), retention=timedelta(days=days))
+    click.echo(f"deleted {count} page(s) of applications closed more than {days} days ago")

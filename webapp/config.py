@@ -57,7 +57,15 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SECURE": mode == "production",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # forms; photo uploads get their own limit (views/papers.py)
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND") or "local",  # local | s3 (several servers share it)
+        "S3_BUCKET": env.get("S3_BUCKET"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY"),
+        "S3_REGION": env.get("S3_REGION"),
+        # Pages of an application are deleted this long after it closes (flask --app wsgi papers-purge).
+        "DOCUMENT_RETENTION_DAYS": int(env.get("DOCUMENT_RETENTION_DAYS") or 180),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": RULES_TIMEZONE,
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,

@@ -590,7 +590,9 @@ _RULES = {
 }
 
 
-def _documents(service: Service, values: dict) -> tuple[str, ...]:
+def documents_for(service: Service, values: dict) -> tuple[str, ...]:
+    """The papers an application with these form values needs (catalog Document values, catalog order).
+    `values` may be the parsed form or a booking's stored details: only presence and truth are read."""
     needed = [d for d in service.documents if d is not Document.DOCTOR_CERTIFICATE]
     if service.form is BookingForm.CAR_PICKUP:
         # 003 同城专车接送 2(2): the slip for the trip in, or proof of a recent discharge for the trip home.
@@ -654,7 +656,7 @@ def check(
         data["doctor_certificate_needed"] = bool(values.get("lying_down"))
     slip = values.get("admission_slip_date") if "admission_slip_date" not in errors else None
     units = (values.get("days") or 1) if service.form is BookingForm.NURSING_AIDE else 1
-    documents = _documents(service, values)
+    documents = documents_for(service, values)
 
     if field is not None:
         name = _field_named(fields, field)

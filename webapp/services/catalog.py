@@ -140,6 +140,7 @@ class Document(str, Enum):
     EXAM_ORDER = "exam_order"
     DOCTOR_CERTIFICATE = "doctor_certificate"  # lying-down transport (003 同城专车接送 (3))
     ID_CARD = "id_card"
+    APPLICANT_ID = "applicant_id"  # 申请人身份证明: someone applying for the insured (003 医疗垫付 材料 g, line 331)
     GUARDIANSHIP_PROOF = "guardianship_proof"
     POWER_OF_ATTORNEY = "power_of_attorney"
 

@@ -17,6 +17,7 @@ from .catalog_sync import sync_catalog
 from .clock import china_date, china_datetime, require_aware
 from .identity import demo_resident_id
 from .policy_years import anniversary
+from .storage import Storage
 
 ADULT, PARENT, OTHER, REVIEWER, COORDINATOR = "13800000001", "13800000002", "13800000003", "13800000009", "13800000008"
 
@@ -41,8 +42,9 @@ def wipe(session: Session) -> None:
         session.execute(delete(table))
 
 
-def build(session: Session, now: datetime) -> None:
-    """(Re)build the demo world as of `now`. Commits."""
+def build(session: Session, now: datetime, storage: Storage | None = None) -> None:
+    """(Re)build the demo world as of `now`. Commits. With a photo store, the bookings get papers too
+    (demo_papers.py); the store is not emptied, the sweeper removes what the old world left there."""
     require_aware(now, "now")
     today = china_date(now)
     wipe(session)
@@ -101,6 +103,10 @@ def build(session: Session, now: datetime) -> None:
     session.commit()
     _bookings(session, now, adult=adult, parent=parent, other=other, staff=coordinator, reviewer=reviewer,
               active=active, second_year=second_year, child_policy=child_policy, wang_policy=wang_policy)
+    if storage is not None:
+        from . import demo_papers
+
+        demo_papers.attach(session, storage, now)
 
 
 def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, second_year, child_policy, wang_policy):
