@@ -32,15 +32,21 @@ def _home_for(account) -> str:
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     target = safe_next(request.values.get("next"), "")
-    if current_user.is_authenticated:
+    # "again": a signed-in person confirms it is them with a new code before seeing ID papers (SECURITY.md:
+    # fresh login required to view ID documents).
+    again = current_user.is_authenticated and request.values.get("again") == "1"
+    if current_user.is_authenticated and not again:
         return redirect(target or _home_for(current_user))
     if request.method == "GET":
-        return render_template("auth/sign_in.html", step="mobile", next=target, mobile="")
+        return render_template("auth/sign_in.html", step="mobile", next=target, again=again,
+                               mobile=current_user.mobile if again else "")
     raw = request.form.get("mobile", "")
     mobile = normalise_mobile(raw)
-    if mobile is None:
-        return render_template("auth/sign_in.html", step="mobile", next=target, mobile=raw[:20],
-                               error=_("Please enter an 11-digit mainland China mobile number.")), 422
+    if mobile is None or (again and mobile != current_user.mobile):
+        error = _("Please use the mobile number you signed in with.") if mobile else \
+            _("Please enter an 11-digit mainland China mobile number.")
+        return render_template("auth/sign_in.html", step="mobile", next=target, again=again, mobile=raw[:20],
+                               error=error), 422
     outcome = signin.request_code(
         db.session, mobile=mobile, ip=client_ip(), now=now(), secret=current_app.config["SECRET_KEY"],
         sender=sender_for(current_app), text=_("Your 绿通 sign-in code is {code}. It is valid for 5 minutes. Never tell anyone this code."),
@@ -49,7 +55,7 @@ def sign_in():
     error = PROBLEMS[outcome.problem](outcome.retry_after) if outcome.problem else None
     # The same page whether or not the number has an account: it only ever says a code was sent.
     return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
-                           demo_code=demo_code, error=error, sent=outcome.sent)
+                           demo_code=demo_code, error=error, sent=outcome.sent, again=again)
 
 
 @bp.post("/sign-in/verify")
@@ -63,13 +69,16 @@ def verify():
     if result.account is None:
         return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
                                error=PROBLEMS[result.problem](0)), 422
-    token = signin.start_login(db.session, result.account, now=now(), ip=client_ip(),
+    moment = now()
+    signin.end_login(db.session, session.get("login_token"), now=moment, reason="signed_in_again")
+    token = signin.start_login(db.session, result.account, now=moment, ip=client_ip(),
                                user_agent=request.headers.get("User-Agent"))
     locale = session.get("locale")
     session.clear()  # no fixation: nothing from before sign-in survives but the language
     if locale:
         session["locale"] = locale
     session["login_token"] = token
+    session["login_at"] = moment.isoformat()  # how fresh the login is (ID papers ask for a recent one)
     login_user(result.account)
     account = result.account
     if account.person_id is None and not account.is_staff and not _acts_for_anyone(account):

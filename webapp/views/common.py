@@ -1,7 +1,7 @@
 """What every view needs: the clock, the caller's IP, rendering a page or its htmx fragment, safe redirects."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
@@ -14,6 +14,18 @@ def now() -> datetime:
     """The server clock. Tests (and the browser tests' "move the clock") replace it with app.config["CLOCK"]."""
     clock = current_app.config.get("CLOCK")
     return require_aware(clock() if clock else utc_now(), "CLOCK()")
+
+
+def login_is_fresh(max_age: timedelta = timedelta(minutes=15)) -> bool:
+    """Whether the person signed in (or confirmed it was them) within `max_age` (SECURITY.md: a fresh login to
+    view ID documents)."""
+    from flask import session
+
+    started = session.get("login_at")
+    try:
+        return started is not None and now() - datetime.fromisoformat(started) <= max_age
+    except (TypeError, ValueError):
+        return False
 
 
 def client_ip() -> str | None:
