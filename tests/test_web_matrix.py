@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from webapp.models import Account, AuditEvent, Booking, Notification, Person
+from webapp.models import Account, AuditEvent, Booking, Document, DocumentPage, Notification, Person
 from webapp.services import demo
 
 from .web_helpers import (
@@ -92,15 +92,21 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "apply.review": (f"/apply/{policy}/escort_outpatient", {**ESCORT, "request_key": "rk-matrix"}),
         "apply.confirm": (f"/apply/{policy}/escort_outpatient/confirm", {**ESCORT, "request_key": "rk-matrix"}),
         "apply.check_field": (f"/apply/{policy}/escort_outpatient/field/department", {**ESCORT, "department": "产科"}),
+        "papers.upload": (f"/bookings/{ref}/papers/medical_records", {}),
+        "papers.remove": (f"/bookings/{ref}/papers/pages/{PAGE}/remove", {}),
+        "papers.send": (f"/bookings/{ref}/papers/send", {}),
     }[endpoint]
 
 
 POST_ENDPOINTS = [
     "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
     "bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
+    "papers.upload", "papers.remove", "papers.send",
 ]
+PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
-OWNED = ["bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field"]
+OWNED = ["bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
+         "papers.upload", "papers.remove", "papers.send"]
 
 
 def test_the_matrix_covers_every_post_route(app):
@@ -173,6 +179,8 @@ PAGE_OF = {  # the page whose form posts to the endpoint
     "apply.review": "/apply/{policy}/escort_outpatient",
     "apply.confirm": "/apply/{policy}/escort_outpatient",
     "apply.check_field": "/apply/{policy}/escort_outpatient",
+    "papers.upload": "/bookings/{ref}/papers",
+    "papers.send": "/bookings/{ref}/papers",
 }
 
 
@@ -479,6 +487,10 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "bookings.change": [f"/bookings/{r}/change" for r in (refs.zhang_free, refs.zhang_counted, refs.child)],
         "apply.start": [f"/apply/{ZHANG_POLICY}/escort_outpatient", f"/apply/{CHILD_POLICY}/car_pickup",
                         "/apply/P000-DEMO-0001/expert_outpatient"],
+        "papers.checklist": [f"/bookings/{r}/papers" for r in (refs.zhang_review, refs.child, refs.wang)],
+        # Real pages are in test_page_images_by_actor (the demo's papers cost a second to build).
+        "papers.image": [f"/papers/{PAGE}/image"],
+        "papers.thumbnail": [f"/papers/{PAGE}/thumb"],
     }
 
 
@@ -508,6 +520,38 @@ def test_get_never_changes_state(app, session, refs, actor):
         assert after[table] == rows[table], table
     if actor == "owner":
         assert client.get("/home").status_code == 200  # GET /sign-out did not sign out
+
+
+PAGE_STATUS = {  # actor → (张伟's page, 李小明's page)
+    "anonymous": (302, 302), "owner": (200, 404), "guardian": (404, 200), "stranger": (404, 404), "staff": (200, 200),
+}
+
+
+def test_page_images_by_actor(app, session):
+    """Every page image and thumbnail: the insured and a verified guardian see their own, staff see all, anyone else
+    gets 404 (and a signed-out visitor the sign-in page)."""
+    from webapp.services.storage import LocalStorage
+
+    demo.build(session, NOW, LocalStorage(app.config["UPLOAD_DIR"]))
+    set_clock(app, NOW)
+    zhang = booking_of(session, ZHANG_POLICY, "second_opinion")
+    child = booking_of(session, CHILD_POLICY, "expert_outpatient")
+    pages = {b.id: [p.public_id for p in session.scalars(select(DocumentPage).join(Document).where(Document.booking_id == b.id))]
+             for b in (zhang, child)}
+    assert pages[zhang.id] and pages[child.id]
+    MOBILES["staff"] = demo.REVIEWER
+    try:
+        for actor, (own, childs) in PAGE_STATUS.items():
+            client = client_as(app, actor)
+            for booking, expected in ((zhang, own), (child, childs)):
+                for public_id in pages[booking.id]:
+                    for kind in ("image", "thumb"):
+                        response = client.get(f"/papers/{public_id}/{kind}")
+                        assert response.status_code == expected, (actor, booking.reference, kind, response.status_code)
+                        if expected == 200:
+                            assert response.mimetype == "image/jpeg" and "sandbox" in response.headers["Content-Security-Policy"]
+    finally:
+        MOBILES.pop("staff")
 
 
 def test_post_only_urls_refuse_get(app, session, refs):

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 
 from webapp.models import (
-    AuditEvent, Booking, BookingTransition, Entitlement, LoginSession, Notification, Policy, RateHit, SignInCode,
+    AuditEvent, Booking, BookingTransition, DocumentPage, Entitlement, LoginSession, Notification, Policy, RateHit, SignInCode,
 )
 
 from .conftest import at
@@ -148,6 +148,7 @@ def snapshot(session) -> dict:
         "notifications_unread": session.scalar(select(func.count()).select_from(Notification)
                                                .where(Notification.read_at.is_(None))),
         "notifications": session.scalar(select(func.count()).select_from(Notification)),
+        "pages": sorted((p.public_id, p.status) for p in session.scalars(select(DocumentPage))),
     }
 
 

@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    from .views.papers import body_limit
+
+    app.before_request(body_limit)  # before CSRF's check, which is the first to read a form body
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -97,14 +100,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import apply, auth, bookings, main, portal, security, wording
+    from .views import apply, auth, bookings, main, paper_wording, papers, portal, security, wording
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(bookings.bp)
     app.register_blueprint(apply.bp)
+    app.register_blueprint(papers.bp)
     wording.init_app(app)
+    paper_wording.init_app(app)
     security.init_app(app)
 
 

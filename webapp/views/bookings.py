@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Booking, Policy
-from ..services import audit
+from ..services import audit, documents
 from ..services import bookings as service
 from ..services.booking_states import OPEN, State
 from ..services.cards import people_for
@@ -69,7 +69,9 @@ def detail(reference):
     product, svc = rules_for(booking.service)
     moment = now()
     quote = service.cancel_quote(booking, moment)
-    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment)
+    items = documents.checklist(db.session, booking, svc)
+    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
+                           items=items)
 
 
 @bp.get("/<reference>/cancel")

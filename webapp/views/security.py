@@ -26,6 +26,6 @@ def init_app(app: Flask) -> None:
         response.vary.add("Cookie")
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if getattr(current_user, "is_authenticated", False):
-            response.headers["Cache-Control"] = "no-store"
+        if getattr(current_user, "is_authenticated", False) and "private" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"  # a view may allow the browser's own cache (thumbnails)
         return response

@@ -72,6 +72,7 @@ DOCUMENTS = {
     "exam_order": N_("The doctor's examination order"),
     "doctor_certificate": N_("Doctor's certificate for lying-down transport"),
     "id_card": N_("ID card of the insured person"),
+    "applicant_id": N_("Your own ID card (as the person applying for them)"),
     "guardianship_proof": N_("Proof of guardianship"),
     "power_of_attorney": N_("Power of attorney signed by the insured person"),
 }
