@@ -76,6 +76,16 @@ def upload(base: str, cookies: dict, path: str, token: str, data: bytes, name: s
     return took
 
 
+def workers_memory(master_pid: int) -> list[tuple[int, int]]:
+    """(current RSS, peak RSS) in kB of each gunicorn worker (the master's children), from /proc."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    found = []
+    for pid in children:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+        found.append((int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -102,9 +112,16 @@ def main(argv: list[str] | None = None) -> int:
                 break
         if papers is None:
             raise BenchError("no open booking of the demo insured takes medical records")
-        ref, html = papers
-        tokens = [re.search(r'name="csrf_token" value="([^"]+)"', check_page(portal.base, s, f"/bookings/{ref}/papers")).group(1)
-                  for s in sessions]
+        ref, _html = papers
+        # The page's CSRF token belongs to the session cookie that page set: keep both, as a browser does.
+        browser = Client(portal.base)
+        browser.cookies = dict(sessions[0])
+        _resp, html = browser.request("GET", f"/bookings/{ref}/papers")
+        browser.close()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        sessions = [dict(browser.cookies)] * args.clients
+        tokens = [token] * args.clients
+        idle = workers_memory(portal.server.proc.pid)
         kinds = ["medical_records", "diagnosis"]
         latencies: list[float] = []
         errors: list[BaseException] = []
@@ -133,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             if errors:
                 raise errors[0]
         web = time.perf_counter() - start
+        busy = workers_memory(portal.server.proc.pid)
         if len(latencies) != total:
             raise BenchError(f"only {len(latencies)} of {total} uploads finished")
     bare = bare_decodes(photos, args.clients)
@@ -141,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.clients} concurrent uploads × {args.rounds} rounds, gunicorn 2 workers × 4 threads:")
     print(f"  web path   {total / web:6.2f} uploads/s   p50 {statistics.median(latencies) * 1000:6.0f} ms   p95 {p95 * 1000:6.0f} ms")
     print(f"  bare decode{total / bare:6.2f} decodes/s  (2 processes, same photos, same run)")
-    print(f"  web path / bare decode throughput: {bare / web:.2f}× the time")
+    print(f"  the web path takes {web / bare:.2f}× the time of the bare decodes "
+          f"(throughput {bare / web:.0%} of theirs)")
+    for n, ((rss, _), (_, peak)) in enumerate(zip(idle, busy), 1):
+        print(f"  worker {n}: {rss / 1024:5.0f} MB idle, peak {peak / 1024:5.0f} MB with 4 uploads in flight "
+              f"(+{(peak - rss) / 1024 / 4:.0f} MB per upload)")
     return 0
 
 
