@@ -462,6 +462,8 @@ ZH = {
     "Confirm it is you": "确认是您本人",
     "ID papers are shown only after a fresh sign-in. We will text a new code to your number.": "证件类材料需重新验证后才能查看。我们会向您的手机号发送新的验证码。",
     "Sign in again to see this ID paper": "重新验证后查看证件",
+    "%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s": "%(what)s：“%(paper)s”第 %(n)s 页需要重新上传。%(reason)s",
+    "Retake the page": "去重拍",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

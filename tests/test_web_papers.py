@@ -207,6 +207,9 @@ def test_only_a_page_staff_sent_back_needs_retaking_and_the_retake_replaces_it_o
     documents.decide_page(world, public_id=first.public_id, staff=staff, now=NOW, decision="accepted")
     documents.decide_page(world, public_id=second.public_id, staff=staff, now=NOW, decision="rejected",
                           reason="incomplete", note="右下角被挡住")
+    messages = adult.get("/messages").get_data(as_text=True)  # told at once, with the reason and the way back
+    assert "第 2 页需要重新上传" in messages and "页面不完整或有遮挡" in messages and "右下角被挡住" in messages
+    assert f'href="/bookings/{ref}/papers#doc-medical_records" data-testid="retake-link"' in messages
     html = adult.get(f"/bookings/{ref}/papers").get_data(as_text=True)
     assert 'data-kind="medical_records" data-status="rejected"' in html
     assert html.count('data-testid="retake-input"') == 1 and "右下角被挡住" in html

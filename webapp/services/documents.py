@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..db import write_transaction
 from ..models import Account, Booking, Document, DocumentPage, Policy
-from . import audit, ratelimit
+from . import audit, notifications, ratelimit
 from .apply_forms import documents_for
 from .booking_states import CLOSED, OPEN, State
 from .catalog import Document as Kind, Service
@@ -366,6 +366,12 @@ def decide_page(session: Session, *, public_id: str, staff: Account, now: dateti
         page.status, page.status_reason = decision, text
         page.decided_at, page.decided_by_id = now, staff.id
         _refresh(session, page.document, now)
+        if decision in NEEDS_RETAKE:
+            booking = booking_of(session, page)
+            live = [p for p in page.document.pages if p.status != REPLACED and not (p.status == DRAFT and p.replaces_id)]
+            notifications.record_retake(session, booking, page_id=page.id, public_id=page.public_id,
+                                        kind=page.document.kind, page_number=live.index(page) + 1, decision=decision,
+                                        reason=text, at=now)
         audit.record(session, "document.decide", now=now, actor_id=staff.id,
                      subject_person_id=page.document.person_id, target=f"page:{public_id}",
                      detail={"decision": decision, "reason": reason})

@@ -28,6 +28,7 @@ log = logging.getLogger("lvtong.notify")
 
 STATUS = "status"
 REMINDER_FREE_CHANGE = "reminder_free_change"
+PAPER_RETAKE = "paper_retake"
 DEFAULT_LEAD = timedelta(hours=3)
 
 
@@ -103,6 +104,25 @@ def record_transition(session: Session, booking: Booking, transition: BookingTra
                             kind=STATUS, dedupe_key=key, payload=dict(payload), created_at=transition.at)
         session.add(note)
         added.append(note)
+    session.flush()
+    return added
+
+
+def record_retake(session: Session, booking: Booking, *, page_id: int, public_id: str, kind: str, page_number: int,
+                  decision: str, reason: str | None, at: datetime) -> list[Notification]:
+    """Tell the applicant and the insured that staff sent a page back (unreadable or rejected) and why, so
+    they can retake it at once. One message per verdict. Flushes; never commits."""
+    key = f"retake:{page_id}:{decision}:{at.isoformat()}"
+    already = set(session.scalars(select(Notification.account_id).where(Notification.dedupe_key == key)))
+    payload = {"reference": booking.reference, "service_code": booking.service.code, "page": public_id,
+               "document": kind, "page_number": page_number, "decision": decision, "reason": reason}
+    added = []
+    for account in recipients(session, booking):
+        if account.id not in already:
+            note = Notification(account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
+                                kind=PAPER_RETAKE, dedupe_key=key, payload=dict(payload), created_at=at)
+            session.add(note)
+            added.append(note)
     session.flush()
     return added
 

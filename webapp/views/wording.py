@@ -127,6 +127,12 @@ def init_app(app) -> None:
 def message_text(notification, service_name: str = "") -> str:
     p = notification.payload or {}
     what = service_name or p.get("reference", "")
+    if notification.kind == "paper_retake":
+        from .paper_wording import page_reason
+
+        return _("%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s",
+                 what=what, n=p.get("page_number", ""), paper=document_text(p.get("document", "")),
+                 reason=page_reason(p.get("reason") or p.get("decision"))).strip()
     if notification.kind == "reminder_free_change":
         deadline = p.get("free_until")
         return _("Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.",
