@@ -387,3 +387,14 @@ def test_the_portal_works_the_same_on_the_s3_store_chosen_by_configuration(app, 
     assert set(s3_storage.keys()) == {page.storage_key, page.thumbnail_key}
     served = client.get(f"/papers/{page.public_id}/image")
     assert served.status_code == 200 and served.data == s3_storage.get(page.storage_key)
+
+
+def test_a_body_of_too_many_parts_is_refused_and_changes_nothing(app, adult, ref, world):
+    """SECURITY.md, Uploads: form-part limits, not only a size limit."""
+    values = MultiDict([("csrf_token", token(adult, ref))] + [(f"f{i}", "x") for i in range(300)])
+    values.add("photos", FileStorage(io.BytesIO(photo(120)), filename="a.jpg", content_type="image/jpeg"))
+    boundary, body = encode_multipart(values)
+    response = adult.post(f"/bookings/{ref}/papers/diagnosis", data=body, headers={"HX-Request": "true"},
+                          content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert page_count(world) == 0 and stored_files(app) == []

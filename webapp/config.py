@@ -58,6 +58,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # forms; photo uploads get their own limit (views/papers.py)
+        "MAX_FORM_PARTS": 200,  # fields + files in one multipart body: our largest form has a few dozen
+        "MAX_FORM_MEMORY_SIZE": 128 * 1024,  # one non-file field: free-text notes are a few hundred characters
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND") or "local",  # local | s3 (several servers share it)
         "S3_BUCKET": env.get("S3_BUCKET"),
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
