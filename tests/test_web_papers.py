@@ -232,6 +232,17 @@ def test_no_upload_to_a_closed_application(adult, world):
     assert page_count(world) == 0
 
 
+def test_photo_attempts_are_limited_too_refused_ones_included(adult, ref, world, monkeypatch):
+    """Each photo costs a decode whether it is kept or not: a stream of refused files hits a limit as well."""
+    monkeypatch.setattr(documents, "ATTEMPT_LIMIT", documents.ratelimit.Limit(3, documents.timedelta(hours=1)))
+    for seed in range(3):
+        assert upload(adult, ref, "diagnosis", photo(130 + seed, blur=8.0)).status_code == 422
+    limited = upload(adult, ref, "diagnosis", photo(140))
+    assert limited.status_code == 429 and "document.rate_limited" in limited.get_data(as_text=True)
+    assert page_count(world) == 0
+    assert world.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.rate_limited")) == 1
+
+
 def test_uploads_are_rate_limited(adult, ref, world, monkeypatch):
     monkeypatch.setitem(documents.UPLOAD_LIMITS, "account", documents.ratelimit.Limit(2, documents.timedelta(hours=1)))
     assert upload(adult, ref, "diagnosis", photo(50)).status_code == 200
@@ -250,7 +261,7 @@ def test_pages_are_served_with_headers_that_keep_them_inert(adult, ref, world):
     assert full.status_code == 200 and full.mimetype == "image/jpeg"
     assert full.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in full.headers["Content-Security-Policy"] and "default-src 'none'" in full.headers["Content-Security-Policy"]
-    assert full.headers["Content-Disposition"] == f'inline; filename="page-{page.id}.jpg"'
+    assert full.headers["Content-Disposition"] == f'inline; filename="page-{page.public_id}.jpg"'
     assert full.headers["Cache-Control"] == "private, no-store"
     thumb = adult.get(f"/papers/{page.public_id}/thumb")
     assert thumb.status_code == 200 and thumb.headers["Cache-Control"].startswith("private, max-age=")

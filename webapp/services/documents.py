@@ -46,6 +46,8 @@ MISSING, PURGED = "missing", "purged"  # document states with no page of their o
 MAX_PAGES_PER_DOCUMENT = 12
 MAX_PAGES_PER_BOOKING = 60
 UPLOAD_LIMITS = {"account": ratelimit.Limit(120, timedelta(hours=1)), "ip": ratelimit.Limit(300, timedelta(hours=1))}
+# Every photo sent costs a full decode, refused or not: attempts have their own, looser limit.
+ATTEMPT_LIMIT = ratelimit.Limit(300, timedelta(hours=1))
 DEFAULT_RETENTION = timedelta(days=180)  # after an application closes (config DOCUMENT_RETENTION_DAYS)
 SWEEP_GRACE_SECONDS = 3600  # an upload between its storing and its commit is never this old
 # Reasons staff may give for a rejected page (with their own words added); issue 6's console offers these.
@@ -214,6 +216,20 @@ def _insert(session, booking_id, kind, photo, account, now, display_name, replac
                      detail={"booking": booking.reference, "kind": kind, "bytes": page.byte_size,
                              "retake": bool(target)})
     return page
+
+
+def count_attempt(session: Session, *, account: Account, now: datetime, ip: str | None = None) -> None:
+    """Count one photo about to be checked; DocumentRefused("document.rate_limited") once there were too many."""
+    bucket = {f"upload-try:{account.id}": ATTEMPT_LIMIT}
+    with write_transaction(session):
+        ratelimit.lock(session, bucket)
+        limited = ratelimit.blocked(session, bucket, now)
+        if limited:  # the refusal is logged (SECURITY.md, Logs), and the transaction commits it
+            audit.record(session, "document.rate_limited", now=now, actor_id=account.id, ip=ip)
+        else:
+            ratelimit.count(session, bucket, now)
+    if limited:
+        raise DocumentRefused("document.rate_limited")
 
 
 def _buckets(account: Account, ip: str | None) -> dict[str, ratelimit.Limit]:

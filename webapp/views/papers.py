@@ -71,6 +71,7 @@ def upload(reference, kind):
     for upload_ in files:
         data = upload_.stream.read(photos.LIMITS.max_bytes + 1)
         try:
+            papers.count_attempt(db.session, account=current_user, now=now(), ip=client_ip())
             photo = photos.process(data)
             papers.add_page(db.session, storage(), booking_id=booking.id, kind=kind, photo=photo,
                             account=current_user, now=now(), display_name=papers.display_name(upload_.filename),
@@ -146,6 +147,8 @@ def send(reference):
 
 # --- serving page images ------------------------------------------------------------------------------
 
+# For the image itself: no script, no plugin, a sandbox. The inline style is the browser's own image viewer's
+# (an image opened on its own page); there is no markup of ours in the response for it to apply to.
 SANDBOX_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
 
 
@@ -191,7 +194,7 @@ def _serve(public_id: str, *, thumbnail: bool):
                                                  "staff": current_user.is_staff})
     response = Response(data, mimetype="image/jpeg")
     response.headers["Content-Security-Policy"] = SANDBOX_CSP
-    response.headers["Content-Disposition"] = f'inline; filename="{"thumb" if thumbnail else "page"}-{page.id}.jpg"'
+    response.headers["Content-Disposition"] = f'inline; filename="{"thumb" if thumbnail else "page"}-{page.public_id}.jpg"'
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Cache-Control"] = "private, max-age=86400, immutable" if thumbnail else "private, no-store"
