@@ -225,3 +225,20 @@ def test_the_cli_commands_sweep_and_purge(app, world):
 def test_the_signed_in_insured_is_who_adds_pages(world, local):
     page = _add(world, local)
     assert world.get(documents.Account, page.uploaded_by_id).mobile == ADULT
+
+
+def test_a_store_that_lost_most_pages_is_a_misconfiguration_and_nothing_is_deleted(app, world, tmp_path):
+    """An UPLOAD_DIR pointing at the wrong (empty) place must not make the sweeper delete every page row."""
+    real = LocalStorage(tmp_path / "real")
+    for seed in range(6):
+        _add(world, real, seed=seed)
+    empty = LocalStorage(tmp_path / "wrong")
+    with pytest.raises(documents.SweepRefused):
+        documents.sweep(world, empty, now=NOW + timedelta(hours=2), grace_seconds=0)
+    world.expire_all()
+    assert len(world.scalars(select(DocumentPage)).all()) == 6
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=2)
+    app.config["UPLOAD_DIR"] = str(tmp_path / "wrong")
+    app.extensions.pop("storage", None)
+    result = app.test_cli_runner().invoke(args=["papers-sweep", "--grace-minutes", "0"])
+    assert result.exit_code != 0 and "Nothing was deleted" in result.output

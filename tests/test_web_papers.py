@@ -151,6 +151,9 @@ def test_the_same_photo_twice_in_one_paper_is_one_page(app, adult, ref, world):
 def test_a_paper_the_application_does_not_need_is_refused(adult, ref, world):
     response = upload(adult, ref, "admission_slip", photo(6))
     assert response.status_code == 422 and "document.not_needed" in response.get_data(as_text=True)
+    assert upload(adult, ref, "../../etc", photo(7)).status_code == 404  # not a kind of paper: no such URL
+    assert upload(adult, ref, "selfie", photo(7)).status_code == 404
+    assert page_count(world) == 0
 
 
 def test_a_body_larger_than_the_limit_is_refused_before_it_is_read(app, adult, ref, world):

@@ -132,7 +132,10 @@ def papers_sweep(grace_minutes):
     from .services import documents
     from .views.papers import storage
 
-    report = documents.sweep(db.session, storage(), now=_now(), grace_seconds=grace_minutes * 60)
+    try:
+        report = documents.sweep(db.session, storage(), now=_now(), grace_seconds=grace_minutes * 60)
+    except documents.SweepRefused as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"removed {report.temp_files} temp file(s), {report.files_without_row} file(s) without a page, "
                f"{report.rows_without_file} page(s) whose file was missing")
 

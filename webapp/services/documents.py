@@ -396,6 +396,10 @@ def decide_page(session: Session, *, public_id: str, staff: Account, now: dateti
 
 # --- housekeeping (cron) ------------------------------------------------------------------------------
 
+class SweepRefused(RuntimeError):
+    """Too many pages look lost at once: more likely a store mounted wrongly than files gone. Nothing deleted."""
+
+
 @dataclass(frozen=True)
 class SweepReport:
     temp_files: int
@@ -419,6 +423,10 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
         if key not in stored and created <= cutoff:
             lost.append(page_id)
     session.rollback()
+    pages = len(known) // 2
+    if len(lost) > max(5, pages // 10):
+        raise SweepRefused(f"{len(lost)} of {pages} pages have no file in {storage!r}: is the right store configured? "
+                           "Nothing was deleted.")
     orphans = 0
     for key in storage.keys(older_than=grace_seconds):
         if key not in known:

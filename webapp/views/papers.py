@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from ..db import write_transaction
 from ..extensions import db
 from ..services import audit, documents as papers, photos
+from ..services.catalog import Document as Kind
 from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
 from .bookings import load
@@ -20,6 +21,7 @@ from .common import client_ip, is_htmx, login_is_fresh, now
 from .paper_wording import paper_refusal
 
 bp = Blueprint("papers", __name__)
+KINDS = frozenset(k.value for k in Kind)
 
 MAX_FILES_PER_POST = 10
 # Size limits are checked against Content-Length before the body is read (Werkzeug refuses with 413):
@@ -61,6 +63,8 @@ def checklist(reference):
 @login_required
 def upload(reference, kind):
     booking = load(reference)
+    if kind not in KINDS:
+        abort(404)  # not a kind of paper at all: no such URL (a paper this application does not need is a refusal)
     files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
     replaces = request.form.get("replaces") or None
     if not files:
