@@ -95,6 +95,11 @@
 
   function done(job, xhr) {
     var target = document.getElementById(job.target);
+    var away = xhr.getResponseHeader('HX-Redirect');
+    if (away && away.charAt(0) === '/' && away.charAt(1) !== '/') {  // signed out meanwhile: sign in, then come back
+      window.location.href = away;
+      return;
+    }
     if (xhr.status === 200 && target) {
       job.ui.bar.value = 100;
       job.ui.note.textContent = words().msgDone || '';
