@@ -464,6 +464,7 @@ ZH = {
     "Sign in again to see this ID paper": "重新验证后查看证件",
     "%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s": "%(what)s：“%(paper)s”第 %(n)s 页需要重新上传。%(reason)s",
     "Retake the page": "去重拍",
+    "%(name)s: %(text)s": "%(name)s：%(text)s",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -124,3 +124,36 @@ def test_photos_of_papers_from_a_phone(page, live_server, session, tmp_path, clo
     axe_check(page)
     expect(page.get_by_test_id("checklist")).to_contain_text("Received")
     shot(page, "checklist-english")
+
+
+def test_papers_without_javascript_and_at_320_px(context, watched_context, live_server, session, tmp_path):
+    """The same checklist as plain forms: two photos in one post, back to the checklist with both; remove one;
+    a refused photo is a flash message that names it. Then the checklist fits a 320 px screen. (`context` names
+    this test's screenshots, as in test_portal_flows.)"""
+    reference = _reference(session)
+    page = watched_context(java_script_enabled=False).new_page()
+    sign_in(page, live_server, ADULT)
+    visit(page, f"/bookings/{reference}/papers", "nojs-checklist")
+    diagnosis = page.locator('[data-testid="document"][data-kind="diagnosis"]')
+    diagnosis.get_by_test_id("photo-input").set_input_files(_photos(tmp_path, ("a.jpg", {"text_seed": 11}),
+                                                                    ("b.jpg", {"text_seed": 12}),
+                                                                    ("dark.jpg", {"text_seed": 13, "brightness": 0.12})))
+    with page.expect_navigation():
+        diagnosis.get_by_role("button", name="上传所选照片").click()
+    settle(page)
+    axe_check(page)
+    shot(page, "nojs-two-added")
+    diagnosis = page.locator('[data-testid="document"][data-kind="diagnosis"]')
+    expect(diagnosis.get_by_test_id("page")).to_have_count(2)
+    expect(page.get_by_test_id("flash-error")).to_contain_text("dark.jpg：")
+    expect(page.get_by_test_id("flash-error")).to_contain_text("太暗")
+    with page.expect_navigation():
+        diagnosis.get_by_test_id("remove-page").first.click()
+    settle(page)
+    expect(page.locator('[data-testid="document"][data-kind="diagnosis"]').get_by_test_id("page")).to_have_count(1)
+    assert [p.status for p in _pages(session)] == ["draft"]
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    visit(page, f"/bookings/{reference}/papers", "checklist-320")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 320, f"the checklist scrolls sideways at 320 px: scrollWidth is {width}"

@@ -76,7 +76,7 @@ def paper_refusal(reason: str, params: dict | None = None, name: str | None = No
     if reason == "document.duplicate" and params.get("page"):
         reason = "document.duplicate_page"
     text = translate(REFUSALS[reason], **params) if reason in REFUSALS else translate(REFUSALS["photo.corrupt"])
-    return f"{name}: {text}" if name else text
+    return translate(N_("%(name)s: %(text)s"), name=name, text=text) if name else text
 
 
 def page_reason(status_reason: str | None) -> str:
