@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account, Booking, Policy, Service
 from . import documents, photos
+from .catalog_sync import rules_for
 from .storage import Storage
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -89,7 +90,7 @@ def attach(session: Session, storage: Storage, now: datetime) -> None:
     if child is not None:
         at = child.applied_at + timedelta(minutes=10)
         pages = [add(child, kind, 1, at, 10 + i) for i, kind in
-                 enumerate(documents.required_kinds(_service(child), child))]
+                 enumerate(documents.required_kinds(rules_for(child.service)[1], child))]
         documents.submit(session, booking_id=child.id, account=session.get(Account, child.applicant_account_id), now=at)
         for page in pages:
             documents.decide_page(session, public_id=page.public_id, staff=reviewer, now=at + timedelta(hours=1),
@@ -98,8 +99,3 @@ def attach(session: Session, storage: Storage, now: datetime) -> None:
     if wang is not None:
         add(wang, "diagnosis", 1, min(now, wang.applied_at + timedelta(minutes=5)), 20)
 
-
-def _service(b: Booking):
-    from .catalog_sync import rules_for
-
-    return rules_for(b.service)[1]

@@ -159,6 +159,16 @@ def may_view(session: Session, account: Account, booking: Booking, now: datetime
     return account.is_staff or may_act(session, account, booking, now)
 
 
+def may_see_page(session: Session, account: Account, page: DocumentPage, booking: Booking, now: datetime) -> bool:
+    """A page superseded by its retake is kept for staff (the record of what was sent), not shown to customers."""
+    return may_view(session, account, booking, now) and (page.status != REPLACED or account.is_staff)
+
+
+def takes_papers(booking: Booking) -> bool:
+    """Papers can be added, removed and sent while the application is open."""
+    return State(booking.state) in OPEN
+
+
 # --- adding, removing and sending pages ---------------------------------------------------------------
 
 def add_page(session: Session, storage: Storage, *, booking_id: int, kind: str, photo: Photo, account: Account,
@@ -243,7 +253,7 @@ def _check(session, booking_id, kind, photo, account, now, replaces, ip, lock=Tr
     booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.policy)))
     if booking is None or not may_act(session, account, booking, now):
         raise DocumentRefused("document.not_entitled")
-    if State(booking.state) not in OPEN:
+    if not takes_papers(booking):
         raise DocumentRefused("document.closed")
     _product, service = rules_for(booking.service)
     if kind not in required_kinds(service, booking):
@@ -334,7 +344,7 @@ def submit(session: Session, *, booking_id: int, account: Account, now: datetime
         booking = session.get(Booking, booking_id)
         if booking is None or not may_act(session, account, booking, now):
             raise DocumentRefused("document.not_entitled")
-        if State(booking.state) not in OPEN:
+        if not takes_papers(booking):
             raise DocumentRefused("document.closed")
         docs = session.scalars(select(Document).where(Document.booking_id == booking.id)
                                .options(selectinload(Document.pages))).all()
@@ -498,10 +508,6 @@ def display_name(filename: str | None) -> str | None:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 79 - len(ext)] + "." + ext) if dot and 0 < len(ext) <= 8 else name[:80]
     return name or None
-
-
-def pages_of_booking(session: Session, booking_id: int) -> list[DocumentPage]:
-    return list(session.scalars(select(DocumentPage).join(Document).where(Document.booking_id == booking_id)))
 
 
 def booking_of(session: Session, page: DocumentPage) -> Booking | None:

@@ -71,7 +71,7 @@ def detail(reference):
     quote = service.cancel_quote(booking, moment)
     items = documents.checklist(db.session, booking, svc)
     return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                           items=items)
+                           items=items, papers_open=documents.takes_papers(booking))
 
 
 @bp.get("/<reference>/cancel")

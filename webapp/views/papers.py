@@ -48,7 +48,7 @@ def _context(booking):
     product, svc = rules_for(booking.service)
     items = papers.checklist(db.session, booking, svc)
     return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items),
-            "open": booking.state in ("applied", "under_review", "approved", "scheduled"),
+            "open": papers.takes_papers(booking),
             "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh()}
 
 
@@ -133,6 +133,7 @@ def remove(reference, public_id):
         return _answer(booking, kind, refusal=(refused.reason, refused.params))
     if is_htmx():
         return _answer(booking, kind, refusal=None)
+    flash(paper_refusal("document.removed"), "info")
     return redirect(url_for("papers.checklist", reference=booking.reference, _anchor=f"doc-{kind}"))
 
 
@@ -173,8 +174,7 @@ def _serve(public_id: str, *, thumbnail: bool):
     moment = now()
     page = papers.find_page(db.session, public_id)
     booking = page and papers.booking_of(db.session, page)
-    if booking is None or page.status == papers.REPLACED and not current_user.is_staff \
-            or not papers.may_view(db.session, current_user, booking, moment):
+    if booking is None or not papers.may_see_page(db.session, current_user, page, booking, moment):
         current_app.logger.warning("refused page access account=%s page=%s ip=%s", current_user.id, public_id[:24], client_ip())
         with write_transaction(db.session):
             audit.record(db.session, "access.refused", now=moment, actor_id=current_user.id,
