@@ -384,7 +384,6 @@ ZH = {
 
     # ------------------------------------------------------------------ papers and photos (issue 4)
     "Your own ID card (as the person applying for them)": "申请人本人身份证（代被保险人申请时）",
-    "This file is empty. Please choose the photo again.": "文件是空的，请重新选择照片。",
     "The file is empty. Please choose the photo again.": "文件是空的，请重新选择照片。",
     "This photo is larger than %(max_mb)s MB. Please choose a smaller one.": "照片超过 %(max_mb)s MB，请选择小一些的照片。",
     "This file is not a photo we can read. Please send a JPEG, PNG, WebP or HEIC photo.": "无法识别为照片，请上传 JPEG、PNG、WebP 或 HEIC 格式的照片。",
@@ -464,6 +463,7 @@ ZH = {
     "Sign in again to see this ID paper": "重新验证后查看证件",
     "%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s": "%(what)s：“%(paper)s”第 %(n)s 页需要重新上传。%(reason)s",
     "Retake the page": "去重拍",
+    "Still missing: %(n)s paper(s) — you can add them later.": "还缺 %(n)s 份材料，可稍后补充。",
     "%(name)s: %(text)s": "%(name)s：%(text)s",
 }
 
