@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(papers_sweep)
     app.cli.add_command(papers_purge)
+    app.cli.add_command(family_birthdays)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -153,3 +154,23 @@ def papers_purge(days):
         raise click.ClickException("--days must be 0 or more")
     count = documents.purge_expired(db.session, storage(), now=_now(), retention=timedelta(days=days))
     click.echo(f"deleted {count} page(s) of applications closed more than {days} days ago")
+
+
+@click.command("family-birthdays")
+@with_appcontext
+def family_birthdays():
+    """Tell guardians whose ward turned 18 that their access ended, and invite the new adult to sign in with
+    their own number (run from cron, daily; access itself already stopped at midnight China time)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from .services import family
+    from .sms import sender_for
+
+    with force_locale("zh_CN"):  # an SMS to a mobile on file: the portal's first language
+        text = _("You are 18 now, so your guardian can no longer act for you in 绿通 self-service. "
+                 "Sign in with your own mobile number to see and use your policy's services.")
+    report = family.end_guardianships_of_adults(db.session, now=_now(), sms=sender_for(current_app), invitation=text)
+    click.echo(f"{report.ended} guardianship(s) ended, {report.invited} invitation(s) sent")
+    if report.failed:
+        raise click.ClickException(f"invitation failed for {', '.join(report.failed)}; the guardians were told")

@@ -18,7 +18,9 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # An application's paper, or a proof sent with a request for family access (exactly one of the two).
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    proxy_grant_id: Mapped[int | None] = mapped_column(ForeignKey("proxy_grants.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # whose paper it is
     kind: Mapped[str] = mapped_column(String(32))  # a catalog Document value
     # missing | draft | received | unreadable | rejected | accepted — kept in step with the pages by
@@ -30,7 +32,7 @@ class Document(Base):
 
     pages: Mapped[list["DocumentPage"]] = relationship(back_populates="document", order_by="DocumentPage.id")
 
-    __table_args__ = (UniqueConstraint("booking_id", "kind"),)
+    __table_args__ = (UniqueConstraint("booking_id", "kind"), UniqueConstraint("proxy_grant_id", "kind"))
 
 
 class DocumentPage(Base):

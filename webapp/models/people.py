@@ -1,6 +1,7 @@
 """People, their sign-in accounts, diagnoses on file, and who may act for whom."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -79,23 +80,34 @@ class Diagnosis(Base):
 
 class ProxyGrant(Base):
     """Someone acting for an insured: a guardian (minor or incapacitated adult) or an agent with a power of
-    attorney (seed 003 医疗垫付 材料 8; 重疾住院护工 服务声明 2). Filled in by the family-access issue."""
+    attorney (seed 003 医疗垫付 材料 8; 重疾住院护工 服务声明 2). The rules are in services/family.py."""
 
     __tablename__ = "proxy_grants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What URLs carry: random, so requests cannot be counted through (access is checked anyway).
+    public_id: Mapped[str] = mapped_column(String(24), unique=True, default=lambda: secrets.token_urlsafe(12))
     grantee_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     insured_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))  # guardian_minor | guardian_incapacitated | power_of_attorney
+    # How the authority is shown: proof papers checked by staff, or (an agent only) the insured's own approval
+    method: Mapped[str] = mapped_column(String(24), default="papers", server_default="papers")  # papers | insured_approval
     relationship_label: Mapped[str | None] = mapped_column(String(32))  # 儿子, 母亲 …
     scopes: Mapped[str] = mapped_column(String(64), default="view,apply,documents")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | verified | rejected | revoked
+    # draft (papers not sent) | awaiting_insured | pending (papers sent, staff to verify) | verified |
+    # rejected (by staff) | declined (by the insured) | withdrawn (by the requester) | revoked
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]  # exclusive; a minor's guardianship ends on the 18th birthday
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     verified_at: Mapped[datetime | None]
-    rejection_reason: Mapped[str | None] = mapped_column(String(255))
+    rejection_reason: Mapped[str | None] = mapped_column(String(255))  # a reason key, then staff's own words
     created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]  # papers sent for verification (or the insured asked)
+    decided_at: Mapped[datetime | None]  # verified, rejected, declined or withdrawn
     revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    ended_notice_at: Mapped[datetime | None]  # the guardian and the new adult were told it ended
 
     insured: Mapped[Person] = relationship(foreign_keys=[insured_person_id])
+    grantee: Mapped[Account] = relationship(foreign_keys=[grantee_account_id])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
-from . import audit, notifications
+from . import audit, family, notifications
 from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
 from .catalog import DeadlineEvent
 from .catalog_sync import rules_for
@@ -157,7 +157,10 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
     if policy is None or service_row is None:
         return _refuse(session, account, None, now, ip, (Reason("service.unknown"),))
     product, service = rules_for(service_row)
-    actor = actor_for(session, account, policy.insured_id, china_date(now))
+    standing = family.standing_of(session, account, policy.insured_id, china_date(now))
+    actor = standing.actor
+    if actor.verified and actor.relation != "none" and not standing.may(family.APPLY):
+        return _refuse(session, account, policy, now, ip, (Reason("actor.view_only"),))
     verdict = eligibility(session, account, policy, service_row, now, units, actor=actor)
     if not verdict.allowed:
         return _refuse(session, account, policy, now, ip, verdict.reasons)
@@ -231,10 +234,10 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
         who = STAFF if actor.is_staff else CUSTOMER
         role = "staff"
         if who == CUSTOMER:
-            relation = actor_for(session, actor, booking.policy.insured_id, china_date(now))
-            if relation.relation == "none" or not relation.verified:
+            standing = family.standing_of(session, actor, booking.policy.insured_id, china_date(now))
+            if not standing.may(family.APPLY):  # change and cancel need the "apply" scope too
                 raise NotEntitled(booking_id)
-            role = _role(relation.relation)
+            role = _role(standing.relation)
         if decide is not None:
             to, rule, detail = decide(booking)
         frm = State(booking.state)

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from ..models import Account, Entitlement, Person, Policy, ProxyGrant
+from ..models import Account, Entitlement, Person, Policy
 from . import catalog as cat
+from . import family
 from .catalog import DeadlineEvent, default_catalog
 from .clock import china_date
 from .deadlines import promise_if_applied
 from .eligibility import Actor, Reason, Usage, check, quota_period, service_window_end
-from .people import PROXY_RELATION, diagnoses_of, grant_in_force, policy_facts
+from .people import diagnoses_of, policy_facts
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class PolicyCards:
     cards: tuple[Card, ...]
     ended: Reason | None = None  # surrendered, lapsed, expired or past its service window: nothing can be used
     waiting: Reason | None = None  # one policy-wide reason every card shares for now (waiting or cooling-off period)
+    can_apply: bool = True  # False for an agent given "view" only: the cards show, the Apply buttons do not
 
 
 WAITING = {"policy.not_yet_effective", "policy.cooling_off", "policy.waiting_period"}
@@ -78,23 +80,15 @@ class PersonCards:
 
 
 def people_for(session: Session, account: Account, today: date) -> list[tuple[Person, str, str | None]]:
-    """Everyone `account` may act for today: themself (when bound), then verified grants in force."""
-    people: list[tuple[Person, str, str | None]] = []
-    if account.person_id is not None:
-        people.append((account.person, "self", None))
-    grants = session.scalars(select(ProxyGrant).where(ProxyGrant.grantee_account_id == account.id)
-                             .options(selectinload(ProxyGrant.insured)).order_by(ProxyGrant.id))
-    for grant in grants:
-        if grant_in_force(grant, today) and grant.insured_person_id != account.person_id:
-            people.append((grant.insured, PROXY_RELATION[grant.kind], grant.relationship_label))
-    return people
+    """Everyone `account` may act for today (family.people_for): themself when bound, then grants in force."""
+    return [(person, standing.relation, standing.label) for person, standing in family.people_for(session, account, today)]
 
 
 def cards_for(session: Session, account: Account, now: datetime) -> list[PersonCards]:
     """Every card of every person `account` acts for: five queries in all, then the pure rules."""
     today = china_date(now)
-    people = people_for(session, account, today)
-    ids = [person.id for person, _, _ in people]
+    people = family.people_for(session, account, today)
+    ids = [person.id for person, _ in people]
     if not ids:
         return []
     policies = session.scalars(
@@ -107,9 +101,11 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
             entitlements.setdefault(ent.policy_id, []).append(ent)
     diagnoses = diagnoses_of(session, ids)
     result = []
-    for person, relation, label in people:
+    for person, standing in people:
+        relation, label = standing.relation, standing.label
         actor = Actor(relation)
-        groups = [_policy_cards(policy, entitlements.get(policy.id, []), actor, diagnoses.get(person.id, []), now)
+        groups = [_policy_cards(policy, entitlements.get(policy.id, []), actor, diagnoses.get(person.id, []), now,
+                                can_apply=standing.may(family.APPLY))
                   for policy in policies if policy.insured_id == person.id]
         # Policies with something to apply for first, then those still in force, then ended ones (newest first).
         groups.sort(key=lambda g: (g.ended is not None, not any(c.available and c.service.bookable for c in g.cards)))
@@ -117,7 +113,8 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
     return result
 
 
-def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnoses, now: datetime) -> PolicyCards:
+def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnoses, now: datetime,
+                  can_apply: bool = True) -> PolicyCards:
     product = default_catalog().product(policy.product.code)
     facts = policy_facts(policy)
     today = china_date(now)
@@ -148,4 +145,4 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
     last = max(shared, key=lambda kv: kv[1] or date.min, default=None)  # the reason that lasts longest
     waiting = None if ended or last is None else Reason(*last)
     view = PolicyView(policy.id, policy.number, policy.effective_date, policy.expiry_date)
-    return PolicyCards(view, product, tuple(cards), ended, waiting)
+    return PolicyCards(view, product, tuple(cards), ended, waiting, can_apply)

@@ -48,7 +48,7 @@ def _part(tag: str, table: str, columns: tuple[str, ...], where: str) -> str:
 FINGERPRINT = text(" UNION ALL ".join([
     _part("a", "accounts", ("id", "person_id", "disabled_at"), "id = :account_id"),
     _part("g", "proxy_grants", ("id", "insured_person_id", "kind", "status", "valid_from", "valid_until", "revoked_at",
-                                "relationship_label"), "grantee_account_id = :account_id"),
+                                "relationship_label", "scopes"), "grantee_account_id = :account_id"),
     _part("p", "persons", ("id", "name"), "id IN " + _PEOPLE),
     _part("o", "policies", ("id", "number", "product_id", "insured_id", "status", "status_changed_on", "effective_date",
                             "expiry_date", "is_renewal", "cooling_off_days", "waiting_days"), "insured_id IN " + _PEOPLE),

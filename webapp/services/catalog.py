@@ -141,7 +141,8 @@ class Document(str, Enum):
     DOCTOR_CERTIFICATE = "doctor_certificate"  # lying-down transport (003 同城专车接送 (3))
     ID_CARD = "id_card"
     APPLICANT_ID = "applicant_id"  # 申请人身份证明: someone applying for the insured (003 医疗垫付 材料 g, line 331)
-    GUARDIANSHIP_PROOF = "guardianship_proof"
+    GUARDIANSHIP_PROOF = "guardianship_proof"  # birth certificate / household register page, or a court's designation
+    INCAPACITY_PROOF = "incapacity_proof"  # 无民事行为能力证明: a court judgment or a medical assessment (003 护工 服务声明 2)
     POWER_OF_ATTORNEY = "power_of_attorney"
 
 

@@ -15,11 +15,13 @@ from ..models import Account, Base, Diagnosis, Notification, Person, Policy, Pro
 from . import bookings
 from .catalog_sync import sync_catalog
 from .clock import china_date, china_datetime, require_aware
+from .family import adulthood
 from .identity import demo_resident_id
 from .policy_years import anniversary
 from .storage import Storage
 
 ADULT, PARENT, OTHER, REVIEWER, COORDINATOR = "13800000001", "13800000002", "13800000003", "13800000009", "13800000008"
+FATHER, AGENT, ADMIN = "13800000004", "13800000005", "13800000007"
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,12 @@ class DemoSignIn:
 SIGN_INS = (
     DemoSignIn(ADULT, "张伟 — insured adult: policies waiting, active, used up, surrendered"),
     DemoSignIn(PARENT, "李娜 — parent, verified guardian of 李小明 (9)"),
-    DemoSignIn(OTHER, "王芳 — another insured, unrelated"),
+    DemoSignIn(OTHER, "王芳 — another insured, unrelated; her daughter 周婷 is her agent"),
+    DemoSignIn(FATHER, "李强 — 李小明's father, new here: asks for guardianship with a proof photo"),
+    DemoSignIn(AGENT, "周婷 — agent of her mother 王芳 (view and apply, for 90 days)"),
     DemoSignIn(REVIEWER, "审核员 — staff reviewer"),
     DemoSignIn(COORDINATOR, "协调员 — staff coordinator"),
+    DemoSignIn(ADMIN, "管理员 — staff admin"),
 )
 
 
@@ -76,9 +81,12 @@ def build(session: Session, now: datetime, storage: Storage | None = None) -> No
     child_birth = date(today.year - 9, 6, 1)
     xiaoming = person("李小明", child_birth, 311)
     wang = person("王芳", date(1969, 11, 23), 442, OTHER)
+    zhou = person("周婷", date(1994, 2, 17), 528, AGENT)
     adult, parent, other = account(ADULT, zhang), account(PARENT, li_na), account(OTHER, wang)
+    daughter = account(AGENT, zhou)
     reviewer = account(REVIEWER, role="reviewer", display="审核员 陈静")
     coordinator = account(COORDINATOR, role="coordinator", display="协调员 刘洋")
+    account(ADMIN, role="admin", display="管理员 孙磊")
 
     policy("P000-DEMO-0001", "cigc_classic", zhang, zhang, today - timedelta(days=40))
     active = policy("P003-DEMO-0002", "zhongan_vip", zhang, zhang, today - timedelta(days=200))
@@ -95,10 +103,16 @@ def build(session: Session, now: datetime, storage: Storage | None = None) -> No
         Diagnosis(person_id=xiaoming.id, certainty="confirmed", diagnosed_on=today - timedelta(days=60),
                   hospital="上海儿童医学中心", hospital_grade="3A", verified_at=now - timedelta(days=55),
                   verified_by_id=reviewer.id),
-        ProxyGrant(grantee_account_id=parent.id, insured_person_id=xiaoming.id, kind="guardian_minor",
-                   relationship_label="儿子", status="verified", valid_from=child_birth,
-                   valid_until=anniversary(child_birth, 18), verified_by_id=reviewer.id,
-                   verified_at=now - timedelta(days=50), created_at=now - timedelta(days=51)),
+        ProxyGrant(public_id="demo-guardian-li", grantee_account_id=parent.id, insured_person_id=xiaoming.id,
+                   kind="guardian_minor", relationship_label="儿子", status="verified", valid_until=adulthood(child_birth),
+                   verified_by_id=reviewer.id, verified_at=now - timedelta(days=50), created_at=now - timedelta(days=51),
+                   submitted_at=now - timedelta(days=51), decided_at=now - timedelta(days=50)),
+        # 王芳 approved her daughter in her own account: view and apply (not the papers), for 90 days.
+        ProxyGrant(public_id="demo-agent-zhou", grantee_account_id=daughter.id, insured_person_id=wang.id,
+                   kind="power_of_attorney", method="insured_approval", relationship_label="母亲", scopes="view,apply",
+                   status="verified", valid_until=today + timedelta(days=90), verified_by_id=other.id,
+                   verified_at=now - timedelta(days=3), created_at=now - timedelta(days=3, hours=2),
+                   submitted_at=now - timedelta(days=3, hours=2), decided_at=now - timedelta(days=3)),
     ])
     session.commit()
     _bookings(session, now, adult=adult, parent=parent, other=other, staff=coordinator, reviewer=reviewer,

@@ -1,7 +1,7 @@
 """Messages to accounts: a booking's status changes (the inbox) and a reminder before a free change ends.
 
-Who hears about a booking: the account that applied for it and every account of the insured person
-(DOMAIN.md: the service is the insured's; a guardian or agent only applies for them). Everyone is told of
+Who hears about a booking: every account of the insured person and every family member acting for them that
+day (DOMAIN.md: the service is the insured's; a guardian or agent only applies for them). Everyone is told of
 every move, the person who made it included: for a customer's own move the message is their receipt.
 
 Payloads hold plain facts (state, rule, times as China-time ISO strings) so a view renders a sentence in the
@@ -69,12 +69,16 @@ def _iso(moment: datetime | None) -> str | None:
     return to_china(moment).isoformat() if moment is not None else None
 
 
-def recipients(session: Session, booking: Booking) -> list[Account]:
-    """The applicant and every account of the insured person, each once, in id order."""
+def recipients(session: Session, booking: Booking, at: datetime | None = None) -> list[Account]:
+    """Every account of the insured person and every family member acting for them on the day of `at` (China
+    time), each once, in id order. A guardian or agent whose access ended or was revoked hears no more; the
+    applicant is told as long as they still act for the insured (issue 5: notifications reach both)."""
+    from .family import proxies_in_force  # family imports the models this module does; import at use
+
     insured_id = booking.policy.insured_id
+    proxies = proxies_in_force(session, insured_id, to_china(at).date()) if at is not None else [booking.applicant_account_id]
     accounts = session.scalars(
-        select(Account).where((Account.id == booking.applicant_account_id) | (Account.person_id == insured_id))
-        .order_by(Account.id)
+        select(Account).where((Account.person_id == insured_id) | Account.id.in_(proxies)).order_by(Account.id)
     ).all()
     return list(accounts)
 
@@ -97,7 +101,7 @@ def record_transition(session: Session, booking: Booking, transition: BookingTra
         "free_until": _iso(_free_until(booking)), "reason": transition.reason,
     }
     added = []
-    for account in recipients(session, booking):
+    for account in recipients(session, booking, transition.at):
         if account.id in already:
             continue
         note = Notification(account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
@@ -117,7 +121,7 @@ def record_retake(session: Session, booking: Booking, *, page_id: int, public_id
     payload = {"reference": booking.reference, "service_code": booking.service.code, "page": public_id,
                "document": kind, "page_number": page_number, "decision": decision, "reason": reason}
     added = []
-    for account in recipients(session, booking):
+    for account in recipients(session, booking, at):
         if account.id not in already:
             note = Notification(account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
                                 kind=PAPER_RETAKE, dedupe_key=key, payload=dict(payload), created_at=at)
@@ -176,7 +180,7 @@ def send_reminders(session: Session, now: datetime, channel: Channel, lead: time
         pending = []
         for booking in due_reminders(session, now, lead):
             deadline = _free_until(booking)
-            for account in recipients(session, booking):
+            for account in recipients(session, booking, now):
                 note = _reminder(session, booking, account, deadline, now)
                 if note.sent_at is None:
                     pending.append((account, note))
@@ -220,3 +224,21 @@ def mark_read(session: Session, account_id: int, now: datetime, ids: Iterable[in
     with write_transaction(session):
         done = session.execute(update(Notification).where(*condition).values(read_at=now))
         return done.rowcount
+
+
+def record_grant_retake(session: Session, grant, *, page_id: int, public_id: str, kind: str, page_number: int,
+                        decision: str, reason: str | None, at: datetime) -> list[Notification]:
+    """Tell the family member who asked for access (only them: the request and its proofs are theirs) that
+    staff sent a proof page back and why. One message per verdict. Flushes; never commits."""
+    key = f"retake:{page_id}:{decision}:{at.isoformat()}"
+    account_id = grant.grantee_account_id
+    if session.scalar(select(Notification.id).where(Notification.account_id == account_id,
+                                                    Notification.dedupe_key == key)):
+        return []
+    note = Notification(account_id=account_id, subject_person_id=grant.insured_person_id, booking_id=None,
+                        kind=PAPER_RETAKE, dedupe_key=key, created_at=at,
+                        payload={"grant": grant.public_id, "insured": grant.insured.name, "document": kind,
+                                 "page": public_id, "page_number": page_number, "decision": decision, "reason": reason})
+    session.add(note)
+    session.flush()
+    return [note]

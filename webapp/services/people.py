@@ -6,14 +6,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Account, Diagnosis, Policy, ProxyGrant
+from ..models import Account, Diagnosis, Policy
+from . import family
 from .eligibility import Actor, DiagnosisFacts, PolicyFacts
 
-PROXY_RELATION = {
-    "guardian_minor": "guardian",
-    "guardian_incapacitated": "guardian",
-    "power_of_attorney": "power_of_attorney",
-}
+PROXY_RELATION = family.RELATION
+grant_in_force = family.in_force  # the rules live in family.py
 
 
 def policy_facts(policy: Policy) -> PolicyFacts:
@@ -38,26 +36,6 @@ def diagnoses_of(session: Session, person_ids: list[int]) -> dict[int, list[Diag
     return found
 
 
-def grant_in_force(grant: ProxyGrant, today: date) -> bool:
-    """A verified grant, not revoked, within its validity (valid_until is exclusive)."""
-    return (
-        grant.status == "verified" and grant.revoked_at is None
-        and (grant.valid_from is None or grant.valid_from <= today)
-        and (grant.valid_until is None or today < grant.valid_until)
-    )
-
-
 def actor_for(session: Session, account: Account, insured_person_id: int, today: date) -> Actor:
-    """How `account` stands towards the insured person on `today`."""
-    if account.person_id is not None and account.person_id == insured_person_id:
-        return Actor("self")
-    grants = session.scalars(select(ProxyGrant).where(
-        ProxyGrant.grantee_account_id == account.id, ProxyGrant.insured_person_id == insured_person_id
-    )).all()
-    for grant in grants:
-        if grant_in_force(grant, today):
-            return Actor(PROXY_RELATION[grant.kind])
-    for grant in grants:
-        if grant.status == "pending":
-            return Actor(PROXY_RELATION[grant.kind], verified=False)
-    return Actor("none")
+    """How `account` stands towards the insured person on `today`, as the eligibility rules need it."""
+    return family.standing_of(session, account, insured_person_id, today).actor
