@@ -10,6 +10,11 @@ A page is a photo that passed `photos.process`. It starts as a draft the custome
 the checklist makes drafts "received"; staff then accept a page, or mark it unreadable or rejected with a
 reason, and only those pages need sending again (a retake replaces its page once sent).
 
+A request for family access (a ProxyGrant, services/family.py) owns its proof papers the same way: the family
+member's own ID, the proof of guardianship, of incapacity, or the power of attorney. Only the person who asked
+adds and sends them, and only they and staff see them; sending them puts the request in staff's queue. Once
+the grant is verified, a proxy's applications show those papers as "on file" instead of asking for them again.
+
 Storage order (SECURITY.md, Uploads, "No orphans"): the image and its thumbnail are stored durably first,
 then the row is committed. A crash in between leaves files without a row, which `sweep` removes; deleting
 goes the other way round (row first, then files). Nothing here imports Flask.
@@ -22,19 +27,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import write_transaction
-from ..models import Account, Booking, Document, DocumentPage, Policy
-from . import audit, notifications, ratelimit
+from ..models import Account, Booking, Document, DocumentPage, Policy, ProxyGrant
+from . import audit, family, notifications, ratelimit
 from .apply_forms import documents_for
 from .booking_states import CLOSED, OPEN, State
 from .catalog import Document as Kind, Service
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
-from .people import actor_for
 from .photos import Photo
 from .storage import Storage, StorageError, new_key
 
@@ -45,6 +49,7 @@ MISSING, PURGED = "missing", "purged"  # document states with no page of their o
 
 MAX_PAGES_PER_DOCUMENT = 12
 MAX_PAGES_PER_BOOKING = 60
+MAX_PAGES_PER_GRANT = 20  # an ID card, a household register page or two, a court paper: a handful each
 UPLOAD_LIMITS = {"account": ratelimit.Limit(120, timedelta(hours=1)), "ip": ratelimit.Limit(300, timedelta(hours=1))}
 # Every photo sent costs a full decode, refused or not: attempts have their own, looser limit.
 ATTEMPT_LIMIT = ratelimit.Limit(300, timedelta(hours=1))
@@ -56,7 +61,7 @@ THUMB_SUFFIX = ".t"
 # Identity papers: shown only after a fresh sign-in (SECURITY.md, Sessions: "fresh login required … to view ID
 # documents"), to staff and customers alike.
 SENSITIVE_KINDS = frozenset({Kind.ID_CARD.value, Kind.APPLICANT_ID.value, Kind.GUARDIANSHIP_PROOF.value,
-                             Kind.POWER_OF_ATTORNEY.value})
+                             Kind.INCAPACITY_PROOF.value, Kind.POWER_OF_ATTORNEY.value})
 
 
 class DocumentRefused(ValueError):
@@ -78,6 +83,7 @@ class Item:
     reason: str | None = None
     pages: list[DocumentPage] = field(default_factory=list)  # live pages in upload order, retakes excluded
     retakes: dict[int, DocumentPage] = field(default_factory=dict)  # page id → the draft that will replace it
+    on_file: datetime | None = None  # proved by the applicant's verified grant (then): nothing to send here
 
     @property
     def needs_action(self) -> bool:
@@ -121,13 +127,29 @@ def status_of(pages: list[DocumentPage]) -> tuple[str, str | None]:
 
 
 def checklist(session: Session, booking: Booking, service: Service) -> list[Item]:
-    """Every paper the application needs (and any other it already has), with pages and state. Reads only."""
+    """Every paper the application needs (and any other it already has), with pages and state. Reads only.
+    A proxy's own papers that their verified grant already proves are accepted "on file", with no pages."""
     docs = session.scalars(
         select(Document).where(Document.booking_id == booking.id).options(selectinload(Document.pages))
     ).all()
     by_kind = {d.kind: d for d in docs}
+    items = _items([*required_kinds(service, booking), *by_kind], by_kind)
+    filed = on_file(session, booking)
+    for item in items:
+        if item.kind in filed and item.status == MISSING:
+            item.status, item.on_file = ACCEPTED, filed[item.kind]
+    return items
+
+
+def grant_checklist(session: Session, grant: ProxyGrant) -> list[Item]:
+    """Every proof a request for access needs (and any other it already has), with pages and state. Reads only."""
+    by_kind = family.proof_documents(session, grant)
+    return _items([*family.proofs_needed(grant), *by_kind], by_kind)
+
+
+def _items(kinds: list[str], by_kind: dict[str, Document]) -> list[Item]:
     items = []
-    for kind in dict.fromkeys([*required_kinds(service, booking), *by_kind]):
+    for kind in dict.fromkeys(kinds):
         doc = by_kind.get(kind)
         item = Item(kind=kind, document=doc)
         if doc is not None:
@@ -147,21 +169,51 @@ def drafts_of(items: list[Item]) -> int:
     return sum(1 for item in items for p in [*item.pages, *item.retakes.values()] if p.status == DRAFT)
 
 
+def applicants_grant(session: Session, booking: Booking) -> ProxyGrant | None:
+    """The verified grant under which a proxy applied (the applicant's over the insured), newest first."""
+    if booking.acting_as not in PROXY_PAPERS:
+        return None
+    grants = session.scalars(select(ProxyGrant).where(
+        ProxyGrant.grantee_account_id == booking.applicant_account_id,
+        ProxyGrant.insured_person_id == booking.policy.insured_id, ProxyGrant.status == family.VERIFIED,
+    ).order_by(ProxyGrant.verified_at.desc(), ProxyGrant.id.desc())).all()
+    return next((g for g in grants if family.RELATION[g.kind] == booking.acting_as and g.verified_at), None)
+
+
+def on_file(session: Session, booking: Booking) -> dict[str, datetime]:
+    """The proxy's own papers their verified grant already proves → when it was verified: those staff accepted
+    with the request, or all of them when the insured approved the agent in their own account (the approval,
+    after the insured's own sign-in, is the authority). The grant's images are never shown through a booking."""
+    grant = applicants_grant(session, booking)
+    if grant is None:
+        return {}
+    kinds = PROXY_PAPERS[booking.acting_as]
+    if grant.method != family.INSURED_APPROVAL:
+        accepted = set(session.scalars(select(Document.kind).where(Document.proxy_grant_id == grant.id,
+                                                                   Document.status == ACCEPTED)))
+        kinds = tuple(k for k in kinds if k in accepted)
+    return {kind: grant.verified_at for kind in kinds}
+
+
 # --- who may touch a booking's papers -----------------------------------------------------------------
 
 def may_act(session: Session, account: Account, booking: Booking, now: datetime) -> bool:
-    """The insured or a verified proxy of theirs (issue 5 adds scopes). Staff review; they do not upload."""
-    actor = actor_for(session, account, booking.policy.insured_id, china_date(now))
-    return actor.relation != "none" and actor.verified
+    """The insured, or a proxy in force holding the papers scope. Staff review; they do not upload."""
+    return family.standing_of(session, account, booking.policy.insured_id, china_date(now)).may(family.DOCUMENTS)
 
 
 def may_view(session: Session, account: Account, booking: Booking, now: datetime) -> bool:
     return account.is_staff or may_act(session, account, booking, now)
 
 
-def may_see_page(session: Session, account: Account, page: DocumentPage, booking: Booking, now: datetime) -> bool:
+def may_see_page(session: Session, account: Account, page: DocumentPage, owner: Booking | ProxyGrant,
+                 now: datetime) -> bool:
     """A page superseded by its retake is kept for staff (the record of what was sent), not shown to customers."""
-    return may_view(session, account, booking, now) and (page.status != REPLACED or account.is_staff)
+    if isinstance(owner, ProxyGrant):
+        entitled = may_view_grant(account, owner)
+    else:
+        entitled = may_view(session, account, owner, now)
+    return entitled and (page.status != REPLACED or account.is_staff)
 
 
 def takes_papers(booking: Booking) -> bool:
@@ -169,19 +221,89 @@ def takes_papers(booking: Booking) -> bool:
     return State(booking.state) in OPEN
 
 
+# --- who may touch a request's proofs -----------------------------------------------------------------
+
+def is_requester(account: Account, grant: ProxyGrant) -> bool:
+    return grant.grantee_account_id == account.id
+
+
+def grant_takes_papers(grant: ProxyGrant) -> bool:
+    """Proofs can be added, removed and sent while the request is a draft or waits for staff."""
+    return grant.status in (family.DRAFT, family.PENDING)
+
+
+def may_act_on_grant(account: Account, grant: ProxyGrant) -> bool:
+    """Only the family member who asked, while the request is open: not the insured, not staff."""
+    return is_requester(account, grant) and grant_takes_papers(grant)
+
+
+def may_view_grant(account: Account, grant: ProxyGrant) -> bool:
+    """The family member who asked (whatever became of the request) and staff; not the insured, nor anyone else."""
+    return account.is_staff or is_requester(account, grant)
+
+
+# --- whose papers: an application or a request for access ---------------------------------------------
+
+def _load_owner(session: Session, booking_id: int | None, grant_id: int | None) -> Booking | ProxyGrant | None:
+    """The booking or the grant named (exactly one), read afresh."""
+    if (booking_id is None) == (grant_id is None):
+        raise TypeError("name exactly one of booking_id and grant_id")
+    if grant_id is not None:
+        return session.get(ProxyGrant, grant_id, populate_existing=True)
+    return session.scalar(select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.policy)))
+
+
+def _is_grant(owner: Booking | ProxyGrant) -> bool:
+    return isinstance(owner, ProxyGrant)
+
+
+def _documents_of(owner: Booking | ProxyGrant):
+    """The condition picking the owner's documents."""
+    return Document.proxy_grant_id == owner.id if _is_grant(owner) else Document.booking_id == owner.id
+
+
+def person_of(owner: Booking | ProxyGrant) -> int:
+    """Whose papers they are: the insured person, for a proof sent with a request as for an application's."""
+    return owner.insured_person_id if _is_grant(owner) else owner.policy.insured_id
+
+
+def _may_act_on(session: Session, account: Account, owner: Booking | ProxyGrant, now: datetime) -> bool:
+    """Whose papers these are to handle; whether they are still open is asked apart (a clearer refusal)."""
+    return is_requester(account, owner) if _is_grant(owner) else may_act(session, account, owner, now)
+
+
+def _takes(owner: Booking | ProxyGrant) -> bool:
+    return grant_takes_papers(owner) if _is_grant(owner) else takes_papers(owner)
+
+
+def _named(owner: Booking | ProxyGrant) -> dict:
+    """The owner as the audit log names it."""
+    return {"grant": owner.public_id} if _is_grant(owner) else {"booking": owner.reference}
+
+
+def owner_of(session: Session, page: DocumentPage) -> Booking | ProxyGrant | None:
+    """The application or the request for access a page belongs to."""
+    if page.document.proxy_grant_id is not None:
+        return session.scalar(select(ProxyGrant).where(ProxyGrant.id == page.document.proxy_grant_id)
+                              .options(selectinload(ProxyGrant.insured)))
+    return booking_of(session, page)
+
+
 # --- adding, removing and sending pages ---------------------------------------------------------------
 
-def add_page(session: Session, storage: Storage, *, booking_id: int, kind: str, photo: Photo, account: Account,
-             now: datetime, display_name: str | None = None, replaces: str | None = None,
-             ip: str | None = None) -> DocumentPage:
-    """Store one processed photo as a draft page of `kind` (or as the retake of page `replaces`).
+def add_page(session: Session, storage: Storage, *, booking_id: int | None = None, grant_id: int | None = None,
+             kind: str, photo: Photo, account: Account, now: datetime, display_name: str | None = None,
+             replaces: str | None = None, ip: str | None = None) -> DocumentPage:
+    """Store one processed photo as a draft page of `kind` (or as the retake of page `replaces`), for an
+    application (`booking_id`) or a request for access (`grant_id`).
 
-    Refusals (a closed application, a paper not on the checklist, too many pages, the same photo twice, too
-    many uploads) raise DocumentRefused and leave nothing behind.
+    Refusals (a closed application or request, a paper not on the checklist, too many pages, the same photo
+    twice, too many uploads) raise DocumentRefused and leave nothing behind.
     """
     require_aware(now, "now")
+    owner_ids = (booking_id, grant_id)
     try:  # a cheap look first, so a refused upload never touches the store
-        _check(session, booking_id, kind, photo, account, now, replaces, ip, lock=False)
+        _check(session, owner_ids, kind, photo, account, now, replaces, ip, lock=False)
     finally:
         session.rollback()
     key = new_key()
@@ -190,7 +312,7 @@ def add_page(session: Session, storage: Storage, *, booking_id: int, kind: str, 
         storage.put(key + THUMB_SUFFIX, photo.thumbnail)
         for attempt in (1, 2):
             try:
-                return _insert(session, booking_id, kind, photo, account, now, display_name, replaces, ip, key)
+                return _insert(session, owner_ids, kind, photo, account, now, display_name, replaces, ip, key)
             except IntegrityError as exc:
                 # Either the same photo arrived twice at once (a double tap), or two first pages of one
                 # paper raced to create its document: the second try tells them apart.
@@ -202,12 +324,13 @@ def add_page(session: Session, storage: Storage, *, booking_id: int, kind: str, 
     raise AssertionError("unreachable")
 
 
-def _insert(session, booking_id, kind, photo, account, now, display_name, replaces, ip, key) -> DocumentPage:
+def _insert(session, owner_ids, kind, photo, account, now, display_name, replaces, ip, key) -> DocumentPage:
     with write_transaction(session):
-        booking, doc, target = _check(session, booking_id, kind, photo, account, now, replaces, ip)
+        owner, doc, target = _check(session, owner_ids, kind, photo, account, now, replaces, ip)
         if doc is None:
-            doc = Document(booking_id=booking.id, person_id=booking.policy.insured_id, kind=kind,
-                           status=MISSING, created_at=now, updated_at=now)
+            grant = _is_grant(owner)
+            doc = Document(booking_id=None if grant else owner.id, proxy_grant_id=owner.id if grant else None,
+                           person_id=person_of(owner), kind=kind, status=MISSING, created_at=now, updated_at=now)
             session.add(doc)
             session.flush()
         page = DocumentPage(
@@ -222,9 +345,8 @@ def _insert(session, booking_id, kind, photo, account, now, display_name, replac
         _refresh(session, doc, now)
         ratelimit.count(session, _buckets(account, ip), now)
         audit.record(session, "document.upload", now=now, actor_id=account.id,
-                     subject_person_id=booking.policy.insured_id, target=f"page:{page.public_id}", ip=ip,
-                     detail={"booking": booking.reference, "kind": kind, "bytes": page.byte_size,
-                             "retake": bool(target)})
+                     subject_person_id=person_of(owner), target=f"page:{page.public_id}", ip=ip,
+                     detail={**_named(owner), "kind": kind, "bytes": page.byte_size, "retake": bool(target)})
     return page
 
 
@@ -249,22 +371,24 @@ def _buckets(account: Account, ip: str | None) -> dict[str, ratelimit.Limit]:
     return buckets
 
 
-def _check(session, booking_id, kind, photo, account, now, replaces, ip, lock=True):
-    booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.policy)))
-    if booking is None or not may_act(session, account, booking, now):
+def _check(session, owner_ids, kind, photo, account, now, replaces, ip, lock=True):
+    owner = _load_owner(session, *owner_ids)
+    if owner is None or not _may_act_on(session, account, owner, now):
         raise DocumentRefused("document.not_entitled")
-    if not takes_papers(booking):
+    if not _takes(owner):
         raise DocumentRefused("document.closed")
-    _product, service = rules_for(booking.service)
-    if kind not in required_kinds(service, booking):
+    if kind not in _kinds_taken(owner):
         raise DocumentRefused("document.not_needed")
     buckets = _buckets(account, ip)
     if lock:
         ratelimit.lock(session, buckets)
     if ratelimit.blocked(session, buckets, now):
         raise DocumentRefused("document.rate_limited")
-    doc = session.scalar(select(Document).where(Document.booking_id == booking.id, Document.kind == kind)
+    doc = session.scalar(select(Document).where(_documents_of(owner), Document.kind == kind)
                          .options(selectinload(Document.pages)))
+    if doc is None or doc.status == MISSING:
+        if kind in _on_file_kinds(session, owner):  # proved by the grant: the checklist offers no upload
+            raise DocumentRefused("document.not_needed")
     target = None
     if replaces:
         target = next((p for p in (doc.pages if doc else []) if p.public_id == replaces), None)
@@ -280,10 +404,23 @@ def _check(session, booking_id, kind, photo, account, now, replaces, ip, lock=Tr
         if target is None and len(live) >= MAX_PAGES_PER_DOCUMENT:
             raise DocumentRefused("document.too_many_pages", limit=MAX_PAGES_PER_DOCUMENT)
     total = session.scalar(select(func.count()).select_from(DocumentPage).join(Document)
-                           .where(Document.booking_id == booking.id, DocumentPage.status != REPLACED))
-    if total >= MAX_PAGES_PER_BOOKING:
-        raise DocumentRefused("document.too_many_pages", limit=MAX_PAGES_PER_BOOKING)
-    return booking, doc, target
+                           .where(_documents_of(owner), DocumentPage.status != REPLACED))
+    cap = MAX_PAGES_PER_GRANT if _is_grant(owner) else MAX_PAGES_PER_BOOKING
+    if total >= cap:
+        raise DocumentRefused("document.too_many_pages", limit=cap)
+    return owner, doc, target
+
+
+def _kinds_taken(owner: Booking | ProxyGrant) -> tuple[str, ...]:
+    """The papers that may be added: the application's checklist, or the proofs the request needs."""
+    if _is_grant(owner):
+        return family.proofs_needed(owner)
+    _product, service = rules_for(owner.service)
+    return required_kinds(service, owner)
+
+
+def _on_file_kinds(session: Session, owner: Booking | ProxyGrant) -> dict[str, datetime]:
+    return {} if _is_grant(owner) else on_file(session, owner)
 
 
 def _discard(storage: Storage, key: str) -> None:
@@ -313,9 +450,11 @@ def remove_draft(session: Session, storage: Storage, *, public_id: str, account:
     require_aware(now, "now")
     with write_transaction(session):
         page = find_page(session, public_id)
-        booking = page and session.get(Booking, page.document.booking_id)
-        if page is None or booking is None or not may_act(session, account, booking, now):
+        owner = page and _load_owner(session, page.document.booking_id, page.document.proxy_grant_id)
+        if page is None or owner is None or not _may_act_on(session, account, owner, now):
             raise DocumentRefused("document.not_entitled")
+        if _is_grant(owner) and not grant_takes_papers(owner):
+            raise DocumentRefused("document.closed")
         if page.status != DRAFT:
             raise DocumentRefused("document.already_sent")
         doc, keys = page.document, (page.storage_key, page.thumbnail_key)
@@ -323,7 +462,7 @@ def remove_draft(session: Session, storage: Storage, *, public_id: str, account:
         session.flush()
         _refresh(session, doc, now)
         audit.record(session, "document.page_removed", now=now, actor_id=account.id,
-                     subject_person_id=booking.policy.insured_id, target=f"page:{public_id}", ip=ip)
+                     subject_person_id=person_of(owner), target=f"page:{public_id}", ip=ip)
     for key in keys:
         _delete_quietly(storage, key)
     return doc
@@ -337,16 +476,18 @@ def _delete_quietly(storage: Storage, key: str | None) -> None:
             pass  # the row is gone: the sweeper removes the file on its next run
 
 
-def submit(session: Session, *, booking_id: int, account: Account, now: datetime, ip: str | None = None) -> int:
-    """Send every draft page for review; a sent retake replaces the page it retakes. Returns how many."""
+def submit(session: Session, *, booking_id: int | None = None, grant_id: int | None = None, account: Account,
+           now: datetime, ip: str | None = None) -> int:
+    """Send every draft page for review; a sent retake replaces the page it retakes. Returns how many.
+    A request's proofs go together: every one must have pages, and the request then waits for staff."""
     require_aware(now, "now")
     with write_transaction(session):
-        booking = session.get(Booking, booking_id)
-        if booking is None or not may_act(session, account, booking, now):
+        owner = _load_owner(session, booking_id, grant_id)
+        if owner is None or not _may_act_on(session, account, owner, now):
             raise DocumentRefused("document.not_entitled")
-        if not takes_papers(booking):
+        if not _takes(owner):
             raise DocumentRefused("document.closed")
-        docs = session.scalars(select(Document).where(Document.booking_id == booking.id)
+        docs = session.scalars(select(Document).where(_documents_of(owner))
                                .options(selectinload(Document.pages))).all()
         sent = 0
         for doc in docs:
@@ -364,15 +505,21 @@ def submit(session: Session, *, booking_id: int, account: Account, now: datetime
             doc.updated_at = now
         if not sent:
             raise DocumentRefused("document.nothing_to_send")
-        audit.record(session, "document.submit", now=now, actor_id=account.id,
-                     subject_person_id=booking.policy.insured_id, target=f"booking:{booking.id}", ip=ip,
-                     detail={"pages": sent})
+        if _is_grant(owner):
+            try:
+                family.mark_sent(session, owner, account=account, now=now, ip=ip)
+            except family.Refused as refused:  # raised inside the transaction: nothing is kept
+                raise DocumentRefused(refused.reason, **refused.params) from refused
+        target = f"grant:{owner.public_id}" if _is_grant(owner) else f"booking:{owner.id}"
+        audit.record(session, "document.submit", now=now, actor_id=account.id, subject_person_id=person_of(owner),
+                     target=target, ip=ip, detail={"pages": sent})
     return sent
 
 
 def decide_page(session: Session, *, public_id: str, staff: Account, now: datetime, decision: str,
                 reason: str | None = None, note: str | None = None) -> DocumentPage:
-    """Staff's verdict on one sent page: accepted, unreadable (retake) or rejected (with a listed reason)."""
+    """Staff's verdict on one sent page: accepted, unreadable (retake) or rejected (with a listed reason). A
+    request's proof is decided while the request waits for staff; its retake message goes to the requester."""
     require_aware(now, "now")
     if not staff.is_staff:
         raise DocumentRefused("document.not_entitled")
@@ -386,6 +533,9 @@ def decide_page(session: Session, *, public_id: str, staff: Account, now: dateti
             raise DocumentRefused("document.not_entitled")
         if page.status not in (RECEIVED, ACCEPTED, UNREADABLE, REJECTED):
             raise DocumentRefused("document.not_sent")
+        owner = owner_of(session, page)
+        if owner is None or (_is_grant(owner) and not grant_takes_papers(owner)):
+            raise DocumentRefused("document.closed")
         text = reason if decision != ACCEPTED else None
         if note and decision != ACCEPTED:
             text = f"{text or 'other'}: {note.strip()[:200]}"
@@ -393,11 +543,10 @@ def decide_page(session: Session, *, public_id: str, staff: Account, now: dateti
         page.decided_at, page.decided_by_id = now, staff.id
         _refresh(session, page.document, now)
         if decision in NEEDS_RETAKE:
-            booking = booking_of(session, page)
             live = [p for p in page.document.pages if p.status != REPLACED and not (p.status == DRAFT and p.replaces_id)]
-            notifications.record_retake(session, booking, page_id=page.id, public_id=page.public_id,
-                                        kind=page.document.kind, page_number=live.index(page) + 1, decision=decision,
-                                        reason=text, at=now)
+            tell = notifications.record_grant_retake if _is_grant(owner) else notifications.record_retake
+            tell(session, owner, page_id=page.id, public_id=page.public_id, kind=page.document.kind,
+                 page_number=live.index(page) + 1, decision=decision, reason=text, at=now)
         audit.record(session, "document.decide", now=now, actor_id=staff.id,
                      subject_person_id=page.document.person_id, target=f"page:{public_id}",
                      detail={"decision": decision, "reason": reason})
@@ -460,16 +609,25 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
 
 
 def purge_expired(session: Session, storage: Storage, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
-    """Delete every page of applications closed longer ago than `retention`. Returns how many pages."""
+    """Delete every page of applications closed longer ago than `retention`, and the proofs of requests for
+    access that ended (refused, declined, withdrawn, revoked, or past their end date) longer ago than that.
+    The proofs of a grant in force are kept. Returns how many pages."""
     require_aware(now, "now")
     closed = [s.value for s in CLOSED]
+    cutoff = now - retention
     with write_transaction(session):
-        docs = session.scalars(
+        applications = session.scalars(
             select(Document).join(Booking, Document.booking_id == Booking.id)
-            .where(Booking.state.in_(closed), Booking.closed_at.is_not(None), Booking.closed_at <= now - retention,
+            .where(Booking.state.in_(closed), Booking.closed_at.is_not(None), Booking.closed_at <= cutoff,
                    Document.status != PURGED)
             .options(selectinload(Document.pages))
         ).all()
+        requests = session.scalars(
+            select(Document).join(ProxyGrant, Document.proxy_grant_id == ProxyGrant.id)
+            .where(_ended_before(cutoff), Document.status != PURGED)
+            .options(selectinload(Document.pages))
+        ).all()
+        docs = [*applications, *requests]
         keys = [k for d in docs for p in d.pages for k in (p.storage_key, p.thumbnail_key)]
         count = 0
         for doc in docs:
@@ -487,6 +645,16 @@ def purge_expired(session: Session, storage: Storage, *, now: datetime, retentio
     for key in keys:
         _delete_quietly(storage, key)
     return count
+
+
+def _ended_before(cutoff: datetime):
+    """Grants that stopped giving access, or never did, before `cutoff` (valid_until is the first day without)."""
+    return or_(
+        and_(ProxyGrant.status.in_((family.REJECTED, family.DECLINED, family.WITHDRAWN)),
+             ProxyGrant.decided_at <= cutoff),
+        and_(ProxyGrant.status == family.REVOKED, ProxyGrant.revoked_at <= cutoff),
+        and_(ProxyGrant.status == family.VERIFIED, ProxyGrant.valid_until <= china_date(cutoff)),
+    )
 
 
 # --- file names ---------------------------------------------------------------------------------------

@@ -1,27 +1,37 @@
-"""An application's papers: the checklist, adding photos from a phone, removing drafts, sending them, and
-serving page images only to those entitled (SECURITY.md, Uploads; issue 4).
+"""Papers: an application's checklist and a request for family access's proofs — adding photos from a phone,
+removing drafts, sending them, and serving page images only to those entitled (SECURITY.md, Uploads; issues 4
+and 5).
 
 Uploads work without JavaScript (one form post with several photos, then back to the checklist). With it,
 static/js/upload.js sends each photo on its own request with a progress bar and swaps in the answer: the
-document's part of the checklist, or the refusal with its reason (422) — a refusal stores nothing.
+document's part of the checklist, or the refusal with its reason (422) — a refusal stores nothing. The same
+templates serve both owners of papers; each owner's context says where its forms post.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..db import write_transaction
 from ..extensions import db
-from ..services import audit, documents as papers, photos
+from ..i18n import N_
+from ..i18n import gettext as translate
+from ..models import ProxyGrant
+from ..services import audit, documents as papers, family, photos
 from ..services.catalog import Document as Kind
 from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
 from .bookings import load
 from .common import client_ip, is_htmx, login_is_fresh, now
 from .paper_wording import paper_refusal
+from .wording import document_text
 
 bp = Blueprint("papers", __name__)
 KINDS = frozenset(k.value for k in Kind)
+UPLOADS = frozenset({"papers.upload", "papers.grant_upload"})
 
 MAX_FILES_PER_POST = 10
 # Size limits are checked against Content-Length before the body is read (Werkzeug refuses with 413):
@@ -29,11 +39,21 @@ MAX_FILES_PER_POST = 10
 ONE_PHOTO_REQUEST = photos.LIMITS.max_bytes + 256 * 1024
 MANY_PHOTOS_REQUEST = 64 * 1024 * 1024
 
+# A request's proofs in the request's own words, where an application's would be wrong.
+REQUEST_WORDS = {
+    "document.not_entitled": N_("You cannot add papers to this request."),
+    "document.closed": N_("This request is no longer open, so its papers cannot be changed."),
+    "document.not_needed": N_("This request does not need that paper."),
+    "document.sent": N_("%(n)s photo(s) sent. Staff will check your papers and tell you in your messages."),
+    "access.not_open": N_("This request is no longer open, so its papers cannot be changed."),
+    "access.proof_missing": N_("Please add every paper before sending: “%(paper)s” is still missing."),
+}
+
 
 def body_limit() -> None:
     """Per-route body limits, set before anything reads the body (Werkzeug answers 413 from Content-Length).
     Every other route keeps the small MAX_CONTENT_LENGTH."""
-    if request.endpoint == "papers.upload":
+    if request.endpoint in UPLOADS:
         request.max_content_length = ONE_PHOTO_REQUEST if is_htmx() else MANY_PHOTOS_REQUEST
 
 
@@ -44,110 +64,217 @@ def storage() -> Storage:
     return store
 
 
+def request_refusal(reason: str, params: dict | None = None, name: str | None = None) -> str:
+    """A refusal about a request's proofs: the request's words where they differ, the application's otherwise."""
+    if reason not in REQUEST_WORDS:
+        return paper_refusal(reason, params, name)
+    params = dict(params or {})
+    if "kind" in params:
+        params["paper"] = document_text(params.pop("kind"))
+    text = translate(REQUEST_WORDS[reason], **params)
+    return translate(N_("%(name)s: %(text)s"), name=name, text=text) if name else text
+
+
+def _refuse(target: str):
+    """404 to anyone not entitled, and the attempt in the log and the audit trail (SECURITY.md, Logs)."""
+    current_app.logger.warning("refused papers access account=%s target=%s ip=%s", current_user.id, target, client_ip())
+    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
+        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=target, ip=client_ip())
+    abort(404)
+
+
+# --- whose papers: an application or a request for access ---------------------------------------------
+
+@dataclass(frozen=True)
+class Owner:
+    """What the shared upload, remove and send views need to know about whose papers they handle."""
+
+    ids: dict  # {"booking_id": …} or {"grant_id": …}, as services/documents.py takes them
+    log_name: str
+    back: Callable[..., str]  # the checklist's address (with _anchor=…)
+    context: Callable[[], dict]
+    words: Callable[..., str]
+    owns: Callable[..., bool]  # whether a page is among these papers
+
+
+def _booking(reference: str):
+    """The booking, to the insured or a proxy holding the papers scope; 404 (and logged) to anyone else."""
+    booking = load(reference)
+    if not papers.may_view(db.session, current_user, booking, now()):
+        _refuse(f"booking-ref:{reference[:16]}")
+    return booking
+
+
+def _for_booking(booking) -> Owner:
+    return Owner({"booking_id": booking.id}, f"booking={booking.reference}",
+                 lambda **kw: url_for("papers.checklist", reference=booking.reference, **kw),
+                 lambda: _context(booking), paper_refusal, lambda page: page.document.booking_id == booking.id)
+
+
+def _grant(public_id: str):
+    """A request for access, to the family member who made it; 404 (and logged) to anyone else."""
+    grant = family.find(db.session, public_id)
+    if grant is None or not papers.is_requester(current_user, grant):
+        _refuse(f"grant:{public_id[:24]}")
+    return grant
+
+
+def _for_grant(grant) -> Owner:
+    return Owner({"grant_id": grant.id}, f"grant={grant.public_id}",
+                 lambda **kw: url_for("family.request_detail", public_id=grant.public_id, **kw),
+                 lambda: proofs_context(grant), request_refusal, lambda page: page.document.proxy_grant_id == grant.id)
+
+
 def _context(booking):
     product, svc = rules_for(booking.service)
     items = papers.checklist(db.session, booking, svc)
+    reference = booking.reference
     return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items),
-            "open": papers.takes_papers(booking),
-            "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh()}
+            "open": papers.takes_papers(booking), "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(),
+            "upload_url": lambda kind: url_for("papers.upload", reference=reference, kind=kind),
+            "remove_url": lambda page: url_for("papers.remove", reference=reference, public_id=page.public_id),
+            "send_url": url_for("papers.send", reference=reference), "send_all_at_once": False,
+            "filed_by_me": booking.applicant_account_id == current_user.id}
 
+
+def proofs_context(grant) -> dict:
+    """What papers/_proofs.html needs, for the request page (render it with `**proofs_context(grant)`): the
+    proofs' checklist, whether the signed-in account may still change them, and where its forms post. Keys:
+    items, drafts, open, sensitive, fresh, product, upload_url, remove_url, send_url, send_all_at_once,
+    filed_by_me."""
+    items = papers.grant_checklist(db.session, grant)
+    public_id = grant.public_id
+    return {"items": items, "drafts": papers.drafts_of(items), "open": papers.may_act_on_grant(current_user, grant),
+            "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(), "product": None,
+            "upload_url": lambda kind: url_for("papers.grant_upload", public_id=public_id, kind=kind),
+            "remove_url": lambda page: url_for("papers.grant_remove", public_id=public_id, page_id=page.public_id),
+            "send_url": url_for("papers.grant_send", public_id=public_id), "send_all_at_once": True,
+            "filed_by_me": True}
+
+
+# --- an application's papers --------------------------------------------------------------------------
 
 @bp.get("/bookings/<reference>/papers")
 @login_required
 def checklist(reference):
-    booking = load(reference)
+    booking = _booking(reference)
     return render_template("papers/checklist.html", **_context(booking))
 
 
 @bp.post("/bookings/<reference>/papers/<kind>")
 @login_required
 def upload(reference, kind):
-    booking = load(reference)
+    return _upload(_for_booking(_booking(reference)), kind)
+
+
+@bp.post("/bookings/<reference>/papers/pages/<public_id>/remove")
+@login_required
+def remove(reference, public_id):
+    return _remove(_for_booking(_booking(reference)), public_id)
+
+
+@bp.post("/bookings/<reference>/papers/send")
+@login_required
+def send(reference):
+    return _send(_for_booking(_booking(reference)))
+
+
+# --- a request for access's proofs (the request page, views/family.py, shows them) -----------------------
+
+@bp.post("/family/requests/<public_id>/papers/<kind>")
+@login_required
+def grant_upload(public_id, kind):
+    return _upload(_for_grant(_grant(public_id)), kind)
+
+
+@bp.post("/family/requests/<public_id>/papers/pages/<page_id>/remove")
+@login_required
+def grant_remove(public_id, page_id):
+    return _remove(_for_grant(_grant(public_id)), page_id)
+
+
+@bp.post("/family/requests/<public_id>/papers/send")
+@login_required
+def grant_send(public_id):
+    return _send(_for_grant(_grant(public_id)))
+
+
+# --- the views both share -----------------------------------------------------------------------------
+
+def _upload(owner: Owner, kind: str):
     if kind not in KINDS:
-        abort(404)  # not a kind of paper at all: no such URL (a paper this application does not need is a refusal)
+        abort(404)  # not a kind of paper at all: no such URL (a paper this checklist does not need is a refusal)
     files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
     replaces = request.form.get("replaces") or None
     if not files:
-        return _answer(booking, kind, refusal=("document.no_file", {}))
+        return _answer(owner, kind, refusal=("document.no_file", {}))
     if len(files) > MAX_FILES_PER_POST:
-        return _answer(booking, kind, refusal=("document.too_many_files", {"limit": MAX_FILES_PER_POST}))
+        return _answer(owner, kind, refusal=("document.too_many_files", {"limit": MAX_FILES_PER_POST}))
     outcomes = []
     for upload_ in files:
         data = upload_.stream.read(photos.LIMITS.max_bytes + 1)
         try:
             papers.count_attempt(db.session, account=current_user, now=now(), ip=client_ip())
             photo = photos.process(data)
-            papers.add_page(db.session, storage(), booking_id=booking.id, kind=kind, photo=photo,
-                            account=current_user, now=now(), display_name=papers.display_name(upload_.filename),
-                            replaces=replaces, ip=client_ip())
+            papers.add_page(db.session, storage(), **owner.ids, kind=kind, photo=photo, account=current_user, now=now(),
+                            display_name=papers.display_name(upload_.filename), replaces=replaces, ip=client_ip())
             outcomes.append((upload_.filename, None))
         except (photos.PhotoRefused, papers.DocumentRefused) as refused:
-            _log_refusal(booking, kind, refused.reason)
+            current_app.logger.info("upload refused account=%s %s kind=%s reason=%s ip=%s",
+                                    current_user.id, owner.log_name, kind[:32], refused.reason, client_ip())
             outcomes.append((upload_.filename, (refused.reason, refused.params)))
         except StorageError:
-            current_app.logger.exception("storage failed for booking=%s", booking.reference)
+            current_app.logger.exception("storage failed for %s", owner.log_name)
             outcomes.append((upload_.filename, ("document.storage", {})))
         replaces = None  # a retake replaces one page: further photos in the same post are new pages
     if is_htmx():
-        refusal = outcomes[0][1]
-        return _answer(booking, kind, refusal=refusal)
+        return _answer(owner, kind, refusal=outcomes[0][1])
     for name, refusal in outcomes:
         if refusal is not None:
-            flash(paper_refusal(*refusal, name=papers.display_name(name)), "error")
+            flash(owner.words(*refusal, name=papers.display_name(name)), "error")
     stored = sum(1 for _name, refusal in outcomes if refusal is None)
     if stored:
-        flash(paper_refusal("document.stored", {"n": stored}), "info")
-    return redirect(url_for("papers.checklist", reference=booking.reference, _anchor=f"doc-{kind}"))
+        flash(owner.words("document.stored", {"n": stored}), "info")
+    return redirect(owner.back(_anchor=f"doc-{kind}"))
 
 
-def _log_refusal(booking, kind, reason):
-    current_app.logger.info("upload refused account=%s booking=%s kind=%s reason=%s ip=%s",
-                            current_user.id, booking.reference, kind[:32], reason, client_ip())
-
-
-def _answer(booking, kind, *, refusal):
+def _answer(owner: Owner, kind: str, *, refusal):
     """For the page's script: the document's part of the checklist, or the refusal (422, nothing stored)."""
     if not is_htmx():
         if refusal:
-            flash(paper_refusal(*refusal), "error")
-        return redirect(url_for("papers.checklist", reference=booking.reference))
+            flash(owner.words(*refusal), "error")
+        return redirect(owner.back())
     if refusal is not None:
         status = 429 if refusal[0] == "document.rate_limited" else 422
-        return render_template("papers/_refused.html", reason=refusal[0], message=paper_refusal(*refusal)), status
-    context = _context(booking)
+        return render_template("papers/_refused.html", reason=refusal[0], message=owner.words(*refusal)), status
+    context = owner.context()
     item = next((i for i in context["items"] if i.kind == kind), None)
     return render_template("papers/_document_oob.html", item=item, **context)
 
 
-@bp.post("/bookings/<reference>/papers/pages/<public_id>/remove")
-@login_required
-def remove(reference, public_id):
-    booking = load(reference)
+def _remove(owner: Owner, public_id: str):
     page = papers.find_page(db.session, public_id)
-    if page is None or page.document.booking_id != booking.id:
+    if page is None or not owner.owns(page):
         abort(404)
     kind = page.document.kind
     try:
         papers.remove_draft(db.session, storage(), public_id=public_id, account=current_user, now=now(), ip=client_ip())
     except papers.DocumentRefused as refused:
-        return _answer(booking, kind, refusal=(refused.reason, refused.params))
+        return _answer(owner, kind, refusal=(refused.reason, refused.params))
     if is_htmx():
-        return _answer(booking, kind, refusal=None)
-    flash(paper_refusal("document.removed"), "info")
-    return redirect(url_for("papers.checklist", reference=booking.reference, _anchor=f"doc-{kind}"))
+        return _answer(owner, kind, refusal=None)
+    flash(owner.words("document.removed"), "info")
+    return redirect(owner.back(_anchor=f"doc-{kind}"))
 
 
-@bp.post("/bookings/<reference>/papers/send")
-@login_required
-def send(reference):
-    booking = load(reference)
+def _send(owner: Owner):
     try:
-        sent = papers.submit(db.session, booking_id=booking.id, account=current_user, now=now(), ip=client_ip())
+        sent = papers.submit(db.session, **owner.ids, account=current_user, now=now(), ip=client_ip())
     except papers.DocumentRefused as refused:
-        flash(paper_refusal(refused.reason, refused.params), "error")
-        return redirect(url_for("papers.checklist", reference=booking.reference))
-    flash(paper_refusal("document.sent", {"n": sent}), "info")
-    return redirect(url_for("papers.checklist", reference=booking.reference))
+        flash(owner.words(refused.reason, refused.params), "error")
+        return redirect(owner.back())
+    flash(owner.words("document.sent", {"n": sent}), "info")
+    return redirect(owner.back())
 
 
 # --- serving page images ------------------------------------------------------------------------------
@@ -170,16 +297,13 @@ def thumbnail(public_id):
 
 
 def _serve(public_id: str, *, thumbnail: bool):
-    """The stored JPEG, to the insured, a verified proxy or staff; 404 to anyone else (and logged)."""
+    """The stored JPEG, to those entitled (an application's: the insured, a proxy with the papers scope, staff;
+    a request's proofs: the family member who asked, staff); 404 to anyone else (and logged)."""
     moment = now()
     page = papers.find_page(db.session, public_id)
-    booking = page and papers.booking_of(db.session, page)
-    if booking is None or not papers.may_see_page(db.session, current_user, page, booking, moment):
-        current_app.logger.warning("refused page access account=%s page=%s ip=%s", current_user.id, public_id[:24], client_ip())
-        with write_transaction(db.session):
-            audit.record(db.session, "access.refused", now=moment, actor_id=current_user.id,
-                         target=f"page:{public_id[:24]}", ip=client_ip())
-        abort(404)
+    owner = page and papers.owner_of(db.session, page)
+    if owner is None or not papers.may_see_page(db.session, current_user, page, owner, moment):
+        _refuse(f"page:{public_id[:24]}")
     if page.document.kind in papers.SENSITIVE_KINDS and not login_is_fresh():
         return redirect(url_for("auth.sign_in", next=request.path, again=1))
     key = page.thumbnail_key if thumbnail else page.storage_key
@@ -190,12 +314,7 @@ def _serve(public_id: str, *, thumbnail: bool):
     except StorageError:
         current_app.logger.exception("storage failed serving page=%s", public_id)
         abort(503)
-    if current_user.person_id != booking.policy.insured_id:  # staff and proxies: the insured can read who looked
-        with write_transaction(db.session):
-            audit.record(db.session, "document.view", now=moment, actor_id=current_user.id,
-                         subject_person_id=booking.policy.insured_id, target=f"page:{page.public_id}",
-                         ip=client_ip(), detail={"kind": page.document.kind, "thumbnail": thumbnail,
-                                                 "staff": current_user.is_staff})
+    _audit_view(owner, page, thumbnail, moment)
     response = Response(data, mimetype="image/jpeg")
     response.headers["Content-Security-Policy"] = SANDBOX_CSP
     response.headers["Content-Disposition"] = f'inline; filename="{"thumb" if thumbnail else "page"}-{page.public_id}.jpg"'
@@ -203,3 +322,19 @@ def _serve(public_id: str, *, thumbnail: bool):
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Cache-Control"] = "private, max-age=86400, immutable" if thumbnail else "private, no-store"
     return response
+
+
+def _audit_view(owner, page, thumbnail: bool, moment) -> None:
+    """Who looked at someone's papers, for the insured's access log: staff and proxies on an application,
+    staff on a request's proofs (the family member who sent them is not watched looking at their own photos)."""
+    person = papers.person_of(owner)
+    detail = {"kind": page.document.kind, "thumbnail": thumbnail, "staff": current_user.is_staff}
+    if isinstance(owner, ProxyGrant):
+        if not current_user.is_staff:
+            return
+        detail = {"grant": owner.public_id, **detail}
+    elif current_user.person_id == person:
+        return
+    with write_transaction(db.session):
+        audit.record(db.session, "document.view", now=moment, actor_id=current_user.id, subject_person_id=person,
+                     target=f"page:{page.public_id}", ip=client_ip(), detail=detail)

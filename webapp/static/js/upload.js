@@ -3,9 +3,13 @@
    checklist, or why the photo was refused) is swapped in by htmx. Large photos are scaled to 2048 px on the
    phone first, when the browser can, so a 4 MB photo does not take minutes on a weak signal.
    Without this script the same forms post all chosen photos at once and come back to the checklist.
-   XMLHttpRequest, not fetch(): it reports upload progress, and older WeChat webviews have it. */
+   XMLHttpRequest, not fetch(): it reports upload progress, and older WeChat webviews have it.
+   The same forms serve an application's checklist and a request's proofs; the words shown come from the
+   nearest list carrying data-msg-* attributes. Loaded twice (a page and a partial both asking), it runs once. */
 (function () {
   'use strict';
+  if (document.documentElement.hasAttribute('data-upload-ready')) { return; }
+  document.documentElement.setAttribute('data-upload-ready', '');
   document.documentElement.className += ' js';
 
   var MAX_SIDE = 2048;  // what the server keeps (services/photos.py, Limits.max_long_side)
@@ -13,12 +17,12 @@
   var queue = [];
   var busy = false;
 
-  function words() {
-    var list = document.getElementById('checklist');
+  function words(form) {  // read when the photo is chosen: a swap may take the form out of the page later
+    var list = form.closest('[data-msg-sending]') || document.getElementById('checklist');
     return list ? list.dataset : {};
   }
 
-  function row(progressList, file) {
+  function row(progressList, file, texts) {
     var li = document.createElement('li');
     li.className = 'up';
     li.setAttribute('data-testid', 'upload-row');
@@ -41,7 +45,7 @@
     var note = document.createElement('span');
     note.className = 'unote';
     note.setAttribute('data-testid', 'upload-note');
-    note.textContent = words().msgPreparing || '';
+    note.textContent = texts.msgPreparing || '';
     li.appendChild(img);
     li.appendChild(name);
     li.appendChild(bar);
@@ -72,7 +76,7 @@
 
   function send(job) {
     busy = true;
-    job.ui.note.textContent = words().msgPreparing || '';
+    job.ui.note.textContent = job.words.msgPreparing || '';
     shrink(job.file).then(function (body) {
       var data = new FormData();
       data.append('csrf_token', job.csrf);
@@ -88,7 +92,7 @@
       };
       xhr.onload = function () { done(job, xhr); };
       xhr.onerror = xhr.ontimeout = function () { failed(job, null); };
-      job.ui.note.textContent = words().msgSending || '';
+      job.ui.note.textContent = job.words.msgSending || '';
       xhr.send(data);
     });
   }
@@ -102,7 +106,7 @@
     }
     if (xhr.status === 200 && target) {
       job.ui.bar.value = 100;
-      job.ui.note.textContent = words().msgDone || '';
+      job.ui.note.textContent = job.words.msgDone || '';
       job.ui.li.className = 'up ok';
       htmx.swap(target, xhr.responseText, { swapStyle: 'outerHTML' });
       setTimeout(function () { job.ui.li.remove(); }, 4000);
@@ -122,11 +126,11 @@
 
   function failed(job) {
     job.ui.li.className = 'up failed';
-    job.ui.note.textContent = words().msgFailed || '';
+    job.ui.note.textContent = job.words.msgFailed || '';
     var retry = document.createElement('button');
     retry.type = 'button';
     retry.className = 'link';
-    retry.textContent = words().msgRetry || 'Retry';
+    retry.textContent = job.words.msgRetry || 'Retry';
     retry.setAttribute('data-testid', 'upload-retry');
     retry.onclick = function () {
       retry.remove();
@@ -154,12 +158,13 @@
     var body = form.closest('[data-testid=document]');
     var replaces = form.querySelector('input[name=replaces]');
     Array.prototype.forEach.call(input.files, function (file) {
-      queue.push({
-        file: file, action: form.action, target: body.id,
+      var job = {
+        file: file, action: form.action, target: body.id, words: words(form),
         csrf: form.querySelector('input[name=csrf_token]').value,
-        replaces: replaces ? replaces.value : '',
-        ui: row(doc.querySelector('.progress'), file)
-      });
+        replaces: replaces ? replaces.value : ''
+      };
+      job.ui = row(doc.querySelector('.progress'), file, job.words);
+      queue.push(job);
     });
     input.value = '';
     if (!busy) { next(); }
