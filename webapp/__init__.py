@@ -92,7 +92,11 @@ def register_extensions(app: Flask) -> None:
                 g.unread_count = unread_count(db.session, current_user.id)
             return g.unread_count
 
-        return {"current_locale": str(get_locale()), "unread_count": unread}
+        from .views import acting
+
+        # The banner and the switcher: called by the page frame only, so fragments skip the queries.
+        return {"current_locale": str(get_locale()), "unread_count": unread, "acting_banner": acting.banner,
+                "acting_people": acting.represented}
 
     from .services.workdays_store import refresh_if_stale
 
@@ -100,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import apply, auth, bookings, main, paper_wording, papers, portal, security, wording
+    from .views import apply, auth, bookings, family, main, paper_wording, papers, portal, security, staff, wording
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -108,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings.bp)
     app.register_blueprint(apply.bp)
     app.register_blueprint(papers.bp)
+    app.register_blueprint(family.bp)
+    app.register_blueprint(staff.bp)
     wording.init_app(app)
     paper_wording.init_app(app)
     security.init_app(app)

@@ -17,12 +17,13 @@ from sqlalchemy import select
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Policy, Service
-from ..services import apply_forms, audit, ratelimit
+from ..services import apply_forms, audit, family, ratelimit
 from ..services import bookings as service
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date, to_china
-from ..services.people import actor_for, policy_facts
+from ..services.people import policy_facts
 from ..services.ratelimit import Limit
+from . import acting
 from .common import client_ip, is_htmx, now, page_or_fragment
 from .wording import localise_params
 
@@ -42,13 +43,15 @@ class Target:
             select(Service).where(Service.product_id == self.policy.product_id, Service.code == code[:48]))
         if row is None:
             abort(404)
-        actor = actor_for(db.session, current_user, self.policy.insured_id, self.today)
-        if actor.relation == "none" or not actor.verified:
+        standing = family.standing_of(db.session, current_user, self.policy.insured_id, self.today)
+        actor = standing.actor
+        if not standing.may(family.APPLY):  # an agent given "view" only may not apply
             current_app.logger.warning("refused apply account=%s policy=%s ip=%s", current_user.id, policy_number[:32], client_ip())
             with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
                 audit.record(db.session, "access.refused", now=self.now, actor_id=current_user.id,
                              subject_person_id=self.policy.insured_id, target=f"policy:{self.policy.id}", ip=client_ip())
             abort(404)
+        acting.follow(self.policy.insured_id)
         self.row = row
         self.product, self.service = rules_for(row)
         if not self.service.bookable:

@@ -26,7 +26,21 @@ PROBLEMS = {
 
 
 def _home_for(account) -> str:
-    return url_for("portal.home")
+    """The cards; but a family member with nothing to act on yet (no policy of their own, nobody's access in
+    force) starts on Family, where their request stands."""
+    if account.is_staff or account.person_id is None or not _acts_for_anyone(account):
+        return url_for("portal.home")
+    from sqlalchemy import select
+
+    from ..models import Policy
+    from ..services import family
+    from ..services.clock import china_date
+
+    people = family.people_for(db.session, account, china_date(now()))
+    if any(standing.is_proxy for _person, standing in people):
+        return url_for("portal.home")
+    own = db.session.scalar(select(Policy.id).where(Policy.insured_id == account.person_id).limit(1))
+    return url_for("portal.home") if own else url_for("family.index")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

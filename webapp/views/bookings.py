@@ -13,14 +13,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..db import write_transaction
 from ..extensions import db
-from ..models import Booking, Policy
-from ..services import audit, documents
+from ..models import Account, Booking, Policy
+from ..services import audit, documents, family
 from ..services import bookings as service
 from ..services.booking_states import OPEN, State
-from ..services.cards import people_for
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date
-from ..services.people import actor_for
+from . import acting
 from .common import client_ip, now, page_or_fragment
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
@@ -31,15 +30,17 @@ REFUSED = {
 }
 
 
-def load(reference: str, *, timeline: bool = False) -> Booking:
-    """The booking, if the signed-in account may act for its insured person; otherwise 404 (and logged)."""
+def load(reference: str, *, timeline: bool = False, scope: str = family.VIEW) -> Booking:
+    """The booking, if the signed-in account may act for its insured person with `scope` (view; apply: change
+    and cancel); otherwise 404 (and logged). The session then acts for that person (the banner names them)."""
     options = [joinedload(Booking.policy), joinedload(Booking.service)]
     if timeline:
         options.append(selectinload(Booking.transitions))
     booking = db.session.scalar(select(Booking).where(Booking.reference == reference[:16]).options(*options))
     if booking is not None:
-        actor = actor_for(db.session, current_user, booking.policy.insured_id, china_date(now()))
-        if actor.relation != "none" and actor.verified:
+        standing = family.standing_of(db.session, current_user, booking.policy.insured_id, china_date(now()))
+        if standing.may(scope):
+            acting.follow(booking.policy.insured_id)
             return booking
     current_app.logger.warning("refused booking access account=%s ref=%s ip=%s", current_user.id, reference[:16], client_ip())
     with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
@@ -51,8 +52,11 @@ def load(reference: str, *, timeline: bool = False) -> Booking:
 @bp.get("")
 @login_required
 def index():
-    people = people_for(db.session, current_user, china_date(now()))
-    ids = [p.id for p, _rel, _label in people]
+    """The bookings of the person acted for (the switcher changes who)."""
+    person = acting.current()
+    ids = [person.person_id] if person is not None else []
+    if person is not None and person.standing.is_proxy:
+        acting.record_view(person.person_id, "bookings")
     rows = db.session.scalars(
         select(Booking).join(Policy).where(Policy.insured_id.in_(ids)).order_by(Booking.applied_at.desc())
         .options(selectinload(Booking.service), selectinload(Booking.policy).selectinload(Policy.insured))
@@ -69,15 +73,26 @@ def detail(reference):
     product, svc = rules_for(booking.service)
     moment = now()
     quote = service.cancel_quote(booking, moment)
-    items = documents.checklist(db.session, booking, svc)
+    standing = family.standing_of(db.session, current_user, booking.policy.insured_id, china_date(moment))
+    acting.record_view(booking.policy.insured_id, "booking", f"booking:{booking.id}")
+    items = documents.checklist(db.session, booking, svc) if standing.may(family.DOCUMENTS) else []
     return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                           items=items, papers_open=documents.takes_papers(booking))
+                           items=items, papers_open=documents.takes_papers(booking), may_apply=standing.may(family.APPLY),
+                           actors=actors_of(booking))
+
+
+def actors_of(booking: Booking) -> dict[int, str]:
+    """The names of the family members who moved this booking (the timeline says who acted for the insured)."""
+    ids = {t.actor_account_id for t in booking.transitions if t.actor_role == "proxy" and t.actor_account_id}
+    ids.add(booking.applicant_account_id)
+    rows = db.session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids))).all()
+    return {row.id: row.display_name or "" for row in rows}
 
 
 @bp.get("/<reference>/cancel")
 @login_required
 def confirm_cancel(reference):
-    booking = load(reference)
+    booking = load(reference, scope=family.APPLY)
     product, svc = rules_for(booking.service)
     moment = now()
     quote = service.cancel_quote(booking, moment)
@@ -87,7 +102,7 @@ def confirm_cancel(reference):
 @bp.post("/<reference>/cancel")
 @login_required
 def cancel(reference):
-    booking = load(reference)
+    booking = load(reference, scope=family.APPLY)
     return _commit(reference, lambda: service.cancel(db.session, booking.id, actor=current_user, now=now()), lambda done: {
         "withdrawn": _("Your application was withdrawn. Nothing was counted."),
         "cancelled_free": _("The booking was cancelled free of charge. Nothing was counted."),
@@ -111,7 +126,7 @@ def _commit(reference: str, move, said) -> Response:
 @bp.route("/<reference>/change", methods=["GET", "POST"])
 @login_required
 def change(reference):
-    booking = load(reference)
+    booking = load(reference, scope=family.APPLY)
     product, svc = rules_for(booking.service)
     moment = now()
     quote = service.cancel_quote(booking, moment)

@@ -29,7 +29,7 @@ def _key(pc: PolicyCards, locale: str) -> tuple:
         for c in pc.cards
     )
     ended = (pc.ended.key, pc.ended.until) if pc.ended else None
-    return (locale, p.id, p.number, p.effective_date, p.expiry_date, pc.product.code, ended, cards)
+    return (locale, p.id, p.number, p.effective_date, p.expiry_date, pc.product.code, ended, pc.can_apply, cards)
 
 
 def policy_html(pc: PolicyCards, locale: str) -> Markup:

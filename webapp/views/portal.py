@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Booking, Service
 from ..services import notifications
 from ..services.cards_cache import cards_snapshot
+from . import acting
 from .common import now
 from .fragments import cached_page, policy_html
 
@@ -28,16 +29,23 @@ def home():
         return redirect(url_for("auth.bind"))
     g.unread_count = snapshot.unread
     locale = str(get_locale())
+    person = acting.current()
+    # The cards of the person acted for (the switcher changes who): the banner names them on every page.
+    people = [pc for pc in snapshot.people if person is not None and pc.person.id == person.person_id]
+    if person is not None and person.standing.is_proxy:
+        acting.record_view(person.person_id, "home")
 
     def render():
-        return render_template("portal/home.html", people=snapshot.people, policy_html=lambda pc: policy_html(pc, locale))
+        return render_template("portal/home.html", people=people, others=len(snapshot.people) - len(people),
+                               policy_html=lambda pc: policy_html(pc, locale))
 
     if "_flashes" in session:  # a one-time message belongs to this view only
         return render()
     # Everything the page shows is in the key: the cards' data (and its day), the unread count, the language,
     # the session's CSRF secret and the URL (the language switch returns to it).
     generate_csrf()  # the session's CSRF secret exists before it becomes part of the key
-    key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path)
+    key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path,
+           person.person_id if person else None)
     return cached_page(key, render)
 
 

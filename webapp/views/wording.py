@@ -20,6 +20,7 @@ REASONS = {
     "actor.not_entitled": N_("Only the insured person, their guardian or someone with their power of attorney can apply."),
     "actor.proxy_pending": N_("Your request to act for this person is still being checked."),
     "actor.proxy_not_accepted": N_("This service must be applied for by the insured person or their guardian."),
+    "actor.view_only": N_("Your access lets you see this person's services, not apply or cancel for them."),
     "policy.surrendered_cooling_off": N_("The policy was surrendered during its cooling-off period, so its services have ended."),
     "policy.surrendered": N_("The policy has been surrendered."),
     "policy.lapsed": N_("The policy has lapsed."),
@@ -74,10 +75,12 @@ DOCUMENTS = {
     "id_card": N_("ID card of the insured person"),
     "applicant_id": N_("Your own ID card (as the person applying for them)"),
     "guardianship_proof": N_("Proof of guardianship"),
+    "incapacity_proof": N_("Proof that the insured person cannot act for themselves"),
     "power_of_attorney": N_("Power of attorney signed by the insured person"),
 }
 
 ROLES = {"customer": N_("you"), "proxy": N_("family member"), "staff": N_("service advisor"), "system": N_("system")}
+ACTING = {"guardian": N_("guardian"), "power_of_attorney": N_("authorised family member")}
 
 
 def reason_text(reason) -> str:
@@ -113,12 +116,12 @@ def rule_name(rule: str | None) -> str:
     return translate(closing[rule]) if rule in closing else rule
 
 
-__all__ = ["DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_text", "day", "moment", "reason_text", "rule_name"]
+__all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_text", "day", "moment", "reason_text", "rule_name"]
 
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
-                                 documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES,
+                                 documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
                                  form_list=form_list, date_keys=_date_keys, document_text=document_text,
                                  uses_text=uses_text, show_value=show_value, asked_for=asked_for)

@@ -1,0 +1,340 @@
+"""Family access, the customer's side: asking to act for someone, the request and its proofs, approving or
+revoking an agent, the switcher and the access log (services/family.py holds the rules, family_wording.py the
+words). SECURITY.md: a fresh login is required to change guardianship, so asking, approving, declining and
+revoking first confirm it is the person (sign in again)."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..db import write_transaction
+from ..extensions import db
+from ..i18n import gettext as _
+from ..models import Booking, Policy
+from ..services import audit, family
+from ..services.clock import china_date
+from ..services.identity import is_valid_resident_id
+from . import acting
+from . import family_wording as words
+from .common import client_ip, login_is_fresh, now, safe_next
+
+bp = Blueprint("family", __name__)
+
+ASKED_SCOPES = (family.APPLY, family.DOCUMENTS)  # the form's checkboxes; view is always given
+
+
+def today() -> date:
+    return china_date(now())
+
+
+def load_request(public_id: str):
+    """A request for access, to the family member who made it; 404 (and logged) to anyone else."""
+    grant = family.find(db.session, public_id)
+    if grant is not None and grant.grantee_account_id == current_user.id:
+        return grant
+    _refuse(public_id)
+
+
+def load_grant(public_id: str, *, grantee_too: bool = False):
+    """A grant, to the insured person it is over (and, with `grantee_too`, to its holder); 404 (and logged) to
+    anyone else."""
+    grant = family.find(db.session, public_id)
+    if grant is not None:
+        mine = current_user.person_id is not None and grant.insured_person_id == current_user.person_id
+        if mine or (grantee_too and grant.grantee_account_id == current_user.id):
+            return grant
+    _refuse(public_id)
+
+
+def _refuse(public_id: str):
+    current_app.logger.warning("refused grant access account=%s grant=%s ip=%s", current_user.id, public_id[:24], client_ip())
+    with write_transaction(db.session):
+        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"grant:{public_id[:24]}",
+                     ip=client_ip())
+    abort(404)
+
+
+def confirm_first(back: str):
+    """None when the login is fresh; otherwise the way to sign in again and come back to `back`."""
+    if login_is_fresh():
+        return None
+    return redirect(url_for("auth.sign_in", again=1, next=back), code=303)
+
+
+def is_insured_adult(account, day: date) -> bool:
+    """Only an adult insured person approves agents and reads their own access log (a minor's guardian acts for
+    them instead)."""
+    person = account.person if account.person_id is not None else None
+    if person is None or family.is_minor(person.birth_date, day):
+        return False
+    return db.session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1)) is not None
+
+
+# --- the family page ---------------------------------------------------------------------------------------
+
+@bp.get("/family")
+@login_required
+def index():
+    day = today()
+    adult = is_insured_adult(current_user, day)
+    over_me = family.grants_over(db.session, current_user.person_id) if adult else []
+    asking = [g for g in over_me if g.status in family.OPEN]
+    holding = [g for g in over_me if family.shown_state(g, day) in (family.VERIFIED, family.NOT_YET)]
+    earlier = [g for g in over_me if g not in asking and g not in holding]
+    return render_template("family/index.html", requests=family.requests_of(db.session, current_user), today=day,
+                           insured_adult=adult, asking=asking, holding=holding, earlier=earlier,
+                           may_revoke=lambda g: family.may_revoke(current_user, g))
+
+
+# --- asking ------------------------------------------------------------------------------------------------
+
+def _form_values(form) -> dict:
+    """What the request form posted, ID numbers left out (they are never written back into the page)."""
+    return {
+        "kind": form.get("kind", "")[:32],
+        "insured_name": " ".join(form.get("insured_name", "").split())[:64],
+        "relationship": form.get("relationship", "")[:16],
+        "method": form.get("method", "")[:24],
+        "scopes": [s for s in form.getlist("scopes") if s in ASKED_SCOPES],
+        "last_day": form.get("last_day", "").strip()[:20],
+        "own_name": " ".join(form.get("own_name", "").split())[:64],
+    }
+
+
+NEW_FORM = {"kind": "", "insured_name": "", "relationship": "", "method": family.INSURED_APPROVAL,
+            "scopes": list(ASKED_SCOPES), "last_day": "", "own_name": ""}
+
+
+def parse_last_day(text: str) -> date | None:
+    """The last day of access as typed (2027-05-31, 2027/5/31, 2027年5月31日); empty means no end date.
+    Returns the first day without access, as the rules keep it."""
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?", text)
+    try:
+        return date(*(int(part) for part in match.groups())) + timedelta(days=1)
+    except (AttributeError, ValueError, OverflowError):
+        raise family.Refused("access.date") from None
+
+
+def _check_form(values: dict, insured_id_number: str, own_id_number: str) -> None:
+    """What the form itself must hold before any rule is asked (nothing is read or written before this), in the
+    order the form asks."""
+    if current_user.is_staff:
+        raise family.Refused("access.staff")
+    if current_user.person_id is None and not values["own_name"]:
+        raise family.Refused("access.own_name")
+    if current_user.person_id is None and not is_valid_resident_id(own_id_number):
+        raise family.Refused("access.own_id")
+    if values["kind"] not in family.KINDS:
+        raise family.Refused("access.kind")
+    if not values["insured_name"]:
+        raise family.Refused("access.insured_name")
+    if not is_valid_resident_id(insured_id_number):
+        raise family.Refused("access.insured_id")
+    if values["relationship"] not in words.RELATIONS:
+        raise family.Refused("access.relationship")
+    if values["kind"] == family.POWER_OF_ATTORNEY and values["method"] not in family.METHODS:
+        raise family.Refused("access.method")
+
+
+def _ask(values: dict, form):
+    insured_id_number = form.get("insured_id_number", "").strip().upper()[:32]
+    own_id_number = form.get("own_id_number", "").strip().upper()[:32]
+    _check_form(values, insured_id_number, own_id_number)
+    moment, agent = now(), values["kind"] == family.POWER_OF_ATTORNEY
+    until = parse_last_day(values["last_day"]) if agent else None
+    applicant = (values["own_name"], own_id_number) if current_user.person_id is None else None
+    return family.request_access(
+        db.session, current_user, kind=values["kind"], insured_name=values["insured_name"],
+        insured_id_number=insured_id_number, relationship=words.RELATIONS[values["relationship"]][0], now=moment,
+        method=values["method"] if agent else family.PAPERS,
+        scopes=set(values["scopes"]) if agent else family.ALL_SCOPES, valid_until=until, ip=client_ip(),
+        applicant=applicant)
+
+
+def _request_form(values: dict, refused: family.Refused | None = None):
+    return render_template("family/new.html", values=values, needs_identity=current_user.person_id is None,
+                           error=words.refusal_text(refused) if refused else None,
+                           error_field=words.REFUSAL_FIELDS.get(refused.reason) if refused else None)
+
+
+@bp.route("/family/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Ask to act for an insured person: as a minor's guardian, an incapacitated adult's guardian, or an agent."""
+    again = confirm_first(url_for("family.new"))
+    if again is not None:
+        return again
+    if request.method == "GET":
+        return _request_form(dict(NEW_FORM))
+    values = _form_values(request.form)
+    try:
+        grant = _ask(values, request.form)
+    except family.Refused as refused:
+        current_app.logger.info("access request refused account=%s reason=%s ip=%s", current_user.id, refused.reason,
+                                client_ip())
+        return _request_form(values, refused), 422
+    if grant.method == family.PAPERS:
+        flash(_("Your request is saved. Now add photos of the proof and send them."))
+        return redirect(url_for("family.request_detail", public_id=grant.public_id), code=303)
+    flash(_("We asked %(name)s to approve it in their own account. You get a message here when they decide.",
+            name=grant.insured.name))
+    return redirect(url_for("family.index"), code=303)
+
+
+@bp.get("/family/requests/<public_id>")
+@login_required
+def request_detail(public_id):
+    """The request's state, staff's reason when not accepted, what happens next, and its proof photos."""
+    grant = load_request(public_id)
+    show_proofs = grant.method == family.PAPERS and (grant.status in (family.DRAFT, family.PENDING) or grant.submitted_at)
+    context = {}
+    if show_proofs:
+        from .papers import proofs_context  # the proofs' part of the page
+
+        context = proofs_context(grant)
+    return render_template("family/request.html", grant=grant, today=today(), show_proofs=show_proofs, **context)
+
+
+@bp.post("/family/requests/<public_id>/withdraw")
+@login_required
+def withdraw_request(public_id):
+    grant = load_request(public_id)
+    try:
+        family.withdraw(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
+    except family.Refused as refused:
+        flash(words.refusal_text(refused), "error")
+    else:
+        flash(_("Your request to act for %(name)s was withdrawn.", name=grant.insured.name))
+    return redirect(url_for("family.index"), code=303)
+
+
+# --- the insured decides -----------------------------------------------------------------------------------
+
+@bp.post("/family/grants/<public_id>/approve")
+@login_required
+def approve(public_id):
+    """The insured approves an agent, with the scopes and last day they choose."""
+    grant = load_grant(public_id)
+    again = confirm_first(url_for("family.index"))
+    if again is not None:
+        return again
+    scopes = {s for s in request.form.getlist("scopes") if s in ASKED_SCOPES} | {family.VIEW}
+    try:
+        until = parse_last_day(request.form.get("last_day", "").strip()[:20])
+        family.approve(db.session, grant.public_id, insured=current_user, now=now(), scopes=scopes, valid_until=until,
+                       ip=client_ip())
+    except family.Refused as refused:
+        flash(words.refusal_text(refused), "error")
+    else:
+        flash(_("%(name)s can now act for you. You can end it here at any time.", name=words.person_name(grant.grantee)))
+    return redirect(url_for("family.index", _anchor=f"grant-{grant.public_id}"), code=303)
+
+
+@bp.post("/family/grants/<public_id>/decline")
+@login_required
+def decline(public_id):
+    grant = load_grant(public_id)
+    again = confirm_first(url_for("family.index"))
+    if again is not None:
+        return again
+    try:
+        family.decline(db.session, grant.public_id, insured=current_user, now=now(), ip=client_ip())
+    except family.Refused as refused:
+        flash(words.refusal_text(refused), "error")
+    else:
+        flash(_("You declined the request of %(name)s.", name=words.person_name(grant.grantee)))
+    return redirect(url_for("family.index"), code=303)
+
+
+@bp.post("/family/grants/<public_id>/revoke")
+@login_required
+def revoke(public_id):
+    """The insured ends an agent's access, or a family member gives up their own; at once."""
+    grant = load_grant(public_id, grantee_too=True)
+    again = confirm_first(url_for("family.index"))
+    if again is not None:
+        return again
+    try:
+        family.revoke(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
+    except family.Refused as refused:
+        flash(words.refusal_text(refused), "error")
+    else:
+        if grant.grantee_account_id == current_user.id:
+            flash(_("You no longer act for %(name)s.", name=grant.insured.name))
+        else:
+            flash(_("%(name)s can no longer act for you.", name=words.person_name(grant.grantee)))
+    return redirect(url_for("family.index"), code=303)
+
+
+# --- the access log ----------------------------------------------------------------------------------------
+
+@bp.get("/family/log")
+@login_required
+def log():
+    """Who saw or did what on the insured's behalf, newest first; only the insured themself (an adult) reads it."""
+    if not is_insured_adult(current_user, today()):
+        abort(404)
+    before = request.args.get("before", type=int)
+    entries, next_id = family.access_log(db.session, current_user.person_id, before_id=before)
+    return render_template("family/log.html", entries=entries, next_id=next_id, before=before,
+                           bookings=_bookings_of(entries, current_user.person_id))
+
+
+def _bookings_of(entries, person_id: int) -> dict[str, str]:
+    """Booking references the log can link to: "booking:<id>" and references named in details, to their
+    reference, for bookings of `person_id` only."""
+    ids = {int(e.target.split(":", 1)[1]) for e in entries
+           if e.target and e.target.startswith("booking:") and e.target.split(":", 1)[1].isdigit()}
+    refs = {str(e.detail.get("booking"))[:16] for e in entries if e.detail.get("booking")}
+    if not ids and not refs:
+        return {}
+    rows = db.session.execute(select(Booking.id, Booking.reference).join(Policy).where(
+        Policy.insured_id == person_id, Booking.id.in_(ids) | Booking.reference.in_(refs))).all()
+    found = {f"booking:{row.id}": row.reference for row in rows}
+    found.update({row.reference: row.reference for row in rows})
+    return found
+
+
+# --- the switcher ------------------------------------------------------------------------------------------
+
+@bp.get("/acting-for")
+@login_required
+def switch():
+    """Everyone the account may act for today, each with a button."""
+    return render_template("family/switch.html", people=acting.represented(), chosen=acting.current(),
+                           next=safe_next(request.args.get("next"), ""))
+
+
+@bp.post("/acting-for")
+@login_required
+def act_for():
+    """Act for another person from now on (the banner then names them on every page); 404 for anyone else."""
+    person_id = request.form.get("person_id", type=int)
+    if person_id is None or acting.choose(person_id) is None:
+        abort(404)
+    return redirect(safe_next(request.form.get("next"), url_for("portal.home")), code=303)
+
+
+# --- words the page frame and the messages page use ------------------------------------------------------
+
+@bp.app_template_global()
+def relation_text(label):
+    return words.relation_text(label)
+
+
+@bp.app_template_global()
+def access_message(notification) -> str:
+    """A family-access message for the person reading it (the insured, or the family member)."""
+    to_insured = current_user.person_id is not None and notification.subject_person_id == current_user.person_id
+    return words.access_message(notification, to_insured)
+
+
+@bp.context_processor
+def _words():
+    return {"w": words}

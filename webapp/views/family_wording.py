@@ -1,0 +1,371 @@
+"""Words for family access: kinds of access, relationships, states of a request, refusals, staff's reasons,
+messages and the lines of the access log. services/family.py returns keys; only here do they become sentences,
+short and plain, in the reader's language.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import get_locale
+
+from ..formatting import day
+from ..i18n import N_
+from ..i18n import gettext as _
+from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
+from ..services import family
+
+KINDS = {
+    family.GUARDIAN_MINOR: N_("Parent or guardian of a child under 18"),
+    family.GUARDIAN_INCAPACITATED: N_("Guardian of an adult who cannot act for themselves"),
+    family.POWER_OF_ATTORNEY: N_("Helping an adult who asked me to"),
+}
+
+# The same kinds, as the insured person reads them about the one acting for them.
+ROLES = {
+    family.GUARDIAN_MINOR: N_("Parent or guardian (while you were under 18)"),
+    family.GUARDIAN_INCAPACITATED: N_("Your guardian"),
+    family.POWER_OF_ATTORNEY: N_("Helps you, with your agreement"),
+}
+
+KIND_HINTS = {
+    family.GUARDIAN_MINOR: N_("Proof: the child's birth certificate, or the household register page with you both."),
+    family.GUARDIAN_INCAPACITATED: N_("Proof: a court decision or a medical certificate, and proof that you are the guardian."),
+    family.POWER_OF_ATTORNEY: N_("They approve in their own account, or you send a power of attorney they signed."),
+}
+
+# The insured person is the requester's …: a stable key in the form, the Chinese word on record (the banner and
+# staff read it), the English word for English pages.
+RELATIONS = {
+    "son": ("儿子", N_("Son")),
+    "daughter": ("女儿", N_("Daughter")),
+    "father": ("父亲", N_("Father")),
+    "mother": ("母亲", N_("Mother")),
+    "spouse": ("配偶", N_("Spouse")),
+    "other": ("其他", N_("Other")),
+}
+_BY_LABEL = {stored: english for stored, english in RELATIONS.values()}
+
+SCOPES = {
+    family.VIEW: N_("See their services and bookings (always)"),
+    family.APPLY: N_("Apply, change and cancel"),
+    family.DOCUMENTS: N_("See and send their papers, ID photos included"),
+}
+
+# The same scopes, as the insured person reads them about the one acting for them.
+MY_SCOPES = {
+    family.VIEW: N_("See your services and bookings (always)"),
+    family.APPLY: N_("Apply, change and cancel for you"),
+    family.DOCUMENTS: N_("See and send your papers, ID photos included"),
+}
+
+METHODS = {
+    family.INSURED_APPROVAL: N_("They approve it in their own account (quickest)"),
+    family.PAPERS: N_("I send photos of a power of attorney they signed"),
+}
+
+REJECT_REASONS = {
+    "not_guardian": N_("The papers do not show that you are the guardian."),
+    "proof_unclear": N_("The proof photos could not be read clearly."),
+    "identity_mismatch": N_("The names or ID numbers on the papers do not match."),
+    "poa_invalid": N_("The power of attorney is not valid, for example not signed or out of date."),
+    "other": N_("Please see the note from our staff."),
+}
+
+REFUSALS = {
+    "access.kind": N_("Please choose how you may act for them."),
+    "access.not_minor": N_("This person is 18 or older, so a parent's guardianship does not apply. Please choose another kind."),
+    "access.is_minor": N_("This person is under 18 until %(date)s: only a parent or guardian can act for them."),
+    "access.method": N_("Please choose how the power of attorney is shown."),
+    "access.scopes": N_("Please choose what you may do for them."),
+    "access.until": N_("The last day must be after today and no later than %(date)s."),
+    "access.until_any": N_("The last day must be after today."),
+    "access.staff": N_("Staff accounts cannot ask for family access."),
+    "access.own_identity": N_("Please first tell us your own name and ID number."),
+    "access.own_name": N_("Please enter your own full name."),
+    "access.own_id": N_("Please check your own ID number: it should be 18 characters, and the last one may be X."),
+    "access.own_id_taken": N_("That ID number is already linked to another account, or the name does not match it. Please call the service hotline."),
+    "access.insured_id": N_("Please check their ID number: it should be 18 characters, and the last one may be X."),
+    "access.rate_limited": N_("Too many requests today. Please try again tomorrow, or call the service hotline."),
+    "access.not_found": N_("We found no insured person with that name and ID number. Please check both, exactly as on the policy."),
+    "access.self": N_("That is you. Your own services are on My services."),
+    "access.duplicate": N_("You already have a request or access for %(name)s. It is listed under Family."),
+    "access.insured_not_signed_up": N_("%(name)s has not signed in here yet, so they cannot approve. Please send photos of a power of attorney they signed instead."),
+    "access.not_open": N_("This request is no longer open. Nothing was changed."),
+    "access.not_revocable": N_("This access cannot be ended here. A guardianship is changed through the service hotline."),
+    "access.proof_missing": N_("Please add a photo of: %(paper)s."),
+    "access.relationship": N_("Please choose how they are related to you."),
+    "access.date": N_("Please give the last day as a date, for example 2027-05-31, or leave it empty."),
+    "access.insured_name": N_("Please enter their full name, exactly as on the policy."),
+}
+
+# Which field of the request form a refusal is about (the field is marked invalid and points to the message).
+REFUSAL_FIELDS = {
+    "access.own_name": "own_name", "access.own_id": "own_id_number", "access.own_id_taken": "own_id_number",
+    "access.kind": "kind", "access.not_minor": "kind", "access.is_minor": "kind",
+    "access.insured_name": "insured_name", "access.insured_id": "insured_id_number",
+    "access.not_found": "insured_id_number", "access.self": "insured_id_number",
+    "access.relationship": "relationship", "access.method": "method", "access.insured_not_signed_up": "method",
+    "access.scopes": "scopes", "access.until": "last_day", "access.date": "last_day",
+}
+
+
+def relation_text(label: str | None) -> str:
+    """A stored relationship (儿子 …) in the reader's language; anything else as it was written."""
+    if not label:
+        return ""
+    if label not in _BY_LABEL or str(get_locale()).startswith("zh"):
+        return label  # the Chinese word, as kept
+    return translate(_BY_LABEL[label])
+
+
+def kind_text(kind: str) -> str:
+    return translate(KINDS[kind]) if kind in KINDS else kind
+
+
+def role_text(kind: str) -> str:
+    return translate(ROLES[kind]) if kind in ROLES else kind
+
+
+def scope_text(scope: str, *, mine: bool = False) -> str:
+    """What a scope lets the family member do; `mine`: as the insured person reads it."""
+    names = MY_SCOPES if mine else SCOPES
+    return translate(names[scope]) if scope in names else scope
+
+
+def refusal_text(refused: family.Refused) -> str:
+    """A refusal of the rules (or of the form) as one sentence that says what to do."""
+    params = dict(refused.params)
+    reason = refused.reason
+    if reason == "access.until":
+        last = params.get("last")
+        if last is None:
+            return translate(REFUSALS["access.until_any"])
+        return translate(REFUSALS[reason], date=day(last - timedelta(days=1), with_year=True))
+    if reason == "access.is_minor":
+        return translate(REFUSALS[reason], date=day(params.get("adult_on"), with_year=True))
+    if reason == "access.proof_missing":
+        from .wording import document_text
+
+        return translate(REFUSALS[reason], paper=document_text(params.get("kind", "")))
+    if reason in ("access.duplicate", "access.insured_not_signed_up"):
+        return translate(REFUSALS[reason], name=params.get("name", ""))
+    if reason in REFUSALS:
+        return translate(REFUSALS[reason])
+    return _("This could not be done just now. Nothing was changed.")
+
+
+def rejection_text(stored: str | None) -> str:
+    """Staff's reason for not accepting a request (a listed reason, then their own words after ': ')."""
+    if not stored:
+        return ""
+    key, _sep, note = stored.partition(": ")
+    text = translate(REJECT_REASONS[key]) if key in REJECT_REASONS else key
+    return _("%(reason)s Note from our staff: %(note)s", reason=text, note=note) if note else text
+
+
+def last_day(until: date | None) -> date | None:
+    """valid_until is the first day without access; people read the last day with it."""
+    return until - timedelta(days=1) if until else None
+
+
+def state_text(grant, today: date) -> str:
+    """Where a request stands, for the family member who made it."""
+    name = grant.insured.name
+    state = family.shown_state(grant, today)
+    if state == family.DRAFT:
+        return _("Add your proof photos and send them.")
+    if state == family.AWAITING_INSURED:
+        return _("Waiting for %(name)s to approve it in their own account.", name=name)
+    if state == family.PENDING:
+        return _("Our staff are checking your proof, usually within 1 working day.")
+    if state == family.VERIFIED:
+        return in_force_text(grant, name)
+    if state == family.NOT_YET:
+        return _("You can act for %(name)s from %(date)s.", name=name, date=day(grant.valid_from, with_year=True))
+    if state == family.ENDED:
+        if grant.kind == family.GUARDIAN_MINOR:
+            return _("Ended on %(name)s's 18th birthday (%(date)s). %(name)s can now sign in with their own number.",
+                     name=name, date=day(grant.valid_until, with_year=True))
+        return _("Ended on %(date)s.", date=day(grant.valid_until, with_year=True))
+    if state == family.REJECTED:
+        return _("Not accepted by our staff.")
+    if state == family.DECLINED:
+        return _("%(name)s declined this request.", name=name)
+    if state == family.WITHDRAWN:
+        return _("You withdrew this request.")
+    if state == family.REVOKED:
+        return _("Access ended on %(date)s.", date=day(grant.revoked_at, with_year=True))
+    return state
+
+
+def in_force_text(grant, name: str) -> str:
+    if grant.kind == family.GUARDIAN_MINOR and grant.valid_until:
+        return _("You can act for %(name)s until their 18th birthday (%(date)s).", name=name,
+                 date=day(grant.valid_until, with_year=True))
+    if grant.valid_until:
+        return _("You can act for %(name)s. Last day: %(date)s.", name=name,
+                 date=day(last_day(grant.valid_until), with_year=True))
+    return _("You can act for %(name)s until the access is ended.", name=name)
+
+
+def next_step_text(grant, today: date) -> str:
+    """What happens next, on the request's own page."""
+    name = grant.insured.name
+    state = family.shown_state(grant, today)
+    if state == family.DRAFT:
+        return _("Add a photo of each paper below, then send them all. Our staff check them, usually within 1 working day.")
+    if state == family.AWAITING_INSURED:
+        return _("%(name)s sees your request when they sign in with their own number. You get a message here when they decide.",
+                 name=name)
+    if state == family.PENDING:
+        return _("You get a message here when our staff have checked it.")
+    if state == family.VERIFIED:
+        return _("Choose %(name)s with “For a family member” to see and use their services.", name=name)
+    if state == family.REJECTED:
+        return _("You can ask again with clearer proof, or call the service hotline.")
+    if state == family.DECLINED:
+        return _("You can talk with %(name)s and ask again.", name=name)
+    return ""
+
+
+def grant_for_me_text(grant, today: date) -> str:
+    """Where someone's access to me stands, for the insured person."""
+    who = person_name(grant.grantee)
+    state = family.shown_state(grant, today)
+    if state == family.AWAITING_INSURED:
+        return _("%(name)s asks to act for you. Approve or decline below.", name=who)
+    if state in (family.DRAFT, family.PENDING):
+        return _("%(name)s asks to act for you. Our staff are checking their proof.", name=who)
+    if state == family.VERIFIED:
+        if grant.valid_until:
+            return _("%(name)s can act for you. Last day: %(date)s.", name=who,
+                     date=day(last_day(grant.valid_until), with_year=True))
+        return _("%(name)s can act for you until you end it.", name=who)
+    if state == family.NOT_YET:
+        return _("%(name)s can act for you from %(date)s.", name=who, date=day(grant.valid_from, with_year=True))
+    if state == family.ENDED:
+        return _("The access of %(name)s ended on %(date)s.", name=who, date=day(grant.valid_until, with_year=True))
+    if state == family.REJECTED:
+        return _("Our staff did not accept the proof of %(name)s.", name=who)
+    if state == family.DECLINED:
+        return _("You declined the request of %(name)s.", name=who)
+    if state == family.WITHDRAWN:
+        return _("%(name)s withdrew their request.", name=who)
+    if state == family.REVOKED:
+        return _("The access of %(name)s ended on %(date)s.", name=who, date=day(grant.revoked_at, with_year=True))
+    return state
+
+
+def person_name(account) -> str:
+    if account is None:
+        return ""
+    return (account.person.name if account.person is not None else None) or account.display_name or _("A family member")
+
+
+# --- messages --------------------------------------------------------------------------------------------
+
+def access_message(notification, to_insured: bool) -> str:
+    """One of family.py's messages (access_request / _decided / _revoked / _ended), for its reader."""
+    p = notification.payload or {}
+    insured, grantee = p.get("insured", ""), p.get("grantee") or _("A family member")
+    kind, state = notification.kind, p.get("state")
+    if kind == family.ACCESS_REQUEST:
+        return _("%(name)s asks to act for you. Please approve or decline under Family.", name=grantee)
+    if kind == family.ACCESS_DECIDED:
+        if state == family.VERIFIED:
+            return _("Your request to act for %(name)s was accepted. You can now act for them.", name=insured)
+        if state == family.REJECTED:
+            return _("Your request to act for %(name)s was not accepted. %(reason)s", name=insured,
+                     reason=rejection_text(p.get("reason")))
+        if state == family.DECLINED:
+            return _("%(name)s declined your request to act for them.", name=insured)
+    if kind == family.ACCESS_REVOKED:
+        if to_insured:
+            if p.get("by") == "staff":
+                return _("Our staff ended the access of %(name)s to act for you.", name=grantee)
+            return _("%(name)s stopped acting for you.", name=grantee)
+        if p.get("by") == "staff":
+            return _("Our staff ended your access to act for %(name)s.", name=insured)
+        return _("%(name)s ended your access to act for them.", name=insured)
+    if kind == family.ACCESS_ENDED:
+        on = p.get("on")
+        return _("Your guardianship of %(name)s ended on their 18th birthday (%(date)s). %(name)s can now sign in with their own number.",
+                 name=insured, date=day(date.fromisoformat(on), with_year=True) if on else "")
+    return ""
+
+
+# --- the access log --------------------------------------------------------------------------------------
+
+WHO = {
+    "guardian": N_("guardian"),
+    "staff": N_("service staff"),
+    "system": N_("system"),
+    "former": N_("former family member"),
+}
+
+PAGES = {
+    "home": N_("viewed your services"),
+    "bookings": N_("viewed your bookings"),
+    "booking": N_("viewed a booking"),
+    "papers": N_("viewed the papers of a booking"),
+}
+
+ACTIONS = {
+    "document.upload": N_("added a photo of: %(paper)s"),
+    "document.submit": N_("sent papers for checking"),
+    "document.page_removed": N_("removed a photo that was not sent yet"),
+    "document.decide": N_("checked a photo of your papers"),
+    "booking.apply": N_("applied for a service"),
+    "booking.withdrawn": N_("withdrew an application"),
+    "booking.cancelled_free": N_("cancelled a booking (not counted)"),
+    "booking.cancelled_counted": N_("cancelled a booking (counted as used)"),
+    "booking.under_review": N_("started checking the papers"),
+    "booking.scheduled": N_("arranged the appointment"),
+    "booking.completed": N_("marked the service as delivered"),
+    "booking.no_show": N_("marked the appointment as missed"),
+    "booking.rejected": N_("did not approve the application"),
+    "access.request": N_("asked to act for you"),
+    "access.proofs_sent": N_("sent proof to act for you"),
+    "access.withdraw": N_("withdrew their request to act for you"),
+    "access.verify": N_("accepted the proof of a family member"),
+    "access.reject": N_("did not accept the proof of a family member"),
+    "access.ended": N_("ended a guardianship on your 18th birthday"),
+    "access.approve": N_("approved a family member"),
+    "access.decline": N_("declined a family member"),
+}
+
+
+def who_text(entry) -> str:
+    """'周婷 · agent (mother)', '陈静 · service staff', 'system'."""
+    if entry.actor_kind == "system":
+        return translate(WHO["system"])
+    if entry.actor_kind == "power_of_attorney":
+        role = _("agent (%(relation)s)", relation=relation_text(entry.label)) if entry.label else _("agent")
+    else:
+        role = translate(WHO.get(entry.actor_kind, WHO["former"]))
+    name = entry.actor_name or _("A family member")
+    return f"{name} · {role}"
+
+
+def action_text(entry) -> str:
+    """What was done or seen, in words (the booking, when there is one, is linked beside it)."""
+    action, detail = entry.action, entry.detail or {}
+    if action == "record.view":
+        page = detail.get("page")
+        return translate(PAGES[page]) if page in PAGES else translate(PAGES["home"])
+    if action == "document.view":
+        from .wording import document_text
+
+        return _("looked at a page of: %(paper)s", paper=document_text(detail.get("kind", "")))
+    if action == "document.upload":
+        from .wording import document_text
+
+        return translate(ACTIONS[action], paper=document_text(detail.get("kind", "")))
+    if action == "booking.approved":
+        # Staff approve an application; a family member moving it back to "approved" asked for another date.
+        return _("approved the application") if entry.actor_kind in ("staff", "system") else _("asked for another date")
+    if action == "access.revoke":
+        return _("ended the access of a family member") if entry.actor_kind == "staff" else _("stopped acting for you")
+    if action in ACTIONS:
+        return translate(ACTIONS[action])
+    return _("other action (%(code)s)", code=action)
