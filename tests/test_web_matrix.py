@@ -95,13 +95,28 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "papers.upload": (f"/bookings/{ref}/papers/medical_records", {}),
         "papers.remove": (f"/bookings/{ref}/papers/pages/{PAGE}/remove", {}),
         "papers.send": (f"/bookings/{ref}/papers/send", {}),
+        "papers.grant_upload": ("/family/requests/demo-agent-zhou/papers/applicant_id", {}),
+        "papers.grant_remove": (f"/family/requests/demo-agent-zhou/papers/pages/{PAGE}/remove", {}),
+        "papers.grant_send": ("/family/requests/demo-agent-zhou/papers/send", {}),
+        "family.new": ("/family/new", {"kind": "power_of_attorney", "insured_name": "王芳", "relationship": "spouse"}),
+        "family.withdraw_request": ("/family/requests/demo-agent-zhou/withdraw", {}),
+        "family.approve": ("/family/grants/demo-agent-zhou/approve", {"scopes": "apply"}),
+        "family.decline": ("/family/grants/demo-agent-zhou/decline", {}),
+        "family.revoke": ("/family/grants/demo-agent-zhou/revoke", {}),
+        "family.act_for": ("/acting-for", {"person_id": "1"}),
+        "staff.access_decide_page": (f"/staff/access/demo-agent-zhou/pages/{PAGE}/decide", {"decision": "accepted"}),
+        "staff.access_verify": ("/staff/access/demo-agent-zhou/verify", {}),
+        "staff.access_reject": ("/staff/access/demo-agent-zhou/reject", {"reason": "other"}),
+        "staff.access_revoke": ("/staff/access/demo-guardian-li/revoke", {}),
     }[endpoint]
 
 
 POST_ENDPOINTS = [
     "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
     "bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
-    "papers.upload", "papers.remove", "papers.send",
+    "papers.upload", "papers.remove", "papers.send", "papers.grant_upload", "papers.grant_remove", "papers.grant_send",
+    "family.new", "family.withdraw_request", "family.approve", "family.decline", "family.revoke", "family.act_for",
+    "staff.access_decide_page", "staff.access_verify", "staff.access_reject", "staff.access_revoke",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
@@ -491,6 +506,13 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         # Real pages are in test_page_images_by_actor (the demo's papers cost a second to build).
         "papers.image": [f"/papers/{PAGE}/image"],
         "papers.thumbnail": [f"/papers/{PAGE}/thumb"],
+        "family.index": ["/family"],
+        "family.new": ["/family/new"],
+        "family.request_detail": ["/family/requests/demo-agent-zhou", "/family/requests/demo-guardian-li"],
+        "family.log": ["/family/log"],
+        "family.switch": ["/acting-for"],
+        "staff.access_queue": ["/staff/access", "/staff/access?show=granted"],
+        "staff.access_request": ["/staff/access/demo-agent-zhou"],
     }
 
 
@@ -509,7 +531,7 @@ def test_get_never_changes_state(app, session, refs, actor):
             for headers in ({}, {"HX-Request": "true"}):
                 with client.get(url, headers=headers) as response:
                     statuses[url] = response.status_code
-    assert all(status in (200, 302, 303, 401, 404) for status in statuses.values()), statuses
+    assert all(status in (200, 302, 303, 401, 403, 404) for status in statuses.values()), statuses
     # Also POST-only URLs asked for with GET: refused, nothing done.
     for url in ("/sign-out", "/messages/read", "/language?locale=en", f"/bookings/{refs.zhang_free}/cancel?confirm=1",
                 f"/apply/{ZHANG_POLICY}/escort_outpatient/confirm"):
