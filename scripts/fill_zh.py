@@ -507,7 +507,7 @@ ZH = {
     # the Family page: who can act for me
     "Who can act for me": "谁可以为我代办",
     "Nobody can act for you now.": "目前没有人可以为您代办。",
-    "They gave the relationship as: %(label)s": "对方填写的关系：%(label)s",
+    "They said you are their %(label)s.": "对方填写：您是其%(label)s。",
     "Approve only if you know %(name)s and asked them to help you.": "请确认您认识%(name)s、并且是您请其帮忙办理的，再选择同意。",
     "What may %(name)s do for you?": "允许%(name)s为您办理哪些事项？",
     "Last day of access": "代办截止日期",
@@ -693,7 +693,6 @@ ZH = {
     "service staff": "服务人员",
     "former family member": "原代办家人",
     "agent": "代办人",
-    "agent (%(relation)s)": "代办人（%(relation)s）",
     "viewed your services": "查看了您的服务",
     "viewed your bookings": "查看了您的预约",
     "viewed a booking": "查看了一个预约",

@@ -671,7 +671,8 @@ def access_log(session: Session, person_id: int, *, limit: int = 100, before_id:
             name = account.display_name
         previous = entries[-1] if entries else None
         if (previous is not None and event.action.endswith("view") and previous.action == event.action
-                and previous.actor_name == name and previous.target == event.target and previous.at - event.at <= collapse):
+                and previous.actor_name == name and previous.target == event.target and previous.detail == dict(event.detail or {})
+                and previous.at - event.at <= collapse):
             entries[-1] = LogEntry(previous.at, previous.action, name, kind, label, event.target, previous.detail, previous.count + 1)
             continue
         entries.append(LogEntry(event.at, event.action, name, kind, label, event.target, dict(event.detail or {})))

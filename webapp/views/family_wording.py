@@ -340,7 +340,7 @@ def who_text(entry) -> str:
     if entry.actor_kind == "system":
         return translate(WHO["system"])
     if entry.actor_kind == "power_of_attorney":
-        role = _("agent (%(relation)s)", relation=relation_text(entry.label)) if entry.label else _("agent")
+        role = _("agent")  # the stored label is the insured's relation to the agent: not a word to describe the agent by
     else:
         role = translate(WHO.get(entry.actor_kind, WHO["former"]))
     name = entry.actor_name or _("A family member")
