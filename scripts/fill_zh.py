@@ -839,6 +839,10 @@ ZH = {
     "Please choose accept, unreadable or not accepted. Nothing was changed.": "请选择“通过”“看不清”或“未通过”。未做任何改动。",
     "Please give the last day as a date, for example 2030-06-30. Nothing was changed.": "请按日期格式填写代办截止日期，例如2030-06-30。未做任何改动。",
     "That could not be done. Nothing was changed.": "无法完成此操作，未做任何改动。",
+    "This insured person is under 18. A parent or guardian signs in with their own number and asks to act for them under “I am applying for a family member” below.":
+        "这位被保险人未满18周岁。请父母或监护人用本人手机号登录，在下方“我要为家人办理”中申请代办。",
+    "For your safety, ID papers and changes to family access need a fresh sign-in. We will text a new code to your number.":
+        "为了您的安全，查看证件资料和更改家人代办需要重新验证。我们会向您的手机发送新的验证码。",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -467,6 +467,17 @@ def test_retention_deletes_the_proofs_of_requests_that_ended_long_ago_and_keeps_
     assert documents.purge_expired(world, store, now=NOW, retention=RETENTION) == 0  # idempotent
 
 
+def test_a_request_never_sent_is_given_up_after_the_retention_and_its_photos_deleted(world, tmp_path):
+    store = LocalStorage(tmp_path / "uploads")
+    long_ago = NOW - RETENTION - timedelta(days=1)
+    old, old_page = stored_grant(world, store, "13900000111", 511, status=family.DRAFT, created_at=long_ago)
+    new, new_page = stored_grant(world, store, "13900000112", 512, status=family.DRAFT)
+    assert documents.purge_expired(world, store, now=NOW, retention=RETENTION) == 1
+    fresh(world)
+    assert grant_of(world, old.public_id).status == family.WITHDRAWN and grant_of(world, new.public_id).status == family.DRAFT
+    assert not store.exists(old_page.storage_key) and store.exists(new_page.storage_key)
+
+
 def test_the_sweeper_treats_a_requests_pages_like_an_applications(world, tmp_path):
     store = LocalStorage(tmp_path / "uploads")
     grants = [stored_grant(world, store, f"1390000020{i}", 520 + i, status=family.DRAFT) for i in range(3)]

@@ -515,3 +515,17 @@ def test_the_request_page_shows_its_state_and_its_proofs(app, world):
     assert text_of(block(html, "request-status")) == "Add your proof photos and send them."
     assert 'data-testid="proofs"' in html and 'data-testid="withdraw-request"' in html
     assert child.id_number not in html and "出生" not in html  # nothing of the child's but the name he typed
+
+
+def test_a_parent_typing_the_childs_details_at_bind_is_sent_to_the_family_path(app, world):
+    """The first-sign-in form binds an account to an insured person; a child's record is refused there (a parent
+    would otherwise become the child), with the way to ask for guardianship instead."""
+    session = world
+    child = person(session, "李小明")
+    client = app.test_client()
+    sign_in(client, "13800000014")
+    token = csrf_from(client.get("/bind").get_data(as_text=True))
+    response = client.post("/bind", data={"csrf_token": token, "name": "李小明", "id_number": child.id_number})
+    assert response.status_code == 422
+    assert "未满18周岁" in text_of(response.get_data(as_text=True))
+    assert fresh(session).scalar(select(Account).where(Account.mobile == "13800000014")).person_id is None

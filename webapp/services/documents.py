@@ -610,8 +610,8 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
 
 def purge_expired(session: Session, storage: Storage, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
     """Delete every page of applications closed longer ago than `retention`, and the proofs of requests for
-    access that ended (refused, declined, withdrawn, revoked, or past their end date) longer ago than that.
-    The proofs of a grant in force are kept. Returns how many pages."""
+    access that ended (refused, declined, withdrawn, revoked, or past their end date) longer ago than that, or
+    that were never sent in that time (withdrawn now). The proofs of a grant in force are kept. Returns how many pages."""
     require_aware(now, "now")
     closed = [s.value for s in CLOSED]
     cutoff = now - retention
@@ -627,6 +627,14 @@ def purge_expired(session: Session, storage: Storage, *, now: datetime, retentio
             .where(_ended_before(cutoff), Document.status != PURGED)
             .options(selectinload(Document.pages))
         ).all()
+        # A request never sent within the retention is given up: withdrawn, so its photos can go.
+        for grant in session.scalars(select(ProxyGrant).where(ProxyGrant.status == family.DRAFT,
+                                                              ProxyGrant.created_at <= cutoff)):
+            grant.status, grant.decided_at = family.WITHDRAWN, now
+            audit.record(session, "access.abandoned", now=now, subject_person_id=grant.insured_person_id,
+                         target=f"grant:{grant.public_id}")
+            requests += session.scalars(select(Document).where(Document.proxy_grant_id == grant.id, Document.status != PURGED)
+                                        .options(selectinload(Document.pages))).all()
         docs = [*applications, *requests]
         keys = [k for d in docs for p in d.pages for k in (p.storage_key, p.thumbnail_key)]
         count = 0

@@ -633,7 +633,7 @@ LOGGED = (
     "booking.", "document.view", "document.upload", "document.submit", "document.page_removed", "document.decide",
     "record.view", "access.",
 )
-NOT_LOGGED = {"access.refused", "access.rate_limited", "access.not_found", "access.applicant", "access.applicant_mismatch",
+NOT_LOGGED = {"access.refused", "access.rate_limited", "access.abandoned", "access.not_found", "access.applicant", "access.applicant_mismatch",
               "booking.refused", "booking.rate_limited"}
 
 

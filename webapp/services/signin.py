@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, LoginSession, Person, Policy, SignInCode
-from . import audit, ratelimit
-from .clock import require_aware
+from . import audit, family, ratelimit
+from .clock import china_date, require_aware
 from .identity import is_valid_resident_id
 from .ratelimit import Limit
 
@@ -199,6 +199,11 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
         if not insured or person.name != name:
             audit.record(session, "bind.not_found", now=now, actor_id=account.id, ip=ip)
             return Bound(None, "bind.not_found")
+        if family.is_minor(person.birth_date, china_date(now)):
+            # A child's record: almost always a parent typing their child's details here. A parent signs in with
+            # their own number and asks for guardianship (family access); the child signs in at 18.
+            audit.record(session, "bind.minor", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
+            return Bound(None, "bind.minor")
         holder = session.scalar(select(Account).where(Account.person_id == person.id))
         if holder is not None and holder.id != account.id:
             audit.record(session, "bind.taken", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)

@@ -21,6 +21,7 @@ PROBLEMS = {
     "account.disabled": lambda p: _("This account has been closed. Please call the service hotline."),
     "bind.invalid_id": lambda p: _("Please check the ID number: it should be 18 characters, and the last one may be X."),
     "bind.not_found": lambda p: _("We found no policy for that name and ID number. Please check both, exactly as on the policy."),
+    "bind.minor": lambda p: _("This insured person is under 18. A parent or guardian signs in with their own number and asks to act for them under “I am applying for a family member” below."),
     "bind.taken": lambda p: _("This insured person is already linked to another mobile number. Please call the service hotline."),
 }
 
