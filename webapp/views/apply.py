@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -24,7 +24,7 @@ from ..services.clock import china_date, to_china
 from ..services.people import policy_facts
 from ..services.ratelimit import Limit
 from . import acting
-from .common import client_ip, is_htmx, now, page_or_fragment
+from .common import client_ip, is_htmx, now, page_or_fragment, refuse
 from .wording import localise_params
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
@@ -46,11 +46,7 @@ class Target:
         standing = family.standing_of(db.session, current_user, self.policy.insured_id, self.today)
         actor = standing.actor
         if not standing.may(family.APPLY):  # an agent given "view" only may not apply
-            current_app.logger.warning("refused apply account=%s policy=%s ip=%s", current_user.id, policy_number[:32], client_ip())
-            with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
-                audit.record(db.session, "access.refused", now=self.now, actor_id=current_user.id,
-                             subject_person_id=self.policy.insured_id, target=f"policy:{self.policy.id}", ip=client_ip())
-            abort(404)
+            refuse(f"policy:{self.policy.id}", subject_person_id=self.policy.insured_id)
         acting.follow(self.policy.insured_id)
         self.row = row
         self.product, self.service = rules_for(row)

@@ -5,22 +5,21 @@ cancellation is free is said by the server clock when the confirmation opens, an
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..db import write_transaction
 from ..extensions import db
 from ..models import Account, Booking, Policy
-from ..services import audit, documents, family
+from ..services import documents, family
 from ..services import bookings as service
 from ..services.booking_states import OPEN, State
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date
 from . import acting
-from .common import client_ip, now, page_or_fragment
+from .common import now, page_or_fragment, refuse
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 
@@ -42,11 +41,7 @@ def load(reference: str, *, timeline: bool = False, scope: str = family.VIEW) ->
         if standing.may(scope):
             acting.follow(booking.policy.insured_id)
             return booking
-    current_app.logger.warning("refused booking access account=%s ref=%s ip=%s", current_user.id, reference[:16], client_ip())
-    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
-        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"booking-ref:{reference[:16]}",
-                     ip=client_ip())
-    abort(404)
+    refuse(f"booking-ref:{reference[:16]}")
 
 
 @bp.get("")

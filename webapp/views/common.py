@@ -28,6 +28,23 @@ def login_is_fresh(max_age: timedelta = timedelta(minutes=15)) -> bool:
         return False
 
 
+def refuse(target: str, *, status: int = 404, subject_person_id: int | None = None):
+    """Answer `status` (404: not entitled, so nothing to see; 403: a staff route) and put the attempt in the log
+    and the audit trail (SECURITY.md, Logs: refused access with time, actor, subject and IP). Never returns."""
+    from flask import abort
+    from flask_login import current_user
+
+    from ..db import write_transaction
+    from ..extensions import db
+    from ..services import audit
+
+    current_app.logger.warning("refused access account=%s target=%s ip=%s", current_user.id, target, client_ip())
+    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
+        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, subject_person_id=subject_person_id,
+                     target=target, ip=client_ip())
+    abort(status)
+
+
 def client_ip() -> str | None:
     return request.remote_addr
 

@@ -11,16 +11,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Booking, Policy
-from ..services import audit, family
+from ..services import family
 from ..services.clock import china_date
 from ..services.identity import is_valid_resident_id
 from . import acting
 from . import family_wording as words
-from .common import client_ip, login_is_fresh, now, safe_next
+from .common import client_ip, login_is_fresh, now, refuse, safe_next
 
 bp = Blueprint("family", __name__)
 
@@ -51,11 +50,7 @@ def load_grant(public_id: str, *, grantee_too: bool = False):
 
 
 def _refuse(public_id: str):
-    current_app.logger.warning("refused grant access account=%s grant=%s ip=%s", current_user.id, public_id[:24], client_ip())
-    with write_transaction(db.session):
-        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=f"grant:{public_id[:24]}",
-                     ip=client_ip())
-    abort(404)
+    refuse(f"grant:{public_id[:24]}")
 
 
 def confirm_first(back: str):

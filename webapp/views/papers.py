@@ -25,7 +25,7 @@ from ..services.catalog import Document as Kind
 from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
 from .bookings import load
-from .common import client_ip, is_htmx, login_is_fresh, now
+from .common import client_ip, is_htmx, login_is_fresh, now, refuse
 from .paper_wording import paper_refusal
 from .wording import document_text
 
@@ -75,14 +75,6 @@ def request_refusal(reason: str, params: dict | None = None, name: str | None = 
     return translate(N_("%(name)s: %(text)s"), name=name, text=text) if name else text
 
 
-def _refuse(target: str):
-    """404 to anyone not entitled, and the attempt in the log and the audit trail (SECURITY.md, Logs)."""
-    current_app.logger.warning("refused papers access account=%s target=%s ip=%s", current_user.id, target, client_ip())
-    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
-        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, target=target, ip=client_ip())
-    abort(404)
-
-
 # --- whose papers: an application or a request for access ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -101,7 +93,7 @@ def _booking(reference: str):
     """The booking, to the insured or a proxy holding the papers scope; 404 (and logged) to anyone else."""
     booking = load(reference)
     if not papers.may_view(db.session, current_user, booking, now()):
-        _refuse(f"booking-ref:{reference[:16]}")
+        refuse(f"booking-ref:{reference[:16]}")
     return booking
 
 
@@ -115,7 +107,7 @@ def _grant(public_id: str):
     """A request for access, to the family member who made it; 404 (and logged) to anyone else."""
     grant = family.find(db.session, public_id)
     if grant is None or not papers.is_requester(current_user, grant):
-        _refuse(f"grant:{public_id[:24]}")
+        refuse(f"grant:{public_id[:24]}")
     return grant
 
 
@@ -303,7 +295,7 @@ def _serve(public_id: str, *, thumbnail: bool):
     page = papers.find_page(db.session, public_id)
     owner = page and papers.owner_of(db.session, page)
     if owner is None or not papers.may_see_page(db.session, current_user, page, owner, moment):
-        _refuse(f"page:{public_id[:24]}")
+        refuse(f"page:{public_id[:24]}")
     if page.document.kind in papers.SENSITIVE_KINDS and not login_is_fresh():
         return redirect(url_for("auth.sign_in", next=request.path, again=1))
     key = page.thumbnail_key if thumbnail else page.storage_key

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -23,7 +23,7 @@ from ..models import ProxyGrant
 from ..services import audit, documents, family
 from ..services.clock import china_date
 from ..services.identity import mask_id_number, mask_mobile
-from .common import client_ip, login_is_fresh, now
+from .common import client_ip, login_is_fresh, now, refuse
 from .family_wording import relation_text
 from .wording import document_text
 
@@ -112,12 +112,7 @@ def staff_required(*roles: str):
         def guarded(*args, **kwargs):
             role = current_user.staff_role
             if role is None or (roles and role not in roles):
-                current_app.logger.warning("refused staff route account=%s role=%s endpoint=%s ip=%s",
-                                           current_user.id, role, request.endpoint, client_ip())
-                with write_transaction(db.session):
-                    audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id,
-                                 target=f"staff:{request.endpoint}", ip=client_ip())
-                abort(403)
+                refuse(f"staff:{request.endpoint}", status=403)
             return view(*args, **kwargs)
 
         return guarded
