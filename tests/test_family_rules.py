@@ -564,3 +564,25 @@ def test_the_cron_command_ends_guardianships_and_texts_the_new_adult_in_chinese(
     assert [m for m, _ in CapturingSender.sent] == ["13900000018"] and "18" in CapturingSender.sent[0][1]
     assert "监护人" in CapturingSender.sent[0][1]
     assert "0 guardianship(s) ended" in runner.invoke(args=["family-birthdays"]).output
+
+
+@pytest.mark.parametrize("typed, until", [
+    ("2027-05-31", date(2027, 6, 1)), ("2027/5/31", date(2027, 6, 1)), ("2027年5月31日", date(2027, 6, 1)),
+    ("2027-12-31", date(2028, 1, 1)), ("", None), (None, None), ("  ", None),
+])
+def test_a_typed_last_day_becomes_the_first_day_without_access(typed, until):
+    assert family.until_after(typed) == until
+    assert family.last_day(until) == (until - timedelta(days=1) if until else None)
+
+
+@pytest.mark.parametrize("typed", ["2027-02-30", "tomorrow", "9999-12-31", "2027-13-01", "20270531"])
+def test_a_last_day_that_is_not_a_date_is_refused(typed):
+    with pytest.raises(family.Refused, match="access.date"):
+        family.until_after(typed)
+
+
+def test_who_decides_for_themself(session, world):
+    accounts, _people = world
+    assert family.decides_for_self(session, accounts[demo.ADULT], TODAY)  # an adult insured
+    assert not family.decides_for_self(session, accounts[demo.AGENT], TODAY)  # insured under no policy
+    assert not family.decides_for_self(session, accounts[demo.REVIEWER], TODAY)  # no person at all

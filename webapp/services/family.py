@@ -15,6 +15,7 @@ holds only the scopes given (view; apply and cancel; papers). Nothing here impor
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -97,6 +98,35 @@ def _birthday_in(birth: date, year: int) -> date:
         return birth.replace(year=year)
     except ValueError:
         return date(year, 3, 1)
+
+
+# --- end dates: kept as the first day without access, read and typed as the last day with it ----------------
+
+def last_day(until: date | None) -> date | None:
+    """The last day with access, as people read it (valid_until is the first day without)."""
+    return until - timedelta(days=1) if until else None
+
+
+def until_after(last: str | None) -> date | None:
+    """The last day of access as typed (2027-05-31, 2027/5/31, 2027年5月31日) → the first day without access;
+    None when left empty. Refused("access.date") when it is not a date."""
+    text = (last or "").strip()[:20]
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?", text)
+    try:
+        return date(*(int(part) for part in match.groups())) + timedelta(days=1)
+    except (AttributeError, ValueError, OverflowError):
+        raise Refused("access.date") from None
+
+
+def decides_for_self(session: Session, account: Account, today: date) -> bool:
+    """An adult insured person approves their own agents and reads their own access log; a minor's guardian acts
+    for them instead, and someone insured under no policy has nothing to grant."""
+    person = account.person if account.person_id is not None else None
+    if person is None or is_minor(person.birth_date, today):
+        return False
+    return session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1)) is not None
 
 
 # --- standing: how an account stands towards an insured person -------------------------------------------

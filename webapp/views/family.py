@@ -4,8 +4,7 @@ words). SECURITY.md: a fresh login is required to change guardianship, so asking
 revoking first confirm it is the person (sign in again)."""
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -60,22 +59,13 @@ def confirm_first(back: str):
     return redirect(url_for("auth.sign_in", again=1, next=back), code=303)
 
 
-def is_insured_adult(account, day: date) -> bool:
-    """Only an adult insured person approves agents and reads their own access log (a minor's guardian acts for
-    them instead)."""
-    person = account.person if account.person_id is not None else None
-    if person is None or family.is_minor(person.birth_date, day):
-        return False
-    return db.session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1)) is not None
-
-
 # --- the family page ---------------------------------------------------------------------------------------
 
 @bp.get("/family")
 @login_required
 def index():
     day = today()
-    adult = is_insured_adult(current_user, day)
+    adult = family.decides_for_self(db.session, current_user, day)
     over_me = family.grants_over(db.session, current_user.person_id) if adult else []
     asking = [g for g in over_me if g.status in family.OPEN]
     holding = [g for g in over_me if family.shown_state(g, day) in (family.VERIFIED, family.NOT_YET)]
@@ -104,18 +94,6 @@ NEW_FORM = {"kind": "", "insured_name": "", "relationship": "", "method": family
             "scopes": list(ASKED_SCOPES), "last_day": "", "own_name": ""}
 
 
-def parse_last_day(text: str) -> date | None:
-    """The last day of access as typed (2027-05-31, 2027/5/31, 2027年5月31日); empty means no end date.
-    Returns the first day without access, as the rules keep it."""
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?", text)
-    try:
-        return date(*(int(part) for part in match.groups())) + timedelta(days=1)
-    except (AttributeError, ValueError, OverflowError):
-        raise family.Refused("access.date") from None
-
-
 def _check_form(values: dict, insured_id_number: str, own_id_number: str) -> None:
     """What the form itself must hold before any rule is asked (nothing is read or written before this), in the
     order the form asks."""
@@ -142,7 +120,7 @@ def _ask(values: dict, form):
     own_id_number = form.get("own_id_number", "").strip().upper()[:32]
     _check_form(values, insured_id_number, own_id_number)
     moment, agent = now(), values["kind"] == family.POWER_OF_ATTORNEY
-    until = parse_last_day(values["last_day"]) if agent else None
+    until = family.until_after(values["last_day"]) if agent else None
     applicant = (values["own_name"], own_id_number) if current_user.person_id is None else None
     return family.request_access(
         db.session, current_user, kind=values["kind"], insured_name=values["insured_name"],
@@ -221,7 +199,7 @@ def approve(public_id):
         return again
     scopes = {s for s in request.form.getlist("scopes") if s in ASKED_SCOPES} | {family.VIEW}
     try:
-        until = parse_last_day(request.form.get("last_day", "").strip()[:20])
+        until = family.until_after(request.form.get("last_day"))
         family.approve(db.session, grant.public_id, insured=current_user, now=now(), scopes=scopes, valid_until=until,
                        ip=client_ip())
     except family.Refused as refused:
@@ -273,7 +251,7 @@ def revoke(public_id):
 @login_required
 def log():
     """Who saw or did what on the insured's behalf, newest first; only the insured themself (an adult) reads it."""
-    if not is_insured_adult(current_user, today()):
+    if not family.decides_for_self(db.session, current_user, today()):
         abort(404)
     before = request.args.get("before", type=int)
     entries, next_id = family.access_log(db.session, current_user.person_id, before_id=before)

@@ -14,6 +14,8 @@ from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..services import family
 
+last_day = family.last_day  # the templates read end dates through `w`
+
 KINDS = {
     family.GUARDIAN_MINOR: N_("Parent or guardian of a child under 18"),
     family.GUARDIAN_INCAPACITATED: N_("Guardian of an adult who cannot act for themselves"),
@@ -163,11 +165,6 @@ def rejection_text(stored: str | None) -> str:
     return _("%(reason)s Note from our staff: %(note)s", reason=text, note=note) if note else text
 
 
-def last_day(until: date | None) -> date | None:
-    """valid_until is the first day without access; people read the last day with it."""
-    return until - timedelta(days=1) if until else None
-
-
 def state_text(grant, today: date) -> str:
     """Where a request stands, for the family member who made it."""
     name = grant.insured.name
@@ -204,7 +201,7 @@ def in_force_text(grant, name: str) -> str:
                  date=day(grant.valid_until, with_year=True))
     if grant.valid_until:
         return _("You can act for %(name)s. Last day: %(date)s.", name=name,
-                 date=day(last_day(grant.valid_until), with_year=True))
+                 date=day(family.last_day(grant.valid_until), with_year=True))
     return _("You can act for %(name)s until the access is ended.", name=name)
 
 
@@ -239,7 +236,7 @@ def grant_for_me_text(grant, today: date) -> str:
     if state == family.VERIFIED:
         if grant.valid_until:
             return _("%(name)s can act for you. Last day: %(date)s.", name=who,
-                     date=day(last_day(grant.valid_until), with_year=True))
+                     date=day(family.last_day(grant.valid_until), with_year=True))
         return _("%(name)s can act for you until you end it.", name=who)
     if state == family.NOT_YET:
         return _("%(name)s can act for you from %(date)s.", name=who, date=day(grant.valid_from, with_year=True))

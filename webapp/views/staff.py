@@ -7,7 +7,7 @@ what came of it.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -139,23 +139,6 @@ def waited(grant: ProxyGrant, moment: datetime) -> str:
     return format_timedelta(moment - (grant.submitted_at or grant.created_at), granularity="minute", threshold=1.0)
 
 
-def first_day_without(last_day: str) -> date | None:
-    """The last day of access as the paper gives it (the form's date field, ISO), or None when left empty.
-    Returns the first day without access, as the rules keep it; ValueError when it is not a date."""
-    text = (last_day or "").strip()[:20]
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text) + timedelta(days=1)
-    except OverflowError:
-        raise ValueError(text) from None
-
-
-def last_day(until: date | None) -> date | None:
-    """valid_until is the first day without access; people read the last day with access."""
-    return until - timedelta(days=1) if until else None
-
-
 def load_grant(public_id: str) -> ProxyGrant:
     grant = family.find(db.session, public_id)
     if grant is None:
@@ -213,7 +196,7 @@ def back(grant: ProxyGrant):
 def words() -> dict:
     return {"kind_names": KIND_NAMES, "method_names": METHOD_NAMES, "scope_names": SCOPE_NAMES,
             "grant_states": GRANT_STATES, "relation_text": relation_text, "rejection_words": rejection_words,
-            "last_day": last_day, "proof_name": proof_name}
+            "last_day": family.last_day, "proof_name": proof_name}
 
 
 # --- family access: the queue and one request ------------------------------------------------------------
@@ -279,8 +262,8 @@ def access_decide_page(public_id, page_id):
 def access_verify(public_id):
     grant = load_grant(public_id)
     try:
-        until = None if grant.kind == family.GUARDIAN_MINOR else first_day_without(request.form.get("last_day", ""))
-    except ValueError:
+        until = None if grant.kind == family.GUARDIAN_MINOR else family.until_after(request.form.get("last_day"))
+    except family.Refused:
         flash(refusal("form.last_day"), "error")
         return back(grant)
     scopes = None
