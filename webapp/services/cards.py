@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Account, Entitlement, Person, Policy
+from ..models import Account, Entitlement, Policy
 from . import catalog as cat
 from . import family
 from .catalog import DeadlineEvent, default_catalog
@@ -77,11 +77,6 @@ class PersonCards:
     relation: str  # self | guardian | power_of_attorney
     label: str | None  # 儿子, 母亲 … for a proxy
     policies: tuple[PolicyCards, ...]
-
-
-def people_for(session: Session, account: Account, today: date) -> list[tuple[Person, str, str | None]]:
-    """Everyone `account` may act for today (family.people_for): themself when bound, then grants in force."""
-    return [(person, standing.relation, standing.label) for person, standing in family.people_for(session, account, today)]
 
 
 def cards_for(session: Session, account: Account, now: datetime) -> list[PersonCards]:

@@ -10,10 +10,6 @@ from ..models import Account, Diagnosis, Policy
 from . import family
 from .eligibility import Actor, DiagnosisFacts, PolicyFacts
 
-PROXY_RELATION = family.RELATION
-grant_in_force = family.in_force  # the rules live in family.py
-
-
 def policy_facts(policy: Policy) -> PolicyFacts:
     return PolicyFacts(
         effective_date=policy.effective_date, expiry_date=policy.expiry_date,
