@@ -9,9 +9,9 @@ Where a day's answer comes from, first match wins:
 2. the `chinesecalendar` package, for the years it covers (it knows only years already announced);
 3. a fallback for any later year, which never raises. It rests days that are off every year:
    weekends; the statutory holidays fixed by 《全国年节及纪念日放假办法》 (2024): 元旦 1 Jan, 清明 (solar
-   term), 劳动节 1–2 May, 端午 (lunar 5/5), 中秋 (lunar 8/15); and the two golden weeks granted every year,
-   春节 from 除夕 to 初七 and 国庆 1–7 Oct. It cannot know the adjusted working weekends, so it errs on the
-   side of promising later, never earlier. `is_published(year)` tells staff that a year is on the fallback.
+   term), 劳动节 1–2 May, 端午 (lunar 5/5), 中秋 (lunar 8/15); the weekday the State Council gives off to
+   join each to a weekend; and the long breaks granted every year (春节, 劳动节 1–5 May, 国庆 1–8 Oct). It
+   cannot know the adjusted working weekends, so it errs on the side of promising later, never earlier. `is_published(year)` tells staff that a year is on the fallback.
 """
 from __future__ import annotations
 
@@ -66,18 +66,29 @@ def unpublished_years(today: date, ahead: int = 1) -> list[int]:
 def fallback_rest_days(year: int) -> set[date]:
     """Days off in a year whose schedule is not published yet (see the module docstring).
 
-    The lunar and solar-term tables end in 2099/2100; past them only the fixed-date days are known.
+    Besides the statutory days themselves, the State Council joins each short holiday to a weekend by giving a
+    weekday off (and moving work to a weekend): a Tuesday holiday brings Monday off, a Thursday one Friday, one
+    on a weekend the Monday after; 劳动节 has run 1–5 May and 国庆 1–8 October, 春节 from 腊月二十八. Resting
+    those weekdays too keeps the fallback's promises never earlier than the published schedule's (checked
+    against 2025–2026 in tests/test_staff_queue.py). The lunar and solar-term tables end in 2099/2100; past
+    them only the fixed-date days are known.
     """
-    rest = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2)}
-    rest |= {date(year, 10, d) for d in range(1, 8)}
+    rest = {date(year, 5, d) for d in range(1, 6)} | {date(year, 10, d) for d in range(1, 9)}
+    short = [date(year, 1, 1)]
     spring_festival = _lunar_new_year(year)
-    if spring_festival is None:
-        return rest
-    rest |= {d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"}
-    rest |= {spring_festival + timedelta(days=k) for k in range(-1, 7)}  # 除夕 .. 初七
-    rest.add(LunarDate(year, 5, 5).to_solar_date())
-    rest.add(LunarDate(year, 8, 15).to_solar_date())
+    if spring_festival is not None:
+        short += [d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"]
+        short += [LunarDate(year, 5, 5).to_solar_date(), LunarDate(year, 8, 15).to_solar_date()]
+        rest |= {spring_festival + timedelta(days=k) for k in range(-2, 8)}  # 腊月二十八 .. 初八
+    for day in short:
+        rest |= {day, *_bridge(day)}
     return rest
+
+
+def _bridge(day: date) -> set[date]:
+    """The weekday given off to join a one-day holiday to its weekend."""
+    return {1: {day - timedelta(days=1)}, 3: {day + timedelta(days=1)}, 5: {day + timedelta(days=2)},
+            6: {day + timedelta(days=1)}}.get(day.weekday(), set())
 
 
 def _lunar_new_year(year: int) -> date | None:
