@@ -173,8 +173,13 @@ def test_failed_named_expert_booking_is_not_counted(w):
     b = apply(w).booking
     bookings.start_review(w.session, b.id, staff=w.staff, now=NOW)
     bookings.approve(w.session, b.id, staff=w.staff, now=NOW)
+    with pytest.raises(bookings.ChangeRefused):  # nothing failed yet: there is nothing to release
+        bookings.release_failed_booking(w.session, b.id, staff=w.staff, now=NOW, reason="declined")
+    bookings.record_failed_booking(w.session, b.id, staff=w.staff, now=NOW, asked_for="王主任（肿瘤科）",
+                                   alternatives="李主任（同科室）11月27日上午")
     done = bookings.release_failed_booking(w.session, b.id, staff=w.staff, now=NOW, reason="expert unavailable; declined")
     assert done.state == "cancelled_free" and done.transitions[-1].rule == "booking_failed_declined"
+    assert done.transitions[-1].detail["asked_for"] == "王主任（肿瘤科）"
     assert (entitlement(w).held, entitlement(w).used) == (0, 0)
 
 

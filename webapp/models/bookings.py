@@ -34,6 +34,8 @@ class Booking(Base):
     starts_at: Mapped[datetime | None]  # the appointment, once scheduled
     appointment: Mapped[dict | None]  # hospital, department, doctor, meeting point, escort contact
     closed_at: Mapped[datetime | None]
+    # An admin gave a counted use back on the customer's appeal (the reason is on the "refund" transition).
+    use_reversed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
     policy: Mapped[Policy] = relationship()
@@ -58,7 +60,7 @@ class BookingTransition(Base):
     actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     actor_role: Mapped[str] = mapped_column(String(16))  # customer | proxy | staff | system
     at: Mapped[datetime]
-    quota_effect: Mapped[str] = mapped_column(String(8))  # hold | release | spend | none
+    quota_effect: Mapped[str] = mapped_column(String(8))  # hold | release | spend | refund | none
     rule: Mapped[str | None] = mapped_column(String(48))  # e.g. "noon_day_before", "no_show"
     reason: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict] = mapped_column(default=dict)  # deadline, seed citation, appointment …

@@ -26,6 +26,7 @@ class Effect(str, Enum):
     HOLD = "hold"
     RELEASE = "release"
     SPEND = "spend"
+    REFUND = "refund"  # an admin gave a spent use back on appeal (bookings.reverse_counted_use)
     NONE = "none"
 
 

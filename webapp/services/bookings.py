@@ -29,6 +29,7 @@ from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
 from .people import actor_for, diagnosis_facts, policy_facts
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+FAILED_BOOKING = "named_expert_unavailable"  # 000 Q&A: a named expert could not be booked
 
 
 class StaleBooking(RuntimeError):
@@ -292,11 +293,13 @@ def mark_papers_complete(session: Session, booking_id: int, *, staff: Account, n
     return booking
 
 
-def approve(session, booking_id, *, staff, now):
+def approve(session, booking_id, *, staff, now, papers_complete_at: datetime | None = None):
+    """Eligibility approved. The deadline counts from complete papers where the catalog says so (003: "自收齐完整
+    病历资料起"), so the review gives the moment the last paper arrived; without one, approval is that moment."""
     booking = session.get(Booking, booking_id)
     product, service = rules_for(booking.service)
     # Approval is decided on complete papers (003: "收到完整材料后的一个工作日内审核").
-    papers = booking.papers_complete_at or now
+    papers = booking.papers_complete_at or papers_complete_at or now
     values = {"approved_at": now, "papers_complete_at": papers,
               "arrange_by": _deadline(product, service, booking, approved_at=now, papers_complete_at=papers)}
     return _move(session, booking_id, State.APPROVED, actor=staff, now=now, values=values,
@@ -320,9 +323,51 @@ def schedule(session, booking_id, *, staff, now, starts_at: datetime, appointmen
                  detail={"starts_at": starts_at.isoformat(), "free_change_until": deadline.isoformat() if deadline else None})
 
 
+def record_failed_booking(session: Session, booking_id: int, *, staff: Account, now: datetime, asked_for: str,
+                          alternatives: str) -> Booking:
+    """The named expert (or hospital) could not be booked: say so, and which alternatives were offered. The
+    booking stays with the coordinator; the customer accepts one (it is arranged) or declines (000 Q&A: then the
+    use is not counted, `release_failed_booking`). Logged as a step without a move, so the customer sees it."""
+    require_aware(now, "now")
+    if not staff.is_staff:
+        raise IllegalMove(State.APPROVED, State.APPROVED, CUSTOMER)
+    with write_transaction(session):
+        booking = session.get(Booking, booking_id, populate_existing=True)
+        if booking is None:
+            raise LookupError(booking_id)
+        if booking.state != State.APPROVED.value:
+            raise ChangeRefused("arrange.not_approved")
+        booking.updated_at = now
+        transition = _log(session, booking, State.APPROVED, State.APPROVED, staff.id, "staff", now, Effect.NONE,
+                          rule=FAILED_BOOKING, detail={"asked_for": asked_for, "alternatives": alternatives})
+        notifications.record_transition(session, booking, transition)
+        audit.record(session, "booking.failed_booking", now=now, actor_id=staff.id,
+                     subject_person_id=booking.policy.insured_id, target=f"booking:{booking.id}")
+    return booking
+
+
+def alternatives_offered(booking: Booking) -> BookingTransition | None:
+    """The last failed-booking step since the booking was last approved (or changed), if it is still open."""
+    for transition in reversed(booking.transitions):
+        if transition.rule == FAILED_BOOKING and transition.to_state == State.APPROVED.value:
+            return transition if booking.state == State.APPROVED.value else None
+        if transition.to_state != State.APPROVED.value or transition.from_state != State.APPROVED.value:
+            return None
+    return None
+
+
 def release_failed_booking(session, booking_id, *, staff, now, reason: str):
     """000 Q&A: the named expert could not be booked and the customer declined the alternatives — not counted."""
-    return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, rule="booking_failed_declined", reason=reason)
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise LookupError(booking_id)
+    offered = alternatives_offered(booking)
+    if offered is None:
+        raise ChangeRefused("arrange.no_failed_booking")
+    detail = {"failed_at": offered.at.isoformat(), "asked_for": offered.detail.get("asked_for"),
+              "alternatives": offered.detail.get("alternatives")}
+    return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, rule="booking_failed_declined",
+                 reason=reason, detail=detail)
 
 
 def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
@@ -368,25 +413,87 @@ def request_change(session: Session, booking_id: int, *, actor: Account, now: da
     return _move(session, booking_id, State.APPROVED, actor=actor, now=now, decide=decide, values={"starts_at": None})
 
 
+def _closing_detail(booking: Booking, now: datetime, staff: Account) -> dict:
+    """The timestamps a closing decision records (and the customer sees): the appointment and the decision."""
+    if not staff.is_staff:
+        raise IllegalMove(booking.state, "closed", CUSTOMER)
+    if booking.starts_at is None:
+        raise ChangeRefused("close.not_scheduled")
+    if now < booking.starts_at:
+        raise ChangeRefused("close.before_appointment")
+    return {"starts_at": booking.starts_at.isoformat(), "recorded_at": now.isoformat()}
+
+
 def complete(session, booking_id, *, staff, now):
-    return _move(session, booking_id, State.COMPLETED, actor=staff, now=now, rule="delivered")
+    """The service was delivered: the use is spent (rule "delivered")."""
+    def decide(booking: Booking):
+        return State.COMPLETED, "delivered", _closing_detail(booking, now, staff)
+
+    return _move(session, booking_id, State.COMPLETED, actor=staff, now=now, decide=decide)
 
 
 def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = None):
     """No-show, or a late arrival the seed treats as one (000 （一）2.9(5): "迟到30分钟（含）以上…视为放弃")."""
-    booking = session.get(Booking, booking_id)
-    _, service = rules_for(booking.service)
-    if minutes_late is not None:
+
+    def decide(booking: Booking):
+        detail = _closing_detail(booking, now, staff)
+        if minutes_late is None:
+            return State.NO_SHOW, "no_show", detail
+        _, service = rules_for(booking.service)
         limit = service.late_arrival_minutes
         if limit is None or minutes_late < limit:
             raise ChangeRefused("close.late_not_counted")
-        return _move(session, booking_id, State.NO_SHOW, actor=staff, now=now, rule="late_arrival",
-                     detail={"minutes_late": minutes_late, "limit": limit})
-    return _move(session, booking_id, State.NO_SHOW, actor=staff, now=now, rule="no_show")
+        return State.NO_SHOW, "late_arrival", {**detail, "minutes_late": minutes_late, "limit": limit}
+
+    return _move(session, booking_id, State.NO_SHOW, actor=staff, now=now, decide=decide)
+
+
+COUNTED = frozenset({State.COMPLETED, State.NO_SHOW, State.CANCELLED_COUNTED})
+
+
+def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, now: datetime, reason: str) -> Booking:
+    """An admin upholds the customer's appeal: the spent use is given back to the quota it came from. The
+    booking keeps its state (what happened stays true); a "refund" step records who, when and why. Once only."""
+    require_aware(now, "now")
+    reason = (reason or "").strip()
+    if admin.staff_role != "admin":
+        raise IllegalMove("counted", "reversed", STAFF if admin.is_staff else CUSTOMER)
+    if not reason:
+        raise ChangeRefused("reverse.reason_needed")
+    with write_transaction(session):
+        booking = session.get(Booking, booking_id, populate_existing=True)
+        if booking is None:
+            raise LookupError(booking_id)
+        state = State(booking.state)
+        if state not in COUNTED:
+            raise ChangeRefused("reverse.not_counted")
+        done = session.execute(
+            update(Booking).where(Booking.id == booking.id, Booking.use_reversed_at.is_(None))
+            .values(use_reversed_at=now, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            raise ChangeRefused("reverse.already")
+        given = session.execute(
+            update(Entitlement).where(Entitlement.id == booking.entitlement_id, Entitlement.used >= booking.units)
+            .values(used=Entitlement.used - booking.units).execution_options(synchronize_session=False)
+        )
+        if given.rowcount != 1:
+            raise RuntimeError(f"entitlement {booking.entitlement_id} has less used than booking {booking.id} spent")
+        spent = next((t for t in reversed(booking.transitions) if t.quota_effect == Effect.SPEND.value), None)
+        detail = {"counted_rule": spent.rule if spent else None, "counted_at": spent.at.isoformat() if spent else None}
+        transition = _log(session, booking, state, state, admin.id, "staff", now, Effect.REFUND, rule="appeal_upheld",
+                          reason=reason[:255], detail=detail)
+        notifications.record_transition(session, booking, transition)
+        audit.record(session, "booking.use_reversed", now=now, actor_id=admin.id,
+                     subject_person_id=booking.policy.insured_id, target=f"booking:{booking.id}",
+                     detail={"rule": detail["counted_rule"]})
+    session.refresh(booking)
+    return booking
 
 
 __all__ = [
     "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
     "cancel_quote", "complete", "eligibility", "entitlement_for", "usage_of", "mark_no_show", "mark_papers_complete",
-    "reject", "release_failed_booking", "request_change", "schedule", "start_review", "withdraw",
+    "record_failed_booking", "reject", "release_failed_booking", "request_change", "reverse_counted_use", "schedule",
+    "start_review", "withdraw",
 ]
