@@ -1,0 +1,192 @@
+"""The staff queue: every open application, what it waits for, and the promised day it must be done by.
+
+Promises (seeds): after complete papers a reviewer decides within 1 working day (003: "收到完整材料后的一个
+工作日内审核"); the service is arranged within 5, 7, 10 or 20 working days by service (000 （一）2.7, （二）2.7;
+002; 003; 004), a date stored on the booking as `arrange_by` once its starting event is known
+(services/deadlines.py). Both count from when the desk can look at the event (acceptance hours) and only
+statutory working days (003: "以上工作日均以国家公布的法定工作日为准"). "Within N working days" is the N-th
+working day after the event's day (DOMAIN.md, Definitions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Booking, Document, Person, Policy, Product, Service
+from . import documents
+from .booking_states import OPEN, State
+from .catalog_sync import rules_for
+from .clock import china_date
+from .deadlines import desk_receives
+from .workdays import add_workdays, workdays_between
+
+REVIEW_WORKING_DAYS = 1  # 003: "收到完整材料后的一个工作日内审核"
+
+# What an open application waits for, in the order work flows.
+PAPERS = "papers"  # the customer: a paper is missing or was sent back for a retake
+REVIEW = "review"  # a reviewer: every paper is in; decide each page and eligibility
+ARRANGE = "arrange"  # a coordinator: approved; book the appointment
+CHOOSING = "choosing"  # the customer: the named expert could not be booked; alternatives were offered
+VISIT = "visit"  # nobody: arranged, the day has not come
+CLOSE = "close"  # a coordinator: the appointment time has passed; record what happened
+STAGES = (PAPERS, REVIEW, ARRANGE, CHOOSING, VISIT, CLOSE)
+STAFF_STAGES = frozenset({REVIEW, ARRANGE, CLOSE})  # the ones a person at the desk must act on
+
+
+@dataclass(frozen=True)
+class Due:
+    """A promised day and where today stands against it, in working days."""
+
+    day: date
+    left: int  # working days after today up to and including the day; 0 on the day itself
+    overdue: bool  # today is after the day
+    late_by: int  # working days after the day up to today (0 when not overdue, or overdue only by a weekend)
+
+
+def due(day: date, today: date) -> Due:
+    if today > day:
+        return Due(day, 0, True, workdays_between(day, today))
+    return Due(day, workdays_between(today, day), False, 0)
+
+
+def review_due(hours, papers_in_at: datetime) -> date:
+    """The reviewer's promised day: 1 working day after the desk receives the last paper that completed the set."""
+    return add_workdays(desk_receives(hours, papers_in_at).date(), REVIEW_WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class Papers:
+    complete: bool  # every paper the application needs is sent (or on file) and none waits for a retake
+    in_at: datetime | None  # when the last paper of a complete set was sent
+    to_decide: int  # pages sent and not decided yet
+    waiting_retake: int  # papers sent back to the customer
+
+
+def papers_of(booking: Booking, docs: list[Document], filed: dict[str, datetime]) -> Papers:
+    """Where an application's papers stand, from its documents (pages loaded) and the papers on file."""
+    _, service = rules_for(booking.service)
+    by_kind = {d.kind: d for d in docs}
+    complete, moments, to_decide, retakes = True, [], 0, 0
+    for kind in documents.required_kinds(service, booking):
+        doc = by_kind.get(kind)
+        status = documents.status_of(doc.pages)[0] if doc is not None else documents.MISSING
+        if status == documents.MISSING and kind in filed:
+            continue
+        if status in documents.NEEDS_RETAKE:
+            retakes += 1
+        if status not in (documents.RECEIVED, documents.ACCEPTED):
+            complete = False
+            continue
+        moments += [p.submitted_at for p in doc.pages if p.submitted_at and p.status != documents.REPLACED]
+    for doc in docs:
+        to_decide += sum(1 for p in doc.pages if p.status == documents.RECEIVED)
+    in_at = (max(moments) if moments else booking.applied_at) if complete else None
+    return Papers(complete, in_at, to_decide, retakes)
+
+
+@dataclass(frozen=True)
+class Row:
+    booking: Booking
+    stage: str
+    due: Due | None
+    since: datetime  # when it began to wait at this stage
+    papers: Papers | None
+    city: str
+
+    @property
+    def sort_key(self) -> tuple:
+        if self.due is None:
+            return (2, date.max, self.since)
+        return (0 if self.due.overdue else 1, self.due.day, self.since)
+
+
+@dataclass(frozen=True)
+class Filters:
+    stage: str | None = None  # one of STAGES, or "open" for every staff stage (default), or "all"
+    service: str | None = None  # a catalog service code
+    product: str | None = None  # a catalog product code
+    city: str | None = None
+    search: str | None = None  # a reference, or part of the insured person's name
+    overdue_only: bool = False
+
+
+def stage_of(booking: Booking, papers: Papers | None, now: datetime, alternatives_open: bool) -> tuple[str, datetime]:
+    state = State(booking.state)
+    if state in (State.APPLIED, State.UNDER_REVIEW):
+        if papers is not None and papers.complete:
+            return REVIEW, papers.in_at
+        return PAPERS, booking.updated_at
+    if state is State.APPROVED:
+        return (CHOOSING if alternatives_open else ARRANGE), booking.approved_at or booking.updated_at
+    if booking.starts_at is not None and booking.starts_at <= now:
+        return CLOSE, booking.starts_at
+    return VISIT, booking.updated_at
+
+
+def row_for(booking: Booking, docs: list[Document], filed: dict[str, datetime], now: datetime,
+            alternatives_open: bool) -> Row:
+    product, service = rules_for(booking.service)
+    today = china_date(now)
+    papers = papers_of(booking, docs, filed) if booking.state in (State.APPLIED.value, State.UNDER_REVIEW.value) else None
+    stage, since = stage_of(booking, papers, now, alternatives_open)
+    promised = None
+    if stage == REVIEW:
+        promised = due(review_due(product.hours_for(service), papers.in_at), today)
+    elif stage in (ARRANGE, CHOOSING) and booking.arrange_by is not None:
+        promised = due(booking.arrange_by, today)
+    return Row(booking, stage, promised, since, papers, str((booking.details or {}).get("city") or ""))
+
+
+def open_bookings(session: Session, filters: Filters) -> list[Booking]:
+    query = (
+        select(Booking).join(Policy, Booking.policy_id == Policy.id).join(Service, Booking.service_id == Service.id)
+        .join(Product, Service.product_id == Product.id).join(Person, Policy.insured_id == Person.id)
+        .where(Booking.state.in_([s.value for s in OPEN]))
+        .options(selectinload(Booking.transitions), selectinload(Booking.policy).selectinload(Policy.insured),
+                 selectinload(Booking.service).selectinload(Service.product))
+    )
+    if filters.service:
+        query = query.where(Service.code == filters.service)
+    if filters.product:
+        query = query.where(Product.code == filters.product)
+    if filters.search:
+        term = filters.search.strip()
+        query = query.where(or_(Booking.reference == term.upper().replace("-", ""), Person.name.contains(term, autoescape=True)))
+    return list(session.scalars(query.order_by(Booking.applied_at)))
+
+
+def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row], dict[str, int]]:
+    """The rows that pass the filters, most urgent first, and how many open applications are at each stage
+    (with the same service/product/city/search filters, so the stage tabs add up)."""
+    from .bookings import alternatives_offered  # bookings imports the queue's neighbours; import at use
+
+    found = open_bookings(session, filters)
+    docs: dict[int, list[Document]] = {}
+    if found:
+        ids = [b.id for b in found]
+        for doc in session.scalars(select(Document).where(Document.booking_id.in_(ids))
+                                   .options(selectinload(Document.pages))):
+            docs.setdefault(doc.booking_id, []).append(doc)
+    rows = []
+    for booking in found:
+        filed = documents.on_file(session, booking) if booking.acting_as in documents.PROXY_PAPERS else {}
+        row = row_for(booking, docs.get(booking.id, []), filed, now, alternatives_offered(booking) is not None)
+        if filters.city and row.city != filters.city:
+            continue
+        rows.append(row)
+    counts = {stage: 0 for stage in STAGES}
+    for row in rows:
+        counts[row.stage] += 1
+    counts["overdue"] = sum(1 for row in rows if row.due and row.due.overdue)
+    wanted = STAFF_STAGES if filters.stage in (None, "", "open") else set(STAGES) if filters.stage == "all" else {filters.stage}
+    shown = [r for r in rows if r.stage in wanted and (not filters.overdue_only or (r.due and r.due.overdue))]
+    return sorted(shown, key=lambda r: r.sort_key), counts
+
+
+def cities(session: Session) -> list[str]:
+    """Cities named by open applications, for the filter."""
+    found = session.scalars(select(Booking.details).where(Booking.state.in_([s.value for s in OPEN])))
+    return sorted({str(d.get("city")) for d in found if d and d.get("city")})
