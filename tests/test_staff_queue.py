@@ -273,6 +273,12 @@ def test_a_published_schedule_can_only_bring_fallback_deadlines_forward_by_its_w
         assert add_workdays(day, n) <= promised, (day, n)
 
 
+def whole_schedule(changes: dict) -> dict:
+    """A year's whole schedule as staff enter it before marking the year published (from then on a day not entered
+    is an ordinary weekday or weekend): the holidays the fallback rests, with the notice's own changes."""
+    return {**{d: False for d in workdays.fallback_rest_days(YEAR) if d.weekday() < 5}, **changes}
+
+
 def test_the_schedule_staff_enter_changes_the_answers():
     """Staff type the State Council's notice when it appears (workdays.set_overrides, as the calendar page does):
     an extra day off after the Spring Festival, an adjusted working Saturday, and a day off after National Day."""
@@ -292,7 +298,7 @@ def test_the_schedule_staff_enter_changes_the_answers():
         "review after national day": after_national_day,
         "desk": china_datetime(working_saturday + timedelta(days=2), time(9, 0)),
     }
-    workdays.set_overrides({extra_day_off: False, working_saturday: True, after_national_day: False}, {YEAR})
+    workdays.set_overrides(whole_schedule({extra_day_off: False, working_saturday: True, after_national_day: False}), {YEAR})
     assert is_published(YEAR) and workdays.unpublished_years(date(YEAR - 1, 11, 23)) == []
     assert add_workdays(new_year + timedelta(days=6), 1) == min(first_weekday_after(extra_day_off), working_saturday)
     assert add_workdays(working_saturday - timedelta(days=1), 1) == working_saturday
@@ -683,5 +689,5 @@ def test_review_promise_in_an_unpublished_year_follows_the_schedule_staff_enter(
     d.send(b.booking, account, at(YEAR, 9, 30, 15, 0))
     fallback_day = first_weekday_after(date(YEAR, 10, 8))  # 1–8 Oct always rest on the fallback; weekends rest
     assert row_of(session, b.booking, at(YEAR, 10, 2, 10, 0)).due == Due(fallback_day, 1, False, 0)
-    workdays.set_overrides({fallback_day: False}, {YEAR})  # the notice gives that day off too
+    workdays.set_overrides(whole_schedule({fallback_day: False}), {YEAR})  # the notice gives that day off too
     assert row_of(session, b.booking, at(YEAR, 10, 2, 10, 0)).due == Due(first_weekday_after(fallback_day), 1, False, 0)
