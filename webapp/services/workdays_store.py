@@ -37,16 +37,49 @@ def refresh_if_stale(session: Session) -> None:
 def set_override(session: Session, day: date, is_workday: bool, *, now: datetime, name: str | None = None,
                  entered_by_id: int | None = None) -> None:
     """Record one day's status (staff correct a day, or enter next year's schedule day by day). Commits."""
-    row = session.get(HolidayOverride, day) or HolidayOverride(day=day)
-    row.is_workday, row.name, row.entered_by_id, row.entered_at = is_workday, name, entered_by_id, now
-    session.add(row)
+    put_override(session, day, is_workday, now=now, name=name, entered_by_id=entered_by_id)
     session.commit()
     load_overrides(session)
+
+
+def clear_override(session: Session, day: date) -> bool:
+    """Forget staff's answer for one day: it follows the package (or the fallback) again. Commits.
+    False when the day had no override."""
+    cleared = delete_override(session, day)
+    session.commit()
+    load_overrides(session)
+    return cleared
 
 
 def mark_published(session: Session, year: int, *, now: datetime, entered_by_id: int | None = None) -> None:
     """Say that `year`'s whole State Council schedule has been entered; the staff banner goes away. Commits."""
-    if session.get(PublishedYear, year) is None:
-        session.add(PublishedYear(year=year, entered_by_id=entered_by_id, entered_at=now))
+    put_published(session, year, now=now, entered_by_id=entered_by_id)
     session.commit()
     load_overrides(session)
+
+
+# Building blocks for a caller's own transaction (services/holiday_schedule.py); they neither commit nor reload.
+
+def put_override(session: Session, day: date, is_workday: bool, *, now: datetime, name: str | None = None,
+                 entered_by_id: int | None = None) -> HolidayOverride:
+    """Insert or update one day's override."""
+    row = session.get(HolidayOverride, day) or HolidayOverride(day=day)
+    row.is_workday, row.name, row.entered_by_id, row.entered_at = is_workday, name, entered_by_id, now
+    session.add(row)
+    return row
+
+
+def delete_override(session: Session, day: date) -> bool:
+    row = session.get(HolidayOverride, day)
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def put_published(session: Session, year: int, *, now: datetime, entered_by_id: int | None = None) -> bool:
+    """Mark `year` as entered in full (once: the first marking is kept). False when it already was."""
+    if session.get(PublishedYear, year) is not None:
+        return False
+    session.add(PublishedYear(year=year, entered_by_id=entered_by_id, entered_at=now))
+    return True
