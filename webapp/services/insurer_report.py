@@ -1,0 +1,278 @@
+"""The weekly service progress report to each insurer (seed 004, 服务流程 line 15: "英仕每周服务进度报告 至史带").
+
+Per insurer, then product, then every bookable service of the product in catalog order (zeros included), for
+one report week: Monday 00:00 to the next Monday 00:00, China time. Every instant below is compared with those
+two instants; a moment exactly at the next Monday 00:00 belongs to the next week.
+
+- received: bookings applied in the week (whatever became of them).
+- arranged: bookings whose *first* move to "scheduled" is in the week (a re-arrangement after a free change
+  is not counted again); within promise when the China date of that move is on or before `arrange_by` (or no
+  promise could be computed), late otherwise.
+- overdue: a snapshot at the end of the week: applied before it ended, with no move to "scheduled" before it
+  ended, not closed before it ended, and a promised day that had passed by then (`arrange_by` on or before the
+  week's Sunday: the promise was to arrange by the end of that day). A booking stays overdue week after week
+  until it is arranged or closed.
+- counted: units of the "spend" steps in the week (uses, or days for a days quota); reversed: units of the
+  "refund" steps in the week (an admin gave a counted use back on appeal); net counted = counted - reversed.
+- open at week end: applied before the week ended and not closed before it ended.
+
+`arrange_by` is the booking's current promised day (it is set at application or approval and again when the
+papers are complete). Insurers are grouped by their catalog name: 001 and 002 name none ("保险公司（手册未写明）"),
+so they share one group until the catalog names them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import xlsxwriter
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Booking, BookingTransition, Product, Service
+from .booking_states import Effect, State
+from .catalog import Catalog, default_catalog
+from .clock import china_date, china_datetime
+from .report_chart import chart_svg  # noqa: F401  (part of this module's interface)
+
+EARLIEST_WEEK = date(2000, 1, 3)  # a Monday; nothing older is asked for (and datetimes stay in range)
+
+COLUMNS = ("received", "arranged", "arranged_in_time", "arranged_late", "overdue", "counted", "reversed",
+           "net_counted", "open_at_end")
+DEFAULT_LABELS = {
+    "week": "Week", "insurer": "Insurer", "product": "Product", "service": "Service", "total": "Total",
+    "received": "Received", "arranged": "Arranged", "arranged_in_time": "Arranged within the promise",
+    "arranged_late": "Arranged late", "overdue": "Overdue at week end", "counted": "Uses counted",
+    "reversed": "Given back on appeal", "net_counted": "Net uses counted", "open_at_end": "Open at week end",
+}
+
+
+@dataclass
+class Row:
+    """One service's figures for the week (or a product's total)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    received: int = 0
+    arranged_in_time: int = 0
+    arranged_late: int = 0
+    overdue: int = 0
+    counted: int = 0
+    reversed: int = 0
+    open_at_end: int = 0
+
+    @property
+    def arranged(self) -> int:
+        return self.arranged_in_time + self.arranged_late
+
+    @property
+    def net_counted(self) -> int:
+        return self.counted - self.reversed
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale.startswith("en") else self.name_zh
+
+    def add(self, other: "Row") -> None:
+        for key in ("received", "arranged_in_time", "arranged_late", "overdue", "counted", "reversed", "open_at_end"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+
+
+@dataclass
+class ProductReport:
+    code: str
+    name_zh: str
+    name_en: str
+    rows: list[Row]
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale.startswith("en") else self.name_zh
+
+    @property
+    def total(self) -> Row:
+        total = Row("total", "合计", "Total")
+        for row in self.rows:
+            total.add(row)
+        return total
+
+
+@dataclass
+class InsurerReport:
+    name_zh: str
+    name_en: str
+    products: list[ProductReport] = field(default_factory=list)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale.startswith("en") else self.name_zh
+
+
+@dataclass
+class Report:
+    week_start: date  # Monday
+    week_end: date  # the next Monday (exclusive)
+    insurers: list[InsurerReport]
+
+    @property
+    def last_day(self) -> date:
+        return self.week_end - timedelta(days=1)
+
+    @property
+    def products(self) -> list[ProductReport]:
+        return [p for insurer in self.insurers for p in insurer.products]
+
+
+# --- weeks ------------------------------------------------------------------------------------------------
+
+def week_of(day: date) -> tuple[date, date]:
+    """The report week holding `day`: (its Monday, the next Monday)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=7)
+
+
+def last_complete_week(today: date) -> tuple[date, date]:
+    """The latest week that has ended by `today` (China date): the week before the one holding today."""
+    return week_of(today - timedelta(days=7))
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+def weekly_report(session: Session, *, week_start: date, product_code: str | None = None,
+                  catalog: Catalog | None = None) -> Report:
+    """The figures of the week holding `week_start` (normalised to its Monday) for every product, or one.
+
+    Three queries whatever the number of bookings: the service rows, the bookings alive in the week (with the
+    moment each was first scheduled), and the quota steps of the week summed per service.
+    """
+    catalog = catalog or default_catalog()
+    monday, next_monday = week_of(week_start)
+    if monday < EARLIEST_WEEK:
+        raise ValueError(f"no report before {EARLIEST_WEEK}")
+    products = [p for p in catalog.products if product_code in (None, p.code)]
+    if not products:
+        raise ValueError(f"unknown product {product_code!r}")
+    start, end = china_datetime(monday), china_datetime(next_monday)
+
+    ids = _service_ids(session, [p.code for p in products])
+    rows: dict[tuple[str, str], Row] = {}
+    insurers: dict[str, InsurerReport] = {}
+    for product in products:
+        service_rows = [Row(s.code, s.name.zh, s.name.en) for s in product.services if s.bookable]
+        rows.update({(product.code, r.code): r for r in service_rows})
+        insurer = insurers.setdefault(product.insurer.zh, InsurerReport(product.insurer.zh, product.insurer.en))
+        insurer.products.append(ProductReport(product.code, product.name.zh, product.name.en, service_rows))
+    by_id = {sid: rows[key] for key, sid in ids.items() if key in rows}
+    if by_id:
+        _count_bookings(session, by_id, start, end, next_monday - timedelta(days=1))
+        _count_uses(session, by_id, start, end)
+    return Report(monday, next_monday, list(insurers.values()))
+
+
+def _service_ids(session: Session, product_codes: list[str]) -> dict[tuple[str, str], int]:
+    found = session.execute(select(Product.code, Service.code, Service.id).join(Service.product)
+                            .where(Product.code.in_(product_codes)))
+    return {(pcode, scode): sid for pcode, scode, sid in found}
+
+
+def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, end: datetime, last_day: date) -> None:
+    first_scheduled = (select(BookingTransition.booking_id, func.min(BookingTransition.at).label("at"))
+                       .where(BookingTransition.to_state == State.SCHEDULED.value)
+                       .group_by(BookingTransition.booking_id).subquery())
+    alive = session.execute(
+        select(Booking.service_id, Booking.applied_at, Booking.closed_at, Booking.arrange_by, first_scheduled.c.at)
+        .outerjoin(first_scheduled, first_scheduled.c.booking_id == Booking.id)
+        .where(Booking.service_id.in_(by_id), Booking.applied_at < end,
+               or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
+    )
+    for service_id, applied_at, closed_at, arrange_by, scheduled_at in alive:
+        row = by_id[service_id]
+        if applied_at >= start:
+            row.received += 1
+        if scheduled_at is not None and start <= scheduled_at < end:
+            if arrange_by is None or china_date(scheduled_at) <= arrange_by:
+                row.arranged_in_time += 1
+            else:
+                row.arranged_late += 1
+        if closed_at is None or closed_at >= end:
+            row.open_at_end += 1
+            if (scheduled_at is None or scheduled_at >= end) and arrange_by is not None and arrange_by <= last_day:
+                row.overdue += 1
+
+
+def _count_uses(session: Session, by_id: dict[int, Row], start: datetime, end: datetime) -> None:
+    steps = session.execute(
+        select(Booking.service_id, BookingTransition.quota_effect, func.sum(Booking.units))
+        .join(BookingTransition, BookingTransition.booking_id == Booking.id)
+        .where(Booking.service_id.in_(by_id), and_(BookingTransition.at >= start, BookingTransition.at < end),
+               BookingTransition.quota_effect.in_((Effect.SPEND.value, Effect.REFUND.value)))
+        .group_by(Booking.service_id, BookingTransition.quota_effect)
+    )
+    for service_id, effect, units in steps:
+        row = by_id[service_id]
+        if effect == Effect.SPEND.value:
+            row.counted += int(units or 0)
+        else:
+            row.reversed += int(units or 0)
+
+
+# --- downloads --------------------------------------------------------------------------------------------
+
+HEAD = ("week", "insurer", "product", "service")
+
+
+def table(report: Report, labels: dict, locale: str = "zh") -> list[tuple[list, bool]]:
+    """The report as lines of cells, each with whether it is a product's total: a header, then per product one
+    line per service and its total."""
+    words = {**DEFAULT_LABELS, **labels}
+    out: list[tuple[list, bool]] = [([words[key] for key in (*HEAD, *COLUMNS)], False)]
+    for insurer in report.insurers:
+        for product in insurer.products:
+            for row, is_total in (*((r, False) for r in product.rows), (product.total, True)):
+                service = words["total"] if is_total else row.name(locale)
+                out.append(([report.week_start.isoformat(), insurer.name(locale), product.name(locale), service,
+                             *(getattr(row, key) for key in COLUMNS)], is_total))
+    return out
+
+
+def _cell(value):
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(report: Report, labels: dict, locale: str = "zh") -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese names as Chinese."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for line, _total in table(report, labels, locale):
+        writer.writerow([_cell(value) for value in line])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(report: Report, labels: dict, locale: str = "zh") -> bytes:
+    """One sheet, one line per service with its product, a bold header frozen at the top, totals in bold."""
+    lines = table(report, labels, locale)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(report.week_start.isoformat())
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
+    widths = [12, 28, 36, 24] + [12] * len(COLUMNS)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    header, _ = lines[0]
+    for col, title in enumerate(header):
+        sheet.write_string(0, col, title, head)
+    for r, (line, is_total) in enumerate(lines[1:], start=1):
+        style = bold if is_total else None
+        for col, value in enumerate(line):
+            if isinstance(value, int):
+                sheet.write_number(r, col, value, style)
+            else:
+                sheet.write_string(r, col, value, style)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(lines) - 1, len(header) - 1)
+    book.close()
+    return buffer.getvalue()
