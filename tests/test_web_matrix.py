@@ -108,7 +108,22 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "staff.access_verify": ("/staff/access/demo-agent-zhou/verify", {}),
         "staff.access_reject": ("/staff/access/demo-agent-zhou/reject", {"reason": "other"}),
         "staff.access_revoke": ("/staff/access/demo-guardian-li/revoke", {}),
+        "staff.booking_decide_page": (f"/staff/bookings/{ref}/pages/{PAGE}/decide", {"decision": "accepted"}),
+        "staff.booking_approve": (f"/staff/bookings/{refs.child}/approve", {}),
+        "staff.booking_reject": (f"/staff/bookings/{refs.wang}/reject", {"reason": "other", "note": "x"}),
+        "staff.booking_schedule": (f"/staff/bookings/{refs.child}/schedule", ARRANGED),
+        "staff.booking_failed": (f"/staff/bookings/{refs.child}/failed", {"asked_for": "王主任", "alternatives": "李主任"}),
+        "staff.booking_release": (f"/staff/bookings/{refs.child}/release", {}),
+        "staff.booking_close": (f"/staff/bookings/{ref}/close", {"decision": "cancel"}),
+        "staff.booking_reverse": (f"/staff/bookings/{ref}/reverse", {"reason": "appeal"}),
+        "staff.calendar_day": ("/staff/calendar/day", {"date": "2027-02-20", "status": "workday", "name": "调休"}),
+        "staff.calendar_import": ("/staff/calendar/import", {"year": "2027", "schedule": "2027-01-01,rest,元旦"}),
+        "staff.calendar_publish": ("/staff/calendar/2027/publish", {}),
     }[endpoint]
+
+
+ARRANGED = {"hospital": "复旦大学附属中山医院", "department": "儿科", "date": "2026-11-27", "time": "09:00",
+            "meeting_point": "门诊楼大厅", "escort_mobile": "13900001234"}
 
 
 POST_ENDPOINTS = [
@@ -117,6 +132,9 @@ POST_ENDPOINTS = [
     "papers.upload", "papers.remove", "papers.send", "papers.grant_upload", "papers.grant_remove", "papers.grant_send",
     "family.new", "family.withdraw_request", "family.approve", "family.decline", "family.revoke", "family.act_for",
     "staff.access_decide_page", "staff.access_verify", "staff.access_reject", "staff.access_revoke",
+    "staff.booking_decide_page", "staff.booking_approve", "staff.booking_reject", "staff.booking_schedule",
+    "staff.booking_failed", "staff.booking_release", "staff.booking_close", "staff.booking_reverse",
+    "staff.calendar_day", "staff.calendar_import", "staff.calendar_publish",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
@@ -513,6 +531,13 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "family.switch": ["/acting-for"],
         "staff.access_queue": ["/staff/access", "/staff/access?show=granted"],
         "staff.access_request": ["/staff/access/demo-agent-zhou"],
+        "staff.queue": ["/staff/", "/staff/?stage=all&product=cigc_classic&q=%25"],
+        "staff.booking": [f"/staff/bookings/{r}" for r in (refs.zhang_free, refs.child)],
+        "staff.page": [f"/staff/bookings/{refs.child}/pages/{PAGE}"],
+        "staff.calendar": ["/staff/calendar", "/staff/calendar?year=2027"],
+        "staff.report": ["/staff/report", "/staff/report?week=2026-11-11&product=cigc_classic"],
+        "staff.report_csv": ["/staff/report.csv?week=2026-11-11"],
+        "staff.report_xlsx": ["/staff/report.xlsx?week=2026-11-11"],
     }
 
 

@@ -44,6 +44,10 @@ def fromiso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def fromisodate(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 def relative(value: datetime | None, now: datetime) -> str:
     """'in 5 hours' / '5小时后'; '3 days ago' / '3天前'."""
     if value is None:
@@ -52,5 +56,5 @@ def relative(value: datetime | None, now: datetime) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, iso_day=iso_day, fromiso=fromiso)
+    app.jinja_env.filters.update(day=day, moment=moment, iso_day=iso_day, fromiso=fromiso, fromisodate=fromisodate)
     app.jinja_env.globals.update(relative=relative)

@@ -117,6 +117,7 @@ def build(session: Session, now: datetime, storage: Storage | None = None) -> No
     session.commit()
     _bookings(session, now, adult=adult, parent=parent, other=other, staff=coordinator, reviewer=reviewer,
               active=active, second_year=second_year, child_policy=child_policy, wang_policy=wang_policy)
+    _desk(session, now, person=person, account=account, policy=policy, staff=coordinator, reviewer=reviewer)
     if storage is not None:
         from . import demo_papers
 
@@ -173,6 +174,49 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
 def _appointment(code: str) -> dict:
     return {
         "hospital": "复旦大学附属中山医院", "department": "肿瘤内科" if code != "car_pickup" else None,
-        "doctor_level": "副主任医师及以上", "meeting_point": "门诊楼一楼大厅服务台",
-        "escort_contact": "服务专员 周敏 13900000000",
+        "doctor_level": "associate_chief", "meeting_point": "门诊楼一楼大厅服务台",
+        "escort_name": "服务专员 周敏", "escort_mobile": "13900000000",
     }
+
+
+# The service desk's day: insured people without demo sign-ins, whose applications fill the staff queue.
+DESK = (
+    # name, birth, seq, product, service, days ago applied, where it stands, details
+    ("赵敏", date(1972, 8, 3), 611, "cigc_classic", "expert_outpatient", 12, "approved",
+     {"city": "上海", "department": "肿瘤科"}),  # approved 12 days ago: past its 5 working days
+    ("吴桂英", date(1958, 1, 21), 622, "cigc_classic", "expert_outpatient", 3, "failed",
+     {"city": "杭州", "department": "心内科", "doctor": "王建国主任"}),
+    ("孙浩", date(1981, 12, 9), 633, "zhongan_vip", "escort_outpatient", 6, "due_to_close", {"city": "上海"}),
+    ("陈磊", date(1966, 4, 30), 644, "cigc_classic", "expert_outpatient", 9, "no_show", {"city": "北京"}),
+    ("刘秀兰", date(1963, 10, 14), 655, "zhongan_vip", "expert_outpatient", 0, "under_review",
+     {"city": "上海", "department": "肿瘤科"}),  # her papers arrive complete (demo_papers): ready for the reviewer
+)
+
+
+def _desk(session, now, *, person, account, policy, staff, reviewer):
+    today = china_date(now)
+    for name, birth, seq, product, code, days_ago, stage, details in DESK:
+        insured = person(name, birth, seq)
+        cover = policy(f"P{product[:3].upper()}-DESK-{seq}", product, insured, insured, today - timedelta(days=220))
+        session.flush()
+        session.add(Diagnosis(person_id=insured.id, certainty="confirmed", diagnosed_on=today - timedelta(days=days_ago + 20),
+                              hospital="复旦大学附属中山医院", hospital_grade="3A", verified_at=now - timedelta(days=days_ago + 15),
+                              verified_by_id=reviewer.id))
+        applicant = account(f"1390000{seq:04d}", insured)
+        session.commit()
+        at = now - timedelta(days=days_ago, hours=2)
+        b = bookings.apply(session, account=applicant, policy_id=cover.id, service_code=code, request_key=f"desk-{seq}",
+                           now=at, details=details).booking
+        if stage == "under_review":
+            continue
+        bookings.start_review(session, b.id, staff=reviewer, now=at + timedelta(hours=1))
+        bookings.approve(session, b.id, staff=reviewer, now=at + timedelta(hours=2))
+        if stage == "failed":
+            bookings.record_failed_booking(session, b.id, staff=staff, now=at + timedelta(days=1), asked_for="王建国主任（心内科）",
+                                           alternatives="同科室李明主任，周四上午；或浙江省人民医院心内科张华主任，周五下午")
+        elif stage in ("due_to_close", "no_show"):
+            starts_at = china_datetime(today - timedelta(days=1 if stage == "due_to_close" else 4), time(9, 30))
+            bookings.schedule(session, b.id, staff=staff, now=at + timedelta(days=1), starts_at=starts_at,
+                              appointment=_appointment(code))
+            if stage == "no_show":
+                bookings.mark_no_show(session, b.id, staff=staff, now=starts_at + timedelta(hours=2))

@@ -5,6 +5,7 @@ photo checks, storage and review, so the demo shows every state a paper can be i
   back ("part of the page is covered"), so the retake flow can be tried at once.
 - 李小明's expert visit, applied for by his mother: every paper accepted, her ID and guardianship proof included.
 - 王芳's expert visit (just applied): one page of her diagnosis added but not sent yet.
+- 刘秀兰's expert visit (at the service desk): every paper sent, none decided, so a reviewer can start at once.
 """
 from __future__ import annotations
 
@@ -95,6 +96,13 @@ def attach(session: Session, storage: Storage, now: datetime) -> None:
         for page in pages:
             documents.decide_page(session, public_id=page.public_id, staff=reviewer, now=at + timedelta(hours=1),
                                   decision=documents.ACCEPTED)
+    review = booking("PZHO-DESK-655", "expert_outpatient")  # 刘秀兰: every paper sent (two pages each), none decided
+    if review is not None:
+        at = review.applied_at + timedelta(minutes=30)
+        for i, kind in enumerate(documents.required_kinds(rules_for(review.service)[1], review)):
+            add(review, kind, 1, at, 30 + 2 * i)
+            add(review, kind, 2, at, 31 + 2 * i)
+        documents.submit(session, booking_id=review.id, account=session.get(Account, review.applicant_account_id), now=at)
     wang = booking("P001-DEMO-0006", "expert_outpatient")
     if wang is not None:
         add(wang, "diagnosis", 1, min(now, wang.applied_at + timedelta(minutes=5)), 20)

@@ -73,7 +73,7 @@ def detail(reference):
     items = documents.checklist(db.session, booking, svc) if standing.may(family.DOCUMENTS) else []
     return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
                            items=items, papers_open=documents.takes_papers(booking), may_apply=standing.may(family.APPLY),
-                           actors=actors_of(booking))
+                           actors=actors_of(booking), offered=service.alternatives_offered(booking))
 
 
 def actors_of(booking: Booking) -> dict[int, str]:

@@ -23,7 +23,7 @@ bp = Blueprint("portal", __name__)
 @login_required
 def home():
     if current_user.is_staff and current_user.person_id is None:
-        return render_template("portal/staff_placeholder.html")
+        return redirect(url_for("staff.queue"))
     snapshot = cards_snapshot(db.session, current_user, now())
     if not snapshot.people:
         return redirect(url_for("auth.bind"))

@@ -112,6 +112,8 @@ def rule_name(rule: str | None) -> str:
         "late_arrival": N_("Arriving late by the stated limit counts as used."),
         "delivered": N_("Service delivered."),
         "booking_failed_declined": N_("The named expert could not be booked and you declined the alternatives: not counted."),
+        "named_expert_unavailable": N_("The doctor or hospital asked for could not be booked."),
+        "appeal_upheld": N_("Your appeal was accepted: the use is given back and does not count."),
     }
     return translate(closing[rule]) if rule in closing else rule
 
@@ -140,12 +142,21 @@ def message_text(notification, service_name: str = "") -> str:
         deadline = p.get("free_until")
         return _("Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.",
                  what=what, deadline=moment(datetime.fromisoformat(deadline)) if deadline else "")
+    if p.get("rule") == "named_expert_unavailable":
+        return _("%(what)s: the doctor or hospital you asked for could not be booked. Open the booking to see the "
+                 "alternatives we offer.", what=what)
+    if p.get("rule") == "appeal_upheld":
+        return _("%(what)s: your appeal was accepted; the use is given back.", what=what) + (
+            " " + _("Reason: %(reason)s", reason=p["reason"]) if p.get("reason") else "")
     state = translate(STATES[p["state"]]) if p.get("state") in STATES else p.get("state", "")
     text = _("%(what)s: %(state)s.", what=what, state=state)
     if p.get("state") == "scheduled" and p.get("starts_at"):
         text += " " + _("Appointment: %(at)s", at=moment(datetime.fromisoformat(p["starts_at"])))
     if p.get("reason"):
-        text += " " + _("Reason: %(reason)s", reason=p["reason"])
+        from .staff_wording import eligibility_words
+
+        reason = eligibility_words(p["reason"]) if p.get("state") == "rejected" else p["reason"]
+        text += " " + _("Reason: %(reason)s", reason=reason)
     return text
 
 

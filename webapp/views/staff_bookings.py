@@ -1,0 +1,284 @@
+"""The staff console's applications: the queue, one application, and the desk's decisions on it.
+
+Roles (least privilege): any staff role reads the queue and an application; a reviewer (or admin) decides
+pages and eligibility; a coordinator (or admin) arranges, records a failed booking, and closes; only an admin
+gives back a counted use. The rules are in services/review.py, services/bookings.py and services/staff_queue.py.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..db import write_transaction
+from ..extensions import db
+from ..i18n import N_
+from ..i18n import gettext as translate
+from ..models import Account, Booking
+from ..services import audit, bookings, documents, family, review, staff_queue
+from ..services.booking_states import IllegalMove
+from ..services.catalog import default_catalog
+from ..services.catalog_sync import rules_for
+from ..services.clock import china_date
+from ..services.cutoffs import change_deadline
+from ..services.identity import mask_id_number, mask_mobile
+from . import staff_wording as words
+from .common import client_ip, login_is_fresh, now
+from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
+
+QUEUE_LIMIT = 150  # rows on one screen; filters narrow it down
+DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
+
+
+def _booking(reference: str) -> Booking:
+    booking = db.session.query(Booking).filter_by(reference=reference.upper().replace("-", "")[:16]).one_or_none()
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _back(booking: Booking, anchor: str | None = None):
+    return redirect(url_for("staff.booking", reference=booking.reference, _anchor=anchor), code=303)
+
+
+def _refused(key: str) -> None:
+    flash(words.refusal(key), "error")
+
+
+# --- the queue --------------------------------------------------------------------------------------------
+
+def _filters(args) -> staff_queue.Filters:
+    catalog = default_catalog()
+    products = {p.code for p in catalog.products}
+    services = {s.code for p in catalog.products for s in p.services}
+    stage = args.get("stage") or "open"
+    chosen = {"product": args.get("product") or None, "service": args.get("service") or None}
+    if stage not in (*staff_queue.STAGES, "open", "all"):
+        flash(translate(N_("Unknown stage: showing everything to do.")), "error")
+        stage = "open"
+    if chosen["product"] and chosen["product"] not in products:
+        flash(translate(N_("Unknown product: showing every product.")), "error")
+        chosen["product"] = None
+    if chosen["service"] and chosen["service"] not in services:
+        flash(translate(N_("Unknown service: showing every service.")), "error")
+        chosen["service"] = None
+    return staff_queue.Filters(stage=stage, city=(args.get("city") or "").strip()[:32] or None,
+                               search=(args.get("q") or "").strip()[:32] or None, overdue_only=args.get("overdue") == "1",
+                               **chosen)
+
+
+@bp.get("/")
+@staff_required()
+def queue():
+    filters = _filters(request.args)
+    moment = now()
+    rows, counts = staff_queue.queue(db.session, filters, moment)
+    catalog = default_catalog()
+    return render_template(
+        "staff/queue.html", rows=rows[:QUEUE_LIMIT], total=len(rows), limit=QUEUE_LIMIT, counts=counts,
+        filters=filters, stages=words.STAGES, products=catalog.products, cities=staff_queue.cities(db.session),
+        service_choices=list({s.code: s.name for p in catalog.products for s in p.services if s.bookable}.items()),
+        due_words=words.due_words, now=moment, rules_for=rules_for,
+    )
+
+
+# --- one application ----------------------------------------------------------------------------------------
+
+def _context(booking: Booking, **extra) -> dict:
+    moment = now()
+    product, service = rules_for(booking.service)
+    items = documents.checklist(db.session, booking, service)
+    filed = documents.on_file(db.session, booking) if booking.acting_as in documents.PROXY_PAPERS else {}
+    docs = [item.document for item in items if item.document is not None]
+    offered = bookings.alternatives_offered(booking)
+    row = staff_queue.row_for(booking, docs, filed, moment, offered is not None)
+    insured = booking.policy.insured
+    applicant = db.session.get(Account, booking.applicant_account_id)
+    actors = {a.id: (a.person.name if a.person else a.display_name) or mask_mobile(a.mobile)
+              for a in db.session.query(Account).filter(
+                  Account.id.in_({t.actor_account_id for t in booking.transitions if t.actor_account_id}))}
+    role = current_user.staff_role
+    return {
+        "b": booking, "product": product, "svc": service, "items": items, "row": row, "now": moment,
+        "today": china_date(moment), "insured": insured, "insured_id": mask_id_number(insured.id_number),
+        "insured_age": family.age_on(insured.birth_date, china_date(moment)),
+        "insured_mobile": mask_mobile(insured.mobile) if insured.mobile else "",
+        "applicant": applicant, "applicant_name": (applicant.person.name if applicant.person else applicant.display_name)
+        or mask_mobile(applicant.mobile), "applicant_mobile": mask_mobile(applicant.mobile), "actors": actors,
+        "staff_view": True, "offered": offered,
+        "papers_ready": review.papers_ready(db.session, booking), "free_until": (
+            change_deadline(booking.change_rule, booking.starts_at) if booking.starts_at else None),
+        "may_review": role in review.REVIEWERS, "may_arrange": role in review.COORDINATORS, "is_admin": role == "admin",
+        "eligibility_reasons": words.ELIGIBILITY_REASONS, "page_reasons": PAGE_REJECT_REASON_NAMES,
+        "closings": words.CLOSINGS, "stages": words.STAGES, "due_words": words.due_words,
+        "field_errors": words.FIELD_ERRORS, "sensitive": documents.SENSITIVE_KINDS, "errors": {}, "values": {},
+        **extra,
+    }
+
+
+@bp.get("/bookings/<reference>")
+@staff_required()
+def booking(reference):
+    found = _booking(reference)
+    with write_transaction(db.session):
+        audit.record(db.session, "booking.staff_view", now=now(), actor_id=current_user.id,
+                     subject_person_id=found.policy.insured_id, target=f"booking:{found.id}", ip=client_ip())
+    return render_template("staff/booking.html", **_context(found))
+
+
+@bp.get("/bookings/<reference>/pages/<page_id>")
+@staff_required()
+def page(reference, page_id):
+    """One page large, with zoom and rotate, and the pages before and after it (the image itself is served,
+    and its every view audited, by papers.image)."""
+    found = _booking(reference)
+    shown = documents.find_page(db.session, page_id)
+    if shown is None or shown.document.booking_id != found.id:
+        abort(404)
+    _, service = rules_for(found.service)
+    pages = [p for item in documents.checklist(db.session, found, service) for p in item.pages]
+    index = next((i for i, p in enumerate(pages) if p.id == shown.id), None)
+    if index is None:  # a superseded page: shown alone
+        pages, index = [shown], 0
+    return render_template("staff/page.html", b=found, page=shown, index=index, pages=pages,
+                           before=pages[index - 1] if index > 0 else None,
+                           after=pages[index + 1] if index + 1 < len(pages) else None,
+                           sensitive=documents.SENSITIVE_KINDS, product=rules_for(found.service)[0], fresh=login_is_fresh())
+
+
+# --- review (reviewer, admin) -----------------------------------------------------------------------------
+
+@bp.post("/bookings/<reference>/pages/<page_id>/decide")
+@staff_required(*review.REVIEWERS)
+def booking_decide_page(reference, page_id):
+    found = _booking(reference)
+    decision = request.form.get("decision", "")
+    if decision not in DECISIONS:
+        _refused("form.decision")
+        return _back(found, "papers")
+    reason = (request.form.get("reason") or None) if decision == documents.REJECTED else None
+    note = request.form.get("note", "").strip()[:200] if decision != documents.ACCEPTED else None
+    try:
+        review.decide_page(db.session, found, public_id=page_id, staff=current_user, now=now(), decision=decision,
+                           reason=reason, note=note or None)
+    except review.Refused as refused:
+        _refused(refused.reason)
+    else:
+        flash(translate(_DECIDED[decision]), "info")
+    return _back(found, f"page-{page_id}")
+
+
+_DECIDED = {
+    documents.ACCEPTED: N_("Page accepted."),
+    documents.UNREADABLE: N_("Page marked unreadable: the customer is asked to retake it."),
+    documents.REJECTED: N_("Page not accepted: the customer is told why and asked to send it again."),
+}
+
+
+@bp.post("/bookings/<reference>/approve")
+@staff_required(*review.REVIEWERS)
+def booking_approve(reference):
+    found = _booking(reference)
+    return _act(found, lambda: review.approve(db.session, found, staff=current_user, now=now()),
+                N_("Approved. The customer has been told, and the arrangement deadline is set."))
+
+
+@bp.post("/bookings/<reference>/reject")
+@staff_required(*review.REVIEWERS)
+def booking_reject(reference):
+    found = _booking(reference)
+    return _act(found, lambda: review.reject(db.session, found, staff=current_user, now=now(),
+                                             reason=request.form.get("reason", ""), note=request.form.get("note", "")),
+                N_("Not approved. The customer has been told why, and the use is released."))
+
+
+def _act(found: Booking, do, done: str, anchor: str | None = None):
+    """Run one decision; say what came of it (a refusal changes nothing)."""
+    try:
+        do()
+    except review.Refused as refused:
+        _refused(refused.reason)
+    except bookings.ChangeRefused as refused:
+        _refused(refused.key)
+    except bookings.StaleBooking:
+        _refused("stale")
+    except IllegalMove:
+        _refused("illegal")
+    else:
+        flash(translate(done), "info")
+    return _back(found, anchor)
+
+
+# --- arrange and close (coordinator, admin) -------------------------------------------------------------------
+
+@bp.post("/bookings/<reference>/schedule")
+@staff_required(*review.COORDINATORS)
+def booking_schedule(reference):
+    found = _booking(reference)
+    _, service = rules_for(found.service)
+    appointment, errors = review.parse_appointment(request.form, now=now(), needs_department=service.code != "car_pickup")
+    if errors:
+        flash(words.refusal("arrange.fields"), "error")
+        return render_template("staff/booking.html", **_context(found, errors=errors, values=request.form)), 422
+    return _act(found, lambda: review.arrange(db.session, found, appointment, staff=current_user, now=now()),
+                N_("Arranged. The customer has been told the time, the place and until when it can be changed free."))
+
+
+@bp.post("/bookings/<reference>/failed")
+@staff_required(*review.COORDINATORS)
+def booking_failed(reference):
+    found = _booking(reference)
+    asked = request.form.get("asked_for", "").strip()[:128]
+    offered = request.form.get("alternatives", "").strip()[:500]
+    if not asked or not offered:
+        _refused("failed.fields")
+        return _back(found, "arrange")
+    return _act(found, lambda: bookings.record_failed_booking(db.session, found.id, staff=current_user, now=now(),
+                                                              asked_for=asked, alternatives=offered),
+                N_("Recorded. The customer has been told the alternatives."), "arrange")
+
+
+@bp.post("/bookings/<reference>/release")
+@staff_required(*review.COORDINATORS)
+def booking_release(reference):
+    found = _booking(reference)
+    note = request.form.get("note", "").strip()[:200]
+    return _act(found, lambda: bookings.release_failed_booking(
+        db.session, found.id, staff=current_user, now=now(),
+        reason=note or translate(N_("The customer declined the alternatives."))),
+        N_("Closed without counting: the use is given back to the customer."))
+
+
+@bp.post("/bookings/<reference>/close")
+@staff_required(*review.COORDINATORS)
+def booking_close(reference):
+    found = _booking(reference)
+    decision = request.form.get("decision", "")
+    moment = now()
+    if decision == "completed":
+        return _act(found, lambda: bookings.complete(db.session, found.id, staff=current_user, now=moment),
+                    N_("Closed as completed."))
+    if decision == "no_show":
+        return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment),
+                    N_("Closed as a no-show. It counts as used; the customer sees the rule."))
+    if decision == "late":
+        raw = request.form.get("minutes_late", "").strip()
+        if not raw.isdigit() or not 0 < int(raw) < 1440:
+            _refused("close.minutes")
+            return _back(found, "close")
+        return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment,
+                                                         minutes_late=int(raw)),
+                    N_("Closed as a late arrival. It counts as used; the customer sees the rule."))
+    if decision == "cancel":
+        return _act(found, lambda: bookings.cancel(db.session, found.id, actor=current_user, now=moment),
+                    N_("Cancelled. The change rule decided whether it counts; the customer sees why."))
+    _refused("close.decision")
+    return _back(found, "close")
+
+
+@bp.post("/bookings/<reference>/reverse")
+@staff_required("admin")
+def booking_reverse(reference):
+    found = _booking(reference)
+    return _act(found, lambda: bookings.reverse_counted_use(db.session, found.id, admin=current_user, now=now(),
+                                                            reason=request.form.get("reason", "")[:255]),
+                N_("The use is given back. The customer has been told."))

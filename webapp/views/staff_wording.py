@@ -1,0 +1,132 @@
+"""Words for the staff console's applications: stages, reasons, refusals (English msgids, translated)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import format_date
+
+from ..i18n import N_
+from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
+from ..i18n import translations
+from ..services import staff_queue
+
+STAGES = {
+    staff_queue.PAPERS: N_("Waiting for papers"),
+    staff_queue.REVIEW: N_("To review"),
+    staff_queue.ARRANGE: N_("To arrange"),
+    staff_queue.CHOOSING: N_("Customer choosing an alternative"),
+    staff_queue.VISIT: N_("Arranged, day not come"),
+    staff_queue.CLOSE: N_("To close"),
+}
+
+# Eligibility: why not approved (services/review.REJECT_REASONS); the customer reads these too.
+ELIGIBILITY_REASONS = {
+    "diagnosis_not_covered": N_("The diagnosis is not a critical illness this policy covers."),
+    "diagnosed_before_policy": N_("The illness was first diagnosed before the policy started."),
+    "hospital_grade": N_("The diagnosis is not from a public hospital of the required grade."),
+    "waiting_period": N_("The illness was diagnosed during the waiting period."),
+    "not_insured_person": N_("The papers are not the insured person's."),
+    "outside_coverage": N_("The requested city or hospital is outside the service's coverage."),
+    "papers_not_provided": N_("The papers needed were not provided."),
+    "other": N_("Another reason (see the note)."),
+}
+
+DOCTOR_LEVELS = {
+    "chief": N_("Chief physician"),
+    "associate_chief": N_("Associate chief physician or above"),
+    "attending": N_("Attending physician"),
+}
+
+CLOSINGS = {
+    "completed": N_("Completed: the service was delivered (counts as used)"),
+    "no_show": N_("No-show (counts as used)"),
+    "late": N_("Late arrival (counts as used at or over the limit)"),
+    "cancel": N_("Cancelled at the customer's request (the change rule decides whether it counts)"),
+}
+
+REFUSALS = {
+    "desk.role": N_("Your role cannot do this. Nothing was changed."),
+    "review.not_in_review": N_("This application is no longer waiting for review. Nothing was changed."),
+    "review.papers_not_accepted": N_("Every paper must be accepted before the application can be approved. "
+                                     "Nothing was changed."),
+    "review.reason_needed": N_("Please choose a reason. Nothing was changed."),
+    "review.note_needed": N_("Please write the reason in the note. Nothing was changed."),
+    "arrange.not_approved": N_("This application is not waiting to be arranged. Nothing was changed."),
+    "arrange.no_failed_booking": N_("Record the failed booking and the alternatives offered first. Nothing was changed."),
+    "arrange.fields": N_("Please correct the marked fields. Nothing was changed."),
+    "close.not_scheduled": N_("This application has no appointment to close. Nothing was changed."),
+    "close.before_appointment": N_("The appointment has not begun yet, so it cannot be closed. Nothing was changed."),
+    "close.late_not_counted": N_("Less than the late-arrival limit (or this service has none): record it as completed. "
+                                 "Nothing was changed."),
+    "close.minutes": N_("Please give the minutes late as a whole number. Nothing was changed."),
+    "close.decision": N_("Please choose how the appointment ended. Nothing was changed."),
+    "cancel.not_cancellable": N_("This application cannot be cancelled. Nothing was changed."),
+    "reverse.reason_needed": N_("Please write why the use is given back (the customer's appeal). Nothing was changed."),
+    "reverse.not_counted": N_("This application did not count as a use. Nothing was changed."),
+    "reverse.already": N_("This use was already given back. Nothing was changed."),
+    "failed.fields": N_("Please say whom the customer asked for and which alternatives were offered. Nothing was changed."),
+    "stale": N_("Someone else changed this application a moment ago. Please look again. Nothing was changed."),
+    "illegal": N_("That step is not possible in the application's current state. Nothing was changed."),
+    "form.decision": N_("Please choose accept, unreadable or not accepted. Nothing was changed."),
+    "document.reason_needed": N_("Please choose a reason for not accepting the page. Nothing was changed."),
+    "document.not_sent": N_("That page has not been sent yet, so it cannot be decided. Nothing was changed."),
+    "document.not_entitled": N_("We could not find that page. Nothing was changed."),
+    "document.closed": N_("This application is closed, so its pages cannot be decided. Nothing was changed."),
+}
+
+FIELD_ERRORS = {
+    "arrange.required": N_("Required."),
+    "arrange.too_long": N_("Too long."),
+    "arrange.choice": N_("Choose one of the options."),
+    "arrange.mobile": N_("Enter a mainland mobile number, 11 digits."),
+    "arrange.date": N_("Enter the date, for example 2026-11-27."),
+    "arrange.time": N_("Enter the time as HH:MM, for example 09:30."),
+    "arrange.past": N_("The appointment must be in the future."),
+    "arrange.too_far": N_("The appointment must be within a year."),
+}
+
+
+def refusal(key: str) -> str:
+    return translate(REFUSALS.get(key, N_("That could not be done. Nothing was changed.")))
+
+
+def eligibility_words(stored: str | None) -> str:
+    """A refusal as stored ("reason: note") in words; anything else (older free text) as it is."""
+    if not stored:
+        return ""
+    key, _sep, note = stored.partition(": ")
+    if key not in ELIGIBILITY_REASONS:
+        return stored
+    text = translate(ELIGIBILITY_REASONS[key])
+    return f"{text} {note}" if note else text
+
+
+def due_words(due: staff_queue.Due | None) -> str:
+    """'due Thu 27 Nov — 2 working days left' / 'due today' / 'overdue by 1 working day (due Wed 26 Nov)'."""
+    if due is None:
+        return ""
+    when = weekday_day(due.day)
+    if due.overdue:
+        if due.late_by:
+            return translations().ngettext("Overdue by %(num)s working day: was due %(date)s",
+                                           "Overdue by %(num)s working days: was due %(date)s",
+                                           due.late_by) % {"num": due.late_by, "date": when}
+        return translate(N_("Overdue: was due %(date)s"), date=when)
+    if due.left == 0:
+        return translate(N_("Due today, %(date)s"), date=when)
+    return translations().ngettext("Due %(date)s — %(num)s working day left", "Due %(date)s — %(num)s working days left",
+                                   due.left) % {"num": due.left, "date": when}
+
+
+def weekday_day(day: date) -> str:
+    return format_date(day, "EEE d MMM") if _english() else format_date(day, "M月d日 EEE")
+
+
+def _english() -> bool:
+    from flask_babel import get_locale
+
+    return str(get_locale()).startswith("en")
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(eligibility_words=eligibility_words, doctor_levels=DOCTOR_LEVELS)
