@@ -23,7 +23,9 @@ bp = Blueprint("portal", __name__)
 @login_required
 def home():
     if current_user.is_staff and current_user.person_id is None:
-        return redirect(url_for("staff.queue"))
+        from .staff_bookings import queue  # staff land on their queue (the same page as /staff/)
+
+        return queue()
     snapshot = cards_snapshot(db.session, current_user, now())
     if not snapshot.people:
         return redirect(url_for("auth.bind"))
