@@ -959,8 +959,6 @@ ZH = {
     "%(asked)s could not be booked.": "%(asked)s没能约上。",
     "Offered instead: %(alt)s": "推荐的替代方案：%(alt)s",
     "%(asked)s could not be booked. We offer instead: %(alt)s": "很抱歉，%(asked)s没能约上。我们为您推荐：%(alt)s",
-    "Tell your service advisor which you accept (%(tel)s). If you accept none, the service ends and is not counted as used.":
-        "请告诉服务专员您接受哪一个（电话%(tel)s）。如果都不接受，本次服务结束，不计次数。",
     "Tell your service advisor which you accept. If you accept none, the service ends and is not counted as used.":
         "请告诉服务专员您接受哪一个。如果都不接受，本次服务结束，不计次数。",
     "The doctor or hospital asked for could not be booked.": "指定的医生或医院没能约上。",
@@ -1147,6 +1145,12 @@ ZH = {
         "请按日期格式选择周次，例如2026-11-16。现显示最近一个完整周。",
     "That week is not over yet. Showing the last complete week.": "该周尚未结束，现显示最近一个完整周。",
     "There is no such product. Showing all products.": "没有这个产品，现显示全部产品。",
+    "End the service (not counted)": "结束本次服务（不计次数）",
+    "None of these suits me": "以上都不合适",
+    "The service ends now and is not counted as used; you may apply again later.": "本次服务将立即结束，不计次数；您以后可以重新申请。",
+    "The service has ended at your request. It is not counted as used.": "已按您的要求结束本次服务，不计次数。",
+    "There are no alternatives waiting for your answer. Nothing was changed.": "目前没有需要您答复的替代方案。未做任何改动。",
+    "To accept one, tell your service advisor (%(tel)s) and we arrange it. If you accept none, the service ends and is not counted as used.": "如接受其中一个方案，请告知服务专员（%(tel)s），我们会为您安排。如都不接受，本次服务结束，不计次数。",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

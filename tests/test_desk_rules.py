@@ -580,8 +580,9 @@ def test_nothing_to_release_once_an_alternative_was_arranged(desk):
     assert desk.snapshot(b.id) == before
 
 
-@pytest.mark.parametrize("who, error", [("customer", IllegalMove), ("stranger", bookings.NotEntitled)])
+@pytest.mark.parametrize("who, error", [("customer", IllegalMove), ("stranger", IllegalMove)])
 def test_only_staff_release_a_failed_booking(desk, who, error):
+    """Staff record the customer's refusal; the customer declines online through decline_alternatives."""
     b = desk.approved()
     fail(desk, b)
     before = desk.snapshot(b.id)
@@ -589,6 +590,22 @@ def test_only_staff_release_a_failed_booking(desk, who, error):
         bookings.release_failed_booking(desk.session, b.id, staff=getattr(desk, who), now=NOW + timedelta(hours=4),
                                         reason="declined")
     assert desk.snapshot(b.id) == before
+
+
+def test_the_customer_declines_online_only_while_alternatives_are_offered(desk):
+    b = desk.approved()
+    before = desk.snapshot(b.id)
+    with pytest.raises(bookings.ChangeRefused):
+        bookings.decline_alternatives(desk.session, b.id, actor=desk.customer, now=NOW + timedelta(hours=4))
+    with pytest.raises(bookings.NotEntitled):
+        bookings.decline_alternatives(desk.session, b.id, actor=desk.stranger, now=NOW + timedelta(hours=4))
+    assert desk.snapshot(b.id) == before
+    fail(desk, b)
+    with pytest.raises(bookings.NotEntitled):
+        bookings.decline_alternatives(desk.session, b.id, actor=desk.stranger, now=NOW + timedelta(hours=4))
+    done = bookings.decline_alternatives(desk.session, b.id, actor=desk.customer, now=NOW + timedelta(hours=4))
+    assert done.state == "cancelled_free" and done.transitions[-1].rule == "booking_failed_declined"
+    assert (done.entitlement.held, done.entitlement.used) == (0, 0)
 
 
 def test_a_declined_failed_booking_is_not_counted(desk):

@@ -124,9 +124,9 @@ def test_each_role_reaches_only_its_own_decisions(app, world, mobile, action, al
 def test_staff_home_is_the_queue_and_any_role_reads_it(app, world):
     for mobile in (REVIEWER, COORDINATOR, ADMIN):
         client = client_for(app, mobile)
-        assert client.get("/home").location.endswith("/staff/")
-        html = client.get("/staff/").get_data(as_text=True)
-        assert "queue-row" in html and "console-nav" in html
+        for path in ("/home", "/staff/"):
+            html = client.get(path).get_data(as_text=True)
+            assert "queue-row" in html and "console-nav" in html
 
 
 # --- the queue ------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def test_a_failed_named_expert_booking_the_customer_declines_is_not_counted(app,
     coordinator = client_for(app, COORDINATOR)
     customer = client_for(app, "13900000622")
     detail = customer.get(f"/bookings/{target.reference}").get_data(as_text=True)
-    assert "alternatives" in detail and "李明主任" in detail
+    assert "alternatives" in detail and "李明主任" in detail and "decline-alternatives" in detail
     assert desk_post(coordinator, target, "release", {"note": "客户电话表示不接受"}).status_code == 303
     done = by_name(world, "吴桂英")
     assert done.state == "cancelled_free" and (done.entitlement.held, done.entitlement.used) == (0, 0)
@@ -324,3 +324,26 @@ def test_closing_before_the_appointment_is_refused(app, world):
     before = counts(world)
     desk_post(client_for(app, COORDINATOR), target, "close", {"decision": "completed"})
     assert counts(world) == before
+
+
+def test_the_customer_may_decline_the_alternatives_online(app, world):
+    """000 Q&A: "若客户不同意，本次服务中止，不计算客户已使用服务" — the customer says so in the app."""
+    target, other = by_name(world, "吴桂英"), by_name(world, "赵敏")
+    stranger = client_for(app, "13900000611")  # 赵敏, on 吴桂英's booking
+    html = stranger.get("/home").get_data(as_text=True)
+    before = counts(world)
+    assert stranger.post(f"/bookings/{target.reference}/decline-alternatives",
+                         data={"csrf_token": csrf_from(html)}).status_code == 404
+    # 赵敏's own booking has no alternatives on offer: nothing to decline.
+    assert stranger.post(f"/bookings/{other.reference}/decline-alternatives",
+                         data={"csrf_token": csrf_from(html)}).status_code == 303
+    assert counts(world) == before
+    customer = client_for(app, "13900000622")
+    detail = customer.get(f"/bookings/{target.reference}").get_data(as_text=True)
+    assert "decline-alternatives" in detail
+    response = customer.post(f"/bookings/{target.reference}/decline-alternatives", data={"csrf_token": csrf_from(detail)})
+    assert response.status_code == 303
+    done = by_name(world, "吴桂英")
+    assert done.state == "cancelled_free" and (done.entitlement.held, done.entitlement.used) == (0, 0)
+    last = done.transitions[-1]
+    assert last.rule == "booking_failed_declined" and last.actor_role == "customer" and last.detail["alternatives"]

@@ -89,6 +89,7 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "portal.mark_read": ("/messages/read", {}),
         "bookings.cancel": (f"/bookings/{ref}/cancel", {}),
         "bookings.change": (f"/bookings/{ref}/change", {"dates": "12月1日上午", "note": ""}),
+        "bookings.decline_alternatives": (f"/bookings/{ref}/decline-alternatives", {}),
         "apply.review": (f"/apply/{policy}/escort_outpatient", {**ESCORT, "request_key": "rk-matrix"}),
         "apply.confirm": (f"/apply/{policy}/escort_outpatient/confirm", {**ESCORT, "request_key": "rk-matrix"}),
         "apply.check_field": (f"/apply/{policy}/escort_outpatient/field/department", {**ESCORT, "department": "产科"}),
@@ -128,7 +129,7 @@ ARRANGED = {"hospital": "复旦大学附属中山医院", "department": "儿科"
 
 POST_ENDPOINTS = [
     "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
-    "bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
+    "bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
     "papers.upload", "papers.remove", "papers.send", "papers.grant_upload", "papers.grant_remove", "papers.grant_send",
     "family.new", "family.withdraw_request", "family.approve", "family.decline", "family.revoke", "family.act_for",
     "staff.access_decide_page", "staff.access_verify", "staff.access_reject", "staff.access_revoke",
@@ -138,7 +139,7 @@ POST_ENDPOINTS = [
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
-OWNED = ["bookings.cancel", "bookings.change", "apply.review", "apply.confirm", "apply.check_field",
+OWNED = ["bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
          "papers.upload", "papers.remove", "papers.send"]
 
 

@@ -45,8 +45,9 @@ MOVES: dict[tuple[State, State], tuple[frozenset[str], Effect]] = {
     (State.UNDER_REVIEW, State.WITHDRAWN): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),
     (State.APPROVED, State.SCHEDULED): (frozenset({STAFF}), Effect.NONE),
     (State.APPROVED, State.WITHDRAWN): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),
-    # 000 Q&A: a named expert could not be booked and the customer declined the alternatives: not counted.
-    (State.APPROVED, State.CANCELLED_FREE): (frozenset({STAFF}), Effect.RELEASE),
+    # 000 Q&A: a named expert could not be booked and the customer declined the alternatives: not counted
+    # (recorded by the coordinator, or by the customer online; bookings.release_failed_booking / decline_alternatives).
+    (State.APPROVED, State.CANCELLED_FREE): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),
     # A free change sends the booking back to the coordinator to arrange again; the use stays held.
     (State.SCHEDULED, State.APPROVED): (frozenset({CUSTOMER, STAFF}), Effect.NONE),
     (State.SCHEDULED, State.CANCELLED_FREE): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),

@@ -357,7 +357,10 @@ def alternatives_offered(booking: Booking) -> BookingTransition | None:
 
 
 def release_failed_booking(session, booking_id, *, staff, now, reason: str):
-    """000 Q&A: the named expert could not be booked and the customer declined the alternatives — not counted."""
+    """000 Q&A: the named expert could not be booked and the customer declined the alternatives — not counted.
+    The coordinator records it (the customer said so by phone); online the customer uses decline_alternatives."""
+    if not staff.is_staff:
+        raise IllegalMove(State.APPROVED, State.CANCELLED_FREE, CUSTOMER)
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise LookupError(booking_id)
@@ -368,6 +371,22 @@ def release_failed_booking(session, booking_id, *, staff, now, reason: str):
               "alternatives": offered.detail.get("alternatives")}
     return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, rule="booking_failed_declined",
                  reason=reason, detail=detail)
+
+
+def decline_alternatives(session: Session, booking_id: int, *, actor: Account, now: datetime) -> Booking:
+    """The customer (or a family member who may apply for them) accepts none of the alternatives offered after a
+    failed booking of a named expert: the service ends and is not counted (000 Q&A: "若客户不同意，本次服务中止，
+    不计算客户已使用服务"). Only while alternatives are on offer."""
+
+    def decide(booking: Booking):
+        offered = alternatives_offered(booking)
+        if offered is None:
+            raise ChangeRefused("arrange.no_failed_booking")
+        return State.CANCELLED_FREE, "booking_failed_declined", {
+            "failed_at": offered.at.isoformat(), "asked_for": offered.detail.get("asked_for"),
+            "alternatives": offered.detail.get("alternatives")}
+
+    return _move(session, booking_id, State.CANCELLED_FREE, actor=actor, now=now, decide=decide)
 
 
 def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
@@ -493,6 +512,7 @@ def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, no
 
 __all__ = [
     "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
+    "decline_alternatives",
     "cancel_quote", "complete", "eligibility", "entitlement_for", "usage_of", "mark_no_show", "mark_papers_complete",
     "record_failed_booking", "reject", "release_failed_booking", "request_change", "reverse_counted_use", "schedule",
     "start_review", "withdraw",

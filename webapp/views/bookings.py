@@ -26,6 +26,7 @@ bp = Blueprint("bookings", __name__, url_prefix="/bookings")
 REFUSED = {
     "cancel.not_cancellable": lambda: _("This booking cannot be cancelled online. Please call the service hotline."),
     "change.not_free": lambda: _("The free change period has ended, so the date can no longer be changed online."),
+    "arrange.no_failed_booking": lambda: _("There are no alternatives waiting for your answer. Nothing was changed."),
 }
 
 
@@ -103,6 +104,15 @@ def cancel(reference):
         "cancelled_free": _("The booking was cancelled free of charge. Nothing was counted."),
         "cancelled_counted": _("The booking was cancelled. As the free cancellation period had ended, it counts as used."),
     }.get(done.state, _("Done.")))
+
+
+@bp.post("/<reference>/decline-alternatives")
+@login_required
+def decline_alternatives(reference):
+    """None of the alternatives offered suits: the service ends, not counted (000 Q&A)."""
+    booking = load(reference, scope=family.APPLY)
+    return _commit(reference, lambda: service.decline_alternatives(db.session, booking.id, actor=current_user, now=now()),
+                   lambda done: _("The service has ended at your request. It is not counted as used."))
 
 
 def _commit(reference: str, move, said) -> Response:
