@@ -1151,6 +1151,10 @@ ZH = {
     "The service has ended at your request. It is not counted as used.": "已按您的要求结束本次服务，不计次数。",
     "There are no alternatives waiting for your answer. Nothing was changed.": "目前没有需要您答复的替代方案。未做任何改动。",
     "To accept one, tell your service advisor (%(tel)s) and we arrange it. If you accept none, the service ends and is not counted as used.": "如接受其中一个方案，请告知服务专员（%(tel)s），我们会为您安排。如都不接受，本次服务结束，不计次数。",
+    "opened your application at the service desk": "在服务台查看了您的申请",
+    "recorded that the doctor asked for could not be booked, with alternatives": "登记了指定医生未能约上，并提供了替代方案",
+    "gave back a counted use on your appeal": "根据您的申诉退还了一次已计服务次数",
+    "recorded that your papers are complete": "确认您的材料已齐全",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -347,3 +347,12 @@ def test_the_customer_may_decline_the_alternatives_online(app, world):
     assert done.state == "cancelled_free" and (done.entitlement.held, done.entitlement.used) == (0, 0)
     last = done.transitions[-1]
     assert last.rule == "booking_failed_declined" and last.actor_role == "customer" and last.detail["alternatives"]
+
+
+def test_the_insured_reads_in_their_access_log_that_the_desk_opened_their_application(app, world):
+    target = by_name(world, "吴桂英")
+    client_for(app, REVIEWER).get(f"/staff/bookings/{target.reference}")
+    customer = client_for(app, "13900000622")
+    use_english(customer)
+    log = text_of(customer.get("/family/log").get_data(as_text=True))
+    assert "opened your application at the service desk" in log and "审核员 陈静" in log
