@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..models import Booking, Document, Person, Policy, Product, Service
 from . import documents
+from .bookings import alternatives_offered
 from .booking_states import OPEN, State
 from .catalog_sync import rules_for
 from .clock import china_date
@@ -161,8 +162,6 @@ def open_bookings(session: Session, filters: Filters) -> list[Booking]:
 def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row], dict[str, int]]:
     """The rows that pass the filters, most urgent first, and how many open applications are at each stage
     (with the same service/product/city/search filters, so the stage tabs add up)."""
-    from .bookings import alternatives_offered  # bookings imports the queue's neighbours; import at use
-
     found = open_bookings(session, filters)
     docs: dict[int, list[Document]] = {}
     if found:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..db import write_transaction
 from ..extensions import db
@@ -30,7 +31,7 @@ DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
 
 
 def _booking(reference: str) -> Booking:
-    booking = db.session.query(Booking).filter_by(reference=reference.upper().replace("-", "")[:16]).one_or_none()
+    booking = db.session.scalar(select(Booking).where(Booking.reference == reference.upper().replace("-", "")[:16]))
     if booking is None:
         abort(404)
     return booking
@@ -93,9 +94,9 @@ def _context(booking: Booking, **extra) -> dict:
     row = staff_queue.row_for(booking, docs, filed, moment, offered is not None)
     insured = booking.policy.insured
     applicant = db.session.get(Account, booking.applicant_account_id)
+    ids = {t.actor_account_id for t in booking.transitions if t.actor_account_id}
     actors = {a.id: (a.person.name if a.person else a.display_name) or mask_mobile(a.mobile)
-              for a in db.session.query(Account).filter(
-                  Account.id.in_({t.actor_account_id for t in booking.transitions if t.actor_account_id}))}
+              for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
     role = current_user.staff_role
     return {
         "b": booking, "product": product, "svc": service, "items": items, "row": row, "now": moment,
