@@ -5,7 +5,8 @@ photo checks, storage and review, so the demo shows every state a paper can be i
   back ("part of the page is covered"), so the retake flow can be tried at once.
 - 李小明's expert visit, applied for by his mother: every paper accepted, her ID and guardianship proof included.
 - 王芳's expert visit (just applied): one page of her diagnosis added but not sent yet.
-- 刘秀兰's expert visit (at the service desk): every paper sent, none decided, so a reviewer can start at once.
+- 刘秀兰's expert visit (at the service desk): every paper sent, none decided, so a reviewer can start at once;
+  the desk's other open applications were approved on accepted papers.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Booking, Policy, Service
-from . import documents, photos
+from . import demo, documents, photos
 from .catalog_sync import rules_for
 from .storage import Storage
 
@@ -103,6 +104,19 @@ def attach(session: Session, storage: Storage, now: datetime) -> None:
             add(review, kind, 1, at, 30 + 2 * i)
             add(review, kind, 2, at, 31 + 2 * i)
         documents.submit(session, booking_id=review.id, account=session.get(Account, review.applicant_account_id), now=at)
+    for name, _birth, seq, product, code, *_rest in demo.DESK:  # the desk's others were approved on accepted papers
+        done = booking(f"P{product[:3].upper()}-DESK-{seq}", code)
+        if done is None or done.state not in ("approved", "scheduled"):
+            continue
+        at = done.applied_at + timedelta(minutes=15)
+        pages = [add(done, kind, 1, at, 40 + seq % 50 + i)
+                 for i, kind in enumerate(documents.required_kinds(rules_for(done.service)[1], done))]
+        if not pages:
+            continue
+        documents.submit(session, booking_id=done.id, account=session.get(Account, done.applicant_account_id), now=at)
+        for page in pages:
+            documents.decide_page(session, public_id=page.public_id, staff=reviewer, now=at + timedelta(minutes=30),
+                                  decision=documents.ACCEPTED)
     wang = booking("P001-DEMO-0006", "expert_outpatient")
     if wang is not None:
         add(wang, "diagnosis", 1, min(now, wang.applied_at + timedelta(minutes=5)), 20)
