@@ -185,6 +185,11 @@ def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row],
     return sorted(shown, key=lambda r: r.sort_key), counts
 
 
+def tab_counts(counts: dict[str, int]) -> dict[str, int]:
+    """The stage counts with the two summary tabs: what the desk must act on ("open") and every open one ("all")."""
+    return {**counts, "open": sum(counts[s] for s in STAFF_STAGES), "all": sum(counts[s] for s in STAGES)}
+
+
 def cities(session: Session) -> list[str]:
     """Cities named by open applications, for the filter."""
     found = session.scalars(select(Booking.details).where(Booking.state.in_([s.value for s in OPEN])))

@@ -75,7 +75,8 @@ def queue():
     rows, counts = staff_queue.queue(db.session, filters, moment)
     catalog = default_catalog()
     return render_template(
-        "staff/queue.html", rows=rows[:QUEUE_LIMIT], total=len(rows), limit=QUEUE_LIMIT, counts=counts,
+        "staff/queue.html", rows=rows[:QUEUE_LIMIT], total=len(rows), limit=QUEUE_LIMIT,
+        counts=staff_queue.tab_counts(counts),
         filters=filters, stages=words.STAGES, products=catalog.products, cities=staff_queue.cities(db.session),
         service_choices=list({s.code: s.name for p in catalog.products for s in p.services if s.bookable}.items()),
         due_words=words.due_words, now=moment, rules_for=rules_for,
