@@ -88,6 +88,7 @@ def test_state_never_changes_on_get(client):
     assert client.get("/language?locale=en").status_code == 405
 
 
+@pytest.mark.own_app
 def test_unexpected_errors_answer_a_generic_page_without_traceback(app, client):
     @app.get("/boom")
     def boom():

@@ -18,7 +18,7 @@ from webapp.services import demo, demo_papers, documents, family, photos
 from webapp.services.identity import demo_resident_id
 from webapp.services.storage import LocalStorage
 
-from .conftest import at
+from .conftest import at, build_demo
 from .web_helpers import NOW, booking_of, counts, csrf_from, fresh, set_clock, sign_in, snapshot
 
 CHILD_POLICY, WANG_POLICY = "P003-DEMO-0005", "P001-DEMO-0006"
@@ -57,7 +57,7 @@ ACTORS = {  # actor → (mobile, whose resources, expected per row)
 @pytest.fixture()
 def world(app, session):
     store = LocalStorage(app.config["UPLOAD_DIR"])
-    demo.build(session, NOW, store)
+    build_demo(session, NOW, store)
     set_clock(app, NOW)
     # A page 李娜 has not sent yet on her son's application (王芳's application already has one of hers).
     parent = session.scalar(select(Account).where(Account.mobile == demo.PARENT))

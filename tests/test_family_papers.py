@@ -17,13 +17,14 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from webapp.models import Account, AuditEvent, Document, DocumentPage, Notification, Person, ProxyGrant
-from webapp.services import demo, documents, family, photos
+from webapp.services import documents, family, photos
 from webapp.services.catalog_sync import rules_for
 from webapp.services.clock import china_date
 from webapp.services.identity import demo_resident_id
 from webapp.services.storage import LocalStorage
 
 from .photo_corpus import document_photo
+from .conftest import build_demo
 from .web_helpers import (
     ADULT, NOW, OTHER, PARENT, booking_of, csrf_from, csrf_token, fresh, set_clock, sign_in, use_english,
 )
@@ -36,7 +37,7 @@ RETENTION = timedelta(days=180)
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 

@@ -17,7 +17,7 @@ from webapp.services import bookings, demo, family, notifications
 from webapp.services.clock import china_date
 from webapp.services.identity import demo_resident_id
 
-from .conftest import at
+from .conftest import at, build_demo
 
 NOW = at(2026, 11, 23, 10, 0)
 
@@ -83,7 +83,7 @@ def test_the_day_a_child_turns_18_no_guardianship_of_a_minor_can_be_asked():
 
 @pytest.fixture()
 def world(session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     accounts = {a.mobile: a for a in session.scalars(select(Account))}
     people = {p.name: p for p in session.scalars(select(Person))}
     return accounts, people

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 from datetime import timedelta
 
-from webapp.services import demo
 
 from .web_helpers import ADULT, NOW, attr_values, csrf_from, set_clock, sign_in
+
+from .conftest import build_demo
 
 
 def _home(client, **kw) -> str:
@@ -17,7 +18,7 @@ def _home(client, **kw) -> str:
 
 
 def test_a_repeat_visit_is_the_same_page_and_gzip_is_honoured(app, client, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     sign_in(client, ADULT)
     first, second = _home(client), _home(client)
@@ -28,7 +29,7 @@ def test_a_repeat_visit_is_the_same_page_and_gzip_is_honoured(app, client, sessi
 
 
 def test_an_application_and_a_read_message_show_at_once(app, client, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     sign_in(client, ADULT)
     before = _home(client)
@@ -49,7 +50,7 @@ def test_an_application_and_a_read_message_show_at_once(app, client, session):
 
 
 def test_language_and_sessions_do_not_share_pages(app, client, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     sign_in(client, ADULT)
     zh = _home(client)

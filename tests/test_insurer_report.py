@@ -21,7 +21,7 @@ from webapp.models import Account, AuditEvent, Policy, Product
 from webapp.services import bookings, demo, insurer_report, workdays
 from webapp.services.insurer_report import Row, chart_svg, last_complete_week, week_of, weekly_report
 
-from .conftest import World, at
+from .conftest import World, at, build_demo
 from .web_helpers import ADULT, NOW, attr_values, fresh, set_clock, sign_in
 
 WEEK, NEXT, BEFORE = date(2026, 11, 16), date(2026, 11, 23), date(2026, 11, 9)
@@ -284,7 +284,7 @@ def test_chart_of_nothing_still_draws_an_axis():
 
 @pytest.fixture()
 def demo_world(app, session):
-    demo.build(session, NOW)  # NOW is Monday 23 November 2026: the last complete week is 16–22 November
+    build_demo(session, NOW)  # NOW is Monday 23 November 2026: the last complete week is 16–22 November
     set_clock(app, NOW)
     return session
 

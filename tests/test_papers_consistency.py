@@ -15,19 +15,21 @@ import pytest
 from sqlalchemy import select, update
 
 from webapp.models import AuditEvent, Booking, Document, DocumentPage
-from webapp.services import demo, documents, photos, storage as storage_module
+from webapp.services import documents, photos, storage as storage_module
 from webapp.services.booking_states import State
 from webapp.services.storage import LocalStorage, StorageError
 
 from .photo_corpus import document_photo
 from .web_helpers import ADULT, NOW, booking_of
 
+from .conftest import build_demo
+
 SECOND_OPINION = ("P003-DEMO-0002", "second_opinion")
 
 
 @pytest.fixture()
 def world(session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     return session
 
 

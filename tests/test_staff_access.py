@@ -25,6 +25,7 @@ from webapp.services.identity import demo_resident_id
 from webapp.services.storage import new_key, storage_from_config
 from webapp.views.staff import staff_required
 
+from .conftest import build_demo
 from .web_helpers import (
     ADULT, NOW, PARENT, attr_values, block, csrf_from, fresh, set_clock, sign_in, text_of, use_english,
 )
@@ -36,7 +37,7 @@ SENT = NOW - timedelta(days=2, hours=3)
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 
@@ -209,6 +210,7 @@ def test_customers_family_members_and_coordinators_get_403_everywhere_and_change
     assert {e.target for e in refused} >= {"staff:staff.access_queue", "staff:staff.access_verify"}
 
 
+@pytest.mark.own_app
 def test_the_guard_without_roles_admits_any_staff_role_and_no_customer(app, world):
     """The console's later routes reuse the guard: staff_required() alone means any staff role."""
     app.add_url_rule("/staff/_any", "staff_any", staff_required()(lambda: "any staff"))

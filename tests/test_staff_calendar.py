@@ -21,7 +21,7 @@ from webapp.services import audit, demo, workdays
 from webapp.services import holiday_schedule as schedule
 from webapp.services.holiday_schedule import Entry, Problem
 
-from .conftest import at
+from .conftest import at, build_demo
 from .web_helpers import attr_values, block, csrf_from, element, fresh, set_clock, sign_in, text_of, use_english
 
 # The first year the package does not know runs on the fallback; the clock is November of the year before,
@@ -238,7 +238,7 @@ def test_set_clear_and_publish_refusals(session):
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 

@@ -21,13 +21,15 @@ from webapp.services.storage import storage_from_config
 from .test_staff_access import client_for
 from .web_helpers import NOW, attr_values, block, csrf_from, fresh, set_clock, text_of, use_english
 
+from .conftest import build_demo
+
 ADULT, PARENT, AGENT = demo.ADULT, demo.PARENT, demo.AGENT
 REVIEWER, COORDINATOR, ADMIN = demo.REVIEWER, demo.COORDINATOR, demo.ADMIN
 
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 
@@ -35,7 +37,7 @@ def world(app, session):
 @pytest.fixture()
 def papered(app, session):
     """The demo world with its papers (photos drawn and stored: slower, so only where pages are needed)."""
-    demo.build(session, NOW, storage_from_config(app.config))
+    build_demo(session, NOW, storage_from_config(app.config))
     set_clock(app, NOW)
     return session
 

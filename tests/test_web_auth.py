@@ -21,11 +21,12 @@ from sqlalchemy import select
 from webapp import create_app
 from webapp.config import from_environment
 from webapp.models import Account, AuditEvent, LoginSession, Person, Policy, Product, SignInCode
-from webapp.services import demo, signin
+from webapp.services import signin
 from webapp.services.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
 from webapp.sms import LogSender, sender_for
 
+from .conftest import build_demo
 from .web_helpers import (
     ADULT, NOW, OTHER, PARENT, CapturingSender, booking_of, counts, csrf_from, csrf_token, demo_code, fresh, set_clock,
     sign_in, text_of, use_english,
@@ -36,7 +37,7 @@ UNKNOWN = "13912345678"
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 
@@ -422,7 +423,7 @@ def test_cookie_flags_in_development(app, client, world):
 
 
 def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine, session, tmp_path):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "p" * 32, "DATABASE_URL": database_url,
                                "SMS_BACKEND": "tests.web_helpers:CapturingSender", "UPLOAD_DIR": str(tmp_path)})
     prod = create_app({**config, "CLOCK": lambda: NOW})
@@ -697,6 +698,7 @@ def _in_parallel(calls):
     return results
 
 
+@pytest.mark.serial
 def test_parallel_guesses_get_no_more_than_five_tries_at_a_code(app, session, world):
     """A burst of simultaneous wrong guesses must not slip past the per-code limit (on PostgreSQL every one of them
     used to be checked against the code before any was counted)."""
@@ -715,6 +717,7 @@ def test_parallel_guesses_get_no_more_than_five_tries_at_a_code(app, session, wo
     assert verify(app.test_client(), ADULT, code, ip="10.0.8.2").status_code == 422  # the code is dead
 
 
+@pytest.mark.serial
 def test_parallel_code_requests_send_one_code(app, session, world):
     clients = [app.test_client() for _ in range(8)]
     tokens = [csrf_token(c) for c in clients]
@@ -729,6 +732,7 @@ def test_parallel_code_requests_send_one_code(app, session, world):
     assert len(fresh(session).scalars(select(SignInCode)).all()) == 1
 
 
+@pytest.mark.serial
 def test_parallel_bind_attempts_stay_within_the_limit(app, session, unbound):
     insured, _ = unbound
     client = app.test_client()

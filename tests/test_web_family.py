@@ -18,13 +18,15 @@ from .web_helpers import (
 )
 from .web_helpers import testids as ids_in  # (a name pytest would collect)
 
+from .conftest import build_demo
+
 FATHER, AGENT, REVIEWER = demo.FATHER, demo.AGENT, "13800000009"
 FATHER_ID = demo_resident_id("310104", date(1984, 5, 5), 777)  # 李强's own ID card: not on file yet
 
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from webapp.models import Account, AuditEvent, Booking, Document, DocumentPage, Notification, Person
 from webapp.services import demo
 
+from .conftest import build_demo
 from .web_helpers import (
     ADULT, NOW, OTHER, PARENT, booking_of, counts, csrf_from, fresh, set_clock, sign_in, snapshot, text_of,
     use_english,
@@ -41,7 +42,7 @@ class Refs:
 
 @pytest.fixture()
 def refs(app, session) -> Refs:
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return Refs(
         zhang_free=booking_of(session, ZHANG_POLICY, "nursing_aide").reference,
@@ -580,7 +581,7 @@ def test_page_images_by_actor(app, session):
     gets 404 (and a signed-out visitor the sign-in page)."""
     from webapp.services.storage import LocalStorage
 
-    demo.build(session, NOW, LocalStorage(app.config["UPLOAD_DIR"]))
+    build_demo(session, NOW, LocalStorage(app.config["UPLOAD_DIR"]))
     set_clock(app, NOW)
     zhang = booking_of(session, ZHANG_POLICY, "second_opinion")
     child = booking_of(session, CHILD_POLICY, "expert_outpatient")

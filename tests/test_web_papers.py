@@ -14,18 +14,20 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from webapp.models import Account, AuditEvent, Document, DocumentPage
-from webapp.services import demo, documents
+from webapp.services import documents
 from webapp.services.photos import LIMITS
 
 from .photo_corpus import CORPUS, case_bytes, document_photo
 from .web_helpers import ADULT, NOW, OTHER, PARENT, booking_of, csrf_from, fresh, set_clock, sign_in
+
+from .conftest import build_demo
 
 SECOND_OPINION = ("P003-DEMO-0002", "second_opinion")  # 张伟's, in review: needs diagnosis and medical records
 
 
 @pytest.fixture()
 def world(app, session):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     return session
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, Notification
-from webapp.services import bookings, demo
+from webapp.services import bookings
 from webapp.services.catalog import default_catalog
 
-from .conftest import World, at
+from .conftest import World, at, build_demo
 from .web_helpers import (
     ADULT, NOW, PARENT, attr_values, block, booking, booking_of, card, csrf_from, element, fresh, set_clock, sign_in,
     snapshot, text_of, use_english,
@@ -25,7 +25,7 @@ EXPERT_FORM = {"city": "上海", "hospital": "复旦大学附属中山医院", "
 
 @pytest.fixture()
 def adult(app, session, client):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     sign_in(client, ADULT)
     return client
@@ -147,7 +147,7 @@ def promise(html: str, policy: str, service: str) -> str:
 ])
 def test_the_promise_counts_working_days(app, session, clock, expected_003, expected_000):
     """The card's promise date: the demo adult's 003 policy, and a 000 policy (World) whose desk keeps office hours."""
-    demo.build(session, clock)
+    build_demo(session, clock)
     World(session, effective=date(2026, 1, 1))
     set_clock(app, clock)
     adult, other = app.test_client(), app.test_client()
@@ -161,7 +161,7 @@ def test_the_promise_never_names_a_weekend_or_holiday(app, session, client):
     from webapp.services.workdays import is_workday
 
     for clock in (at(2026, 11, 20, 10, 0), at(2026, 9, 30, 10, 0)):
-        demo.build(session, clock)
+        build_demo(session, clock)
         set_clock(app, clock)
         c = app.test_client()
         sign_in(c, ADULT)
@@ -252,7 +252,7 @@ def test_confirming_twice_with_the_same_key_creates_one_booking(app, session, wo
 
 
 def test_the_guardian_withdraws_and_applies_again_for_the_child(app, session, client):
-    demo.build(session, NOW)
+    build_demo(session, NOW)
     set_clock(app, NOW)
     sign_in(client, PARENT)
     child = booking_of(session, "P003-DEMO-0005", "expert_outpatient")

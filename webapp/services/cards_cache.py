@@ -104,3 +104,9 @@ def cards_snapshot(session: Session, account: Account, now: datetime) -> Snapsho
             _cache.popitem(last=False)
     return Snapshot(key, unread, result)
 
+
+def clear() -> None:
+    """Forget every kept result (tests start each from nothing; nothing else needs it)."""
+    with _lock:
+        _cache.clear()
+

@@ -34,6 +34,12 @@ def refresh_if_stale(session: Session) -> None:
         session.rollback()
 
 
+def forget() -> None:
+    """Read the table again on the next request, whenever it was last read."""
+    global _loaded_at
+    _loaded_at = 0.0
+
+
 def set_override(session: Session, day: date, is_workday: bool, *, now: datetime, name: str | None = None,
                  entered_by_id: int | None = None) -> None:
     """Record one day's status (staff correct a day, or enter next year's schedule day by day). Commits."""

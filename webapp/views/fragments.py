@@ -74,3 +74,10 @@ def cached_page(key: tuple, render) -> Response:
         response.vary.add("Accept-Encoding")
         return response
     return Response(found[1], mimetype="text/html")
+
+
+def clear() -> None:
+    """Forget every rendered section and page (tests start each from nothing; nothing else needs it)."""
+    with _lock:
+        _cache.clear()
+        _pages.clear()
