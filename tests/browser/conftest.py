@@ -1,7 +1,10 @@
 """Browser tests: Debian's Chromium driven by Playwright against a live server, as a phone inside WeChat.
 
-Every test here is marked `browser`, runs once per device (iPhone 13 and Pixel 7, both with a WeChat user agent,
-zh-CN, Asia/Shanghai) and gets its own live server over a freshly built demo world, whose clock the test can move.
+Every test here is marked `browser` and runs on one phone in WeChat (zh-CN, Asia/Shanghai): the iPhone 13, or
+the phone named by `@pytest.mark.phones("Pixel 7")`; `@pytest.mark.phones(*DEVICES)` runs it on both, as the smoke
+and narrow-screen checks do. They test pages, not the database: CI runs them once, in the SQLite pass. Each test
+gets its own live server over the demo world, built once per run and restored for each test (tests/worlds.py),
+with the clock put back to the moment it was built; the test can move it from there.
 
 After every test that passed, it is failed if any page logged a console error (CSP violations included: Chromium
 reports them as "Refused to …" / "… violates the following Content Security Policy directive" console errors),
@@ -10,8 +13,11 @@ in `localStorage` (SECURITY.md: no health data kept in the browser).
 
 Helpers for the tests (import them: `from .conftest import visit, sign_in`):
   visit(page, url, name=None)          navigate, check the status, run axe, save a screenshot
-  axe_check(page)                      axe-core WCAG 2.1 A/AA: fail on serious/critical violations
-  shot(page, name)                     full-page screenshot in test-artifacts/screenshots/
+  axe_check(page)                      axe-core WCAG 2.1 A/AA: fail on serious/critical violations (once per page
+                                       and phone: a page already checked in this run, in the same state, is not
+                                       checked again)
+  shot(page, name)                     full-page screenshot in test-artifacts/screenshots/, when LVTONG_SCREENSHOTS=1
+                                       (a failing test always leaves one of each page it had open)
   sign_in(page, base_url, mobile, next=None)   mobile → demo code → /home (or `next`)
 
 axe-core is injected with `page.evaluate(<axe.min.js source>)` rather than `add_script_tag`: a script tag is
@@ -28,6 +34,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -57,6 +64,9 @@ WECHAT_UA = {
 }
 DEVICES = tuple(WECHAT_UA)
 DEVICE_SLUGS = {"iPhone 13": "iphone13", "Pixel 7": "pixel7"}
+DEFAULT_PHONE = "iPhone 13"
+# Full-page screenshots cost 40-45 % of a browser test: taken on request, and always when a test fails.
+SCREENSHOTS_ON = os.environ.get("LVTONG_SCREENSHOTS", "") not in ("", "0")
 
 # Chromium asks for /favicon.ico on its own; a missing one says nothing about the portal.
 IGNORED_URLS = (re.compile(r"/favicon\.ico$"),)
@@ -104,9 +114,21 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(scope="session", params=DEVICES, ids=[DEVICE_SLUGS[d] for d in DEVICES])
+def pytest_generate_tests(metafunc):
+    """Each browser test on the phones its `phones` mark names (the iPhone 13 when it names none)."""
+    if "device" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("phones")
+    phones = marker.args if marker else (DEFAULT_PHONE,)
+    unknown = set(phones) - set(DEVICES)
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: no such phone {sorted(unknown)} (one of {DEVICES})")
+    metafunc.parametrize("device", phones, ids=[DEVICE_SLUGS[d] for d in phones], indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def device(request) -> str:
-    """The Playwright device name; every browser test runs once per device."""
+    """The Playwright device name (see pytest_generate_tests)."""
     return request.param
 
 
@@ -152,12 +174,22 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
+@pytest.fixture(scope="session")
+def demo_moment() -> datetime:
+    """When this run's demo world is built: every browser test starts at this moment."""
+    return datetime.now(timezone.utc)
+
+
 @pytest.fixture()
-def demo_world(session, clock):
-    """The demo world (张伟, 李娜 and her son, 王芳, staff) built as of the clock's now; wiped after the test."""
+def demo_world(session, clock, demo_moment):
+    """The demo world (张伟, 李娜 and her son, 王芳, staff) as of `demo_moment`, with the clock set back to it;
+    wiped after the test."""
     from webapp.services import demo
 
-    demo.build(session, now=clock())
+    from ..conftest import build_demo
+
+    build_demo(session, demo_moment)
+    clock.set(demo_moment)
     return demo
 
 
@@ -296,12 +328,26 @@ def _after_test_problems() -> list[str]:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test leaves a screenshot of every page it had open (test-artifacts/screenshots/)."""
+    report = yield
+    if report.failed and call.when == "call" and "context" in getattr(item, "fixturenames", ()):
+        for ctx in _current.contexts:
+            for number, open_page in enumerate(ctx.pages):
+                try:
+                    path = shot(open_page, f"failed-{number}", always=True)
+                    report.sections.append(("screenshot", str(path)))
+                except Exception as exc:  # a closed or crashed page: the failure itself says more
+                    report.sections.append(("screenshot", f"none of page {number}: {exc}"))
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After a browser test passes, fail it (not its teardown) on console errors or anything in localStorage."""
     result = yield
     if "context" in getattr(item, "fixturenames", ()) and _current.contexts:
         problems = _after_test_problems()
-        _current.contexts = []
         if problems:
             pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
     return result
@@ -315,8 +361,28 @@ _AXE_SOURCE: str | None = None
 _SCRIPTLESS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+# The pages axe has passed in this run: (phone, JavaScript on, path, language, the test ids on the page, width).
+_AXE_PASSED: set[tuple] = set()
+_PAGE_STATE = """() => [document.documentElement.lang,
+    [...new Set([...document.querySelectorAll('[data-testid]')].map(e => e.dataset.testid))].sort().join(' ')]"""
+
+
 def axe_check(page) -> None:
-    """Run axe-core (WCAG 2.0 A/AA, 2.1 AA) on the page; fail listing every serious or critical violation."""
+    """Run axe-core (WCAG 2.0 A/AA, 2.1 AA) on the page; fail listing every serious or critical violation.
+
+    Once per page and phone: the same path, in the same language, showing the same set of test ids (so in the same
+    state: a booking scheduled, a form with its errors) on the same phone passed before in this run is not checked
+    again. Sign-in, the home page and the booking pages are visited by almost every test."""
+    lang, testids = page.evaluate(_PAGE_STATE)
+    key = (_current.device, page.context not in _SCRIPTLESS, urlsplit(page.url).path, lang, testids,
+           page.viewport_size["width"])
+    if key in _AXE_PASSED:
+        return
+    _axe_check(page)
+    _AXE_PASSED.add(key)
+
+
+def _axe_check(page) -> None:
     if page.context in _SCRIPTLESS:
         _axe_check_copy(page)
         return
@@ -363,8 +429,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "page"
 
 
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<device>-<test>-<name>.png and return its path."""
+def shot(page, name: str, *, always: bool = False) -> Path | None:
+    """Save a full-page screenshot as test-artifacts/screenshots/<device>-<test>-<name>.png and return its path,
+    when LVTONG_SCREENSHOTS is set (or `always`)."""
+    if not (SCREENSHOTS_ON or always):
+        return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{_current.device}-{_slug(_current.test)}-{_slug(name)}.png"
     page.screenshot(path=str(path), full_page=True)

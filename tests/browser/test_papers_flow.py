@@ -1,10 +1,12 @@
-"""Photos of papers on a phone in WeChat (issue 4), on iPhone 13 and Pixel 7, on a slow link:
+"""Photos of papers on a phone in WeChat (issue 4), on a Pixel 7 on a slow link (without JavaScript at 320 px: both phones):
 
 pick two photos at once → a progress bar and a preview for each, then their thumbnails in the checklist; a
 blurry photo → refused at once with the retake message, nothing kept; send the papers; staff send one page
 back → only that page offers a retake → the new photo goes up alone and replaces it once sent.
 """
 from __future__ import annotations
+
+import pytest
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ from webapp.services import documents
 from webapp.services.demo import ADULT, REVIEWER
 
 from ..photo_corpus import document_photo
-from .conftest import axe_check, settle, shot, sign_in, visit
+from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit
 
 ACTIVE = "P003-DEMO-0002"
 BLURRY_ZH = "太模糊"
@@ -48,6 +50,7 @@ def _pages(session) -> list[DocumentPage]:
     return list(session.scalars(select(DocumentPage).order_by(DocumentPage.id)))
 
 
+@pytest.mark.phones("Pixel 7")  # Android's webview (XWEB) is where most photos come from
 def test_photos_of_papers_from_a_phone(page, live_server, session, tmp_path, clock):
     reference = _reference(session)
     sign_in(page, live_server, ADULT)
@@ -126,6 +129,7 @@ def test_photos_of_papers_from_a_phone(page, live_server, session, tmp_path, clo
     shot(page, "checklist-english")
 
 
+@pytest.mark.phones(*DEVICES)
 def test_papers_without_javascript_and_at_320_px(context, watched_context, live_server, session, tmp_path):
     """The same checklist as plain forms: two photos in one post, back to the checklist with both; remove one;
     a refused photo is a flash message that names it. Then the checklist fits a 320 px screen. (`context` names

@@ -14,13 +14,15 @@ checked with `axe_check()` and photographed with `shot()` where they matter.
 """
 from __future__ import annotations
 
+import pytest
+
 import re
 from datetime import date, datetime, time, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from .conftest import axe_check, settle, shot, sign_in, visit
+from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit
 from webapp.models import Account, Booking, Policy, Service
 from webapp.services import bookings as booking_service
 from webapp.services.clock import CHINA, china_date, china_datetime, to_china
@@ -445,6 +447,7 @@ def no_horizontal_scroll(page, width: int = 320) -> None:
     assert scroll_width <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth is {scroll_width}"
 
 
+@pytest.mark.phones(*DEVICES)
 def test_home_and_apply_form_fit_320px(page, live_server):
     sign_in(page, live_server, ADULT)
     page.set_viewport_size({"width": 320, "height": 640})

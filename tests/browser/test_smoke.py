@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from .conftest import axe_check, settle, shot, sign_in, visit
 from webapp.services.demo import ADULT
+
+from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit
 
 
 def no_horizontal_scroll(page, width: int = 320) -> None:
@@ -16,6 +18,7 @@ def no_horizontal_scroll(page, width: int = 320) -> None:
     assert scroll_width <= width, f"{page.url} scrolls sideways at {width} px: scrollWidth is {scroll_width}"
 
 
+@pytest.mark.phones(*DEVICES)
 def test_landing_page(page, live_server):
     response = visit(page, "/", "landing-zh")
     csp = response.headers.get("content-security-policy", "")
@@ -24,6 +27,7 @@ def test_landing_page(page, live_server):
     expect(page.locator("h1")).to_contain_text("绿")
 
 
+@pytest.mark.phones(*DEVICES)
 def test_language_switch_and_back(page, live_server):
     visit(page, "/", "landing-zh")
     switch = page.locator("button[name=locale]")
@@ -46,6 +50,7 @@ def test_language_switch_and_back(page, live_server):
     axe_check(page)
 
 
+@pytest.mark.phones(*DEVICES)
 def test_landing_fits_320px(page, live_server):
     visit(page, "/", "landing-zh")
     no_horizontal_scroll(page)
@@ -53,6 +58,7 @@ def test_landing_fits_320px(page, live_server):
     shot(page, "landing-zh-320")
 
 
+@pytest.mark.phones(*DEVICES)
 def test_sign_in_as_insured_adult(page, live_server):
     sign_in(page, live_server, ADULT)
     assert page.url.startswith(f"{live_server}/home")
