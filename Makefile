@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
+# Two pytest-xdist workers: a 2-core machine's worth. PYTEST_WORKERS=0 runs in one process (one test file, a debugger).
+PYTEST_WORKERS ?= 2
 VENDOR := webapp/static/vendor
 
 .PHONY: setup run test test-postgres system-deps translations lint clean
@@ -40,7 +42,7 @@ system-deps:
 test: setup system-deps
 	$(VENV)/bin/ruff check --quiet webapp tests bench
 	$(VENV)/bin/bandit --quiet --recursive webapp --severity-level medium 2>/dev/null  # findings on stdout; stderr only has its nosec chatter
-	LVTONG_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+	LVTONG_ENV=test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance .pytest_cache .hypothesis

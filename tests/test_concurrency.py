@@ -6,12 +6,15 @@ PostgreSQL"; "a double tap or a replayed form does one thing".
 import threading
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, Entitlement
 from webapp.services import bookings
 
 from .conftest import World, at
+
+pytestmark = pytest.mark.serial
 
 NOW = at(2026, 11, 16, 10, 0)
 

@@ -179,6 +179,7 @@ PATHOLOGICAL = {  # ~14 MB each: what costs seconds of Python if walked naively 
 }
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("name", PATHOLOGICAL)
 def test_pathological_structures_are_cheap(name):
     make, reason = PATHOLOGICAL[name]
