@@ -1155,6 +1155,34 @@ ZH = {
     "recorded that the doctor asked for could not be booked, with alternatives": "登记了指定医生未能约上，并提供了替代方案",
     "gave back a counted use on your appeal": "根据您的申诉退还了一次已计服务次数",
     "recorded that your papers are complete": "确认您的材料已齐全",
+    # ------------------------------------------------------------------ what an outcome spends (issue 14)
+    "The time to change ended at %(deadline)s.": "改期时间已于%(deadline)s截止。",
+    "Cancelling now does not count as used: for this service only missing the appointment does. Please cancel rather than not come.":
+        "现在取消不计次数：本服务只有预约后未到才视为已使用一次。如不能前往，请取消，不要直接不去。",
+    "Yes, cancel (not counted)": "确认取消（不计次数）",
+    "The date can no longer be changed online. You can cancel, which does not count as used, and apply again, or keep the appointment.":
+        "已不能在网上改期。您可以取消（不计次数）后重新申请，或保留这个预约。",
+    "The time to change ended at %(deadline)s. You can still cancel, and it does not count as used.":
+        "改期时间已于%(deadline)s截止；现在仍可取消，不计次数。",
+    "Days served (of %(n)s booked)": "实际服务天数（预约%(n)s天）",
+    "Did not come (not counted for this service)": "未到（本服务不计次数）",
+    "The provider could not deliver (expert cancelled the clinic, force majeure…): why?": "服务机构未能落实服务（专家停诊、不可抗力等）的原因：",
+    "Close without counting: the provider could not deliver": "服务机构未能落实：结束且不计次数",
+    "Closed without counting: the provider could not deliver. The customer sees the reason.": "已结束且不计次数：服务机构未能落实。客户可以看到原因。",
+    "Please give the days the aide served. Nothing was changed.": "请填写护工实际服务的天数。未做任何更改。",
+    "The days served must be a whole number from 0 to the days booked. Nothing was changed.": "实际服务天数须为0到预约天数之间的整数。未做任何更改。",
+    "Please say why the provider could not deliver. Nothing was changed.": "请填写服务机构未能落实服务的原因。未做任何更改。",
+    "This application is no longer open. Nothing was changed.": "这个申请已经结束。未做任何更改。",
+    "Once arranged it cannot be changed or cancelled online; if your plans change, please call us: cancelling does not count as used.":
+        "安排后不能在网上改期或取消；如计划有变，请致电我们，取消不计次数。",
+    "Change or cancel until 12:00 the day before; after that you can still cancel, and it does not count as used: only missing the appointment does.":
+        "请在前一天12:00前改期或取消；之后仍可取消，不计次数，只有预约后未到才视为已使用一次。",
+    "Change or cancel until %(hours)s hours before; after that you can still cancel, and it does not count as used.":
+        "请在开始前%(hours)s小时以前改期或取消；之后仍可取消，不计次数。",
+    "Cancelled after the change time. For this service only missing the appointment counts, so this is not counted.":
+        "在改期时间截止后取消。本服务只有预约后未到才计次数，这次不计次数。",
+    "Not attending does not count as used for this service.": "本服务预约后未到不计次数。",
+    "The service provider could not deliver it: not counted, the use is still yours.": "服务机构未能落实服务：不计次数，您的服务次数仍然保留。",
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

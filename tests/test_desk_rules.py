@@ -722,6 +722,7 @@ def test_closing_at_the_appointment_time_records_both_moments(desk, close, state
     last = done.transitions[-1]
     assert (done.state, done.closed_at, last.rule, last.quota_effect) == (state, VISIT, rule, "spend")
     assert instants(last.detail) == {"starts_at": VISIT, "recorded_at": VISIT}
+    assert last.units == 1  # one use spent
     assert desk.usage(b.id) == (0, 1)
 
 
@@ -816,8 +817,8 @@ def test_giving_back_returns_exactly_the_bookings_units(session, tmp_path):
     desk = Desk(session, LocalStorage(tmp_path / "uploads"), product="zhongan_vip")
     five = desk.scheduled(key="five", service="nursing_aide", units=5)
     three = desk.scheduled(key="three", service="nursing_aide", units=3, starts_at=VISIT + timedelta(days=7))
-    bookings.complete(session, five.id, staff=desk.coordinator, now=VISIT + timedelta(days=5))
-    bookings.complete(session, three.id, staff=desk.coordinator, now=VISIT + timedelta(days=10))
+    bookings.complete(session, five.id, staff=desk.coordinator, now=VISIT + timedelta(days=5), served_units=5)
+    bookings.complete(session, three.id, staff=desk.coordinator, now=VISIT + timedelta(days=10), served_units=3)
     assert desk.usage(five.id) == (0, 8)
     bookings.reverse_counted_use(session, five.id, admin=desk.admin, now=VISIT + timedelta(days=11), reason="护工未到岗")
     assert desk.usage(five.id) == (0, 3)

@@ -163,7 +163,7 @@ def test_counted_uses_minus_those_given_back_on_appeal(w):
 def test_counted_is_in_units_days_for_the_nursing_aide(w):
     b = booking(w, at(2026, 11, 9, 9, 0), service="nursing_aide", product="zhongan_vip", units=7,
                 approved=at(2026, 11, 9, 10, 0), scheduled=at(2026, 11, 10, 9, 0), starts_at=at(2026, 11, 16, 9, 0))
-    bookings.complete(w.session, b.id, staff=w.staff, now=at(2026, 11, 22, 18, 0))
+    bookings.complete(w.session, b.id, staff=w.staff, now=at(2026, 11, 22, 18, 0), served_units=7)
     assert row(w.session, "nursing_aide", product="zhongan_vip").counted == 7
 
 

@@ -61,6 +61,7 @@ class BookingTransition(Base):
     actor_role: Mapped[str] = mapped_column(String(16))  # customer | proxy | staff | system
     at: Mapped[datetime]
     quota_effect: Mapped[str] = mapped_column(String(8))  # hold | release | spend | refund | none
+    units: Mapped[int | None]  # what a spend used or a refund gave back (days served of a days quota); else None
     rule: Mapped[str | None] = mapped_column(String(48))  # e.g. "noon_day_before", "no_show"
     reason: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict] = mapped_column(default=dict)  # deadline, seed citation, appointment …

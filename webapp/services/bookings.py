@@ -25,6 +25,7 @@ from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
 from .deadlines import arrangement_deadline
+from .outcomes import spent as units_spent
 from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
 from .people import actor_for, diagnosis_facts, policy_facts
 
@@ -59,9 +60,12 @@ class ApplyOutcome:
 
 @dataclass(frozen=True)
 class CancelQuote:
-    """What cancelling at a given moment would mean: free, counted as used, or impossible online."""
+    """What cancelling at a given moment would mean (outcomes.py decides what it spends):
+    withdraw — not arranged yet; free — inside the free change period (a new date may be asked for too);
+    uncounted — the change period is over, but the seed counts only a missed appointment, so cancelling spends
+    nothing; counted — cancelling now spends the use; impossible — not online (the seed allows no change)."""
 
-    outcome: str  # free | counted | impossible | withdraw
+    outcome: str  # withdraw | free | uncounted | counted | impossible
     rule: str
     deadline: datetime | None
 
@@ -212,11 +216,11 @@ def _role(relation: str) -> str:
 
 
 def _log(session, booking, from_state, to_state, actor_id, actor_role, now, effect, rule=None, reason=None,
-         detail=None) -> BookingTransition:
+         detail=None, units=None) -> BookingTransition:
     transition = BookingTransition(
         booking_id=booking.id, from_state=from_state.value if from_state else None, to_state=to_state.value,
         actor_account_id=actor_id, actor_role=actor_role, at=now, quota_effect=effect.value, rule=rule,
-        reason=reason, detail=detail or {},
+        reason=reason, detail=detail or {}, units=units,
     )
     session.add(transition)
     session.flush()
@@ -243,6 +247,10 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
             to, rule, detail = decide(booking)
         frm = State(booking.state)
         effect = move(frm, to, who)
+        detail = dict(detail or {})
+        spent = detail.pop("units", booking.units)  # decide() says how many a spend uses (outcomes.py)
+        if effect is Effect.SPEND and spent == 0:
+            effect = Effect.RELEASE  # the state says what happened; the seed does not count it
         changes = {"state": to.value, "updated_at": now, **(values or {})}
         if to not in (State.APPLIED, State.UNDER_REVIEW, State.APPROVED, State.SCHEDULED):
             changes["closed_at"] = now
@@ -252,8 +260,9 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
         )
         if done.rowcount != 1:
             raise StaleBooking(booking_id)
-        _apply_effect(session, booking, effect)
-        transition = _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail)
+        _apply_effect(session, booking, effect, spent)
+        transition = _log(session, booking, frm, to, actor.id, role, now, effect, rule, reason, detail,
+                          units=spent if effect is Effect.SPEND else None)
         notifications.record_transition(session, booking, transition)
         audit.record(session, f"booking.{to.value}", now=now, actor_id=actor.id, subject_person_id=booking.policy.insured_id,
                      target=f"booking:{booking.id}", detail={"rule": rule} if rule else {})
@@ -261,12 +270,13 @@ def _move(session: Session, booking_id: int, to: State, *, actor: Account, now: 
     return booking
 
 
-def _apply_effect(session: Session, booking: Booking, effect: Effect) -> None:
+def _apply_effect(session: Session, booking: Booking, effect: Effect, spent: int) -> None:
+    """Release what the booking held; of it, `spent` units are used (days served of a days quota)."""
     if effect is Effect.NONE:
         return
     values = {"held": Entitlement.held - booking.units}
     if effect is Effect.SPEND:
-        values["used"] = Entitlement.used + booking.units
+        values["used"] = Entitlement.used + spent
     done = session.execute(
         update(Entitlement).where(Entitlement.id == booking.entitlement_id, Entitlement.held >= booking.units)
         .values(**values).execution_options(synchronize_session=False)
@@ -399,8 +409,11 @@ def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
     deadline = change_deadline(booking.change_rule, booking.starts_at)
     if deadline is None:
         return CancelQuote("impossible", booking.change_rule, None)
-    free = may_change_free(booking.change_rule, booking.starts_at, now)
-    return CancelQuote("free" if free else "counted", booking.change_rule, deadline)
+    if may_change_free(booking.change_rule, booking.starts_at, now):
+        return CancelQuote("free", booking.change_rule, deadline)
+    _, service = rules_for(booking.service)
+    counted = units_spent(service, "cancel", starts_at=booking.starts_at, at=now, booked_units=booking.units) > 0
+    return CancelQuote("counted" if counted else "uncounted", booking.change_rule, deadline)
 
 
 def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) -> Booking:
@@ -416,7 +429,12 @@ def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) 
                   "free_until": quote.deadline.isoformat() if quote.deadline else None}
         if quote.outcome == "free":
             return State.CANCELLED_FREE, booking.change_rule, detail
-        return State.CANCELLED_COUNTED, booking.change_rule, detail
+        _, service = rules_for(booking.service)
+        units = units_spent(service, "cancel", starts_at=booking.starts_at, at=now, booked_units=booking.units,
+                            served_units=_served(booking, service, now))
+        if units == 0:  # the seed counts only a missed appointment (outcomes.py)
+            return State.CANCELLED_FREE, LATE_CANCEL_UNCOUNTED, detail
+        return State.CANCELLED_COUNTED, booking.change_rule, {**detail, "units": units}
 
     return _move(session, booking_id, State.CANCELLED_FREE, actor=actor, now=now, decide=decide)
 
@@ -443,10 +461,16 @@ def _closing_detail(booking: Booking, now: datetime, staff: Account) -> dict:
     return {"starts_at": booking.starts_at.isoformat(), "recorded_at": now.isoformat()}
 
 
-def complete(session, booking_id, *, staff, now):
-    """The service was delivered: the use is spent (rule "delivered")."""
+def complete(session, booking_id, *, staff, now, served_units: int | None = None):
+    """The service was delivered: the use is spent (rule "delivered"). A days quota (003 nursing aide) spends the
+    days served, which staff give (`served_units`, at most the days booked; outcomes.py)."""
     def decide(booking: Booking):
-        return State.COMPLETED, "delivered", _closing_detail(booking, now, staff)
+        detail = _closing_detail(booking, now, staff)
+        _, service = rules_for(booking.service)
+        served = _served_given(booking, service, served_units)
+        units = units_spent(service, "completed", starts_at=booking.starts_at, at=now, booked_units=booking.units,
+                            served_units=served)
+        return State.COMPLETED, "delivered", {**detail, "units": units}
 
     return _move(session, booking_id, State.COMPLETED, actor=staff, now=now, decide=decide)
 
@@ -456,9 +480,11 @@ def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = 
 
     def decide(booking: Booking):
         detail = _closing_detail(booking, now, staff)
-        if minutes_late is None:
-            return State.NO_SHOW, "no_show", detail
         _, service = rules_for(booking.service)
+        if minutes_late is None:
+            units = units_spent(service, "no_show", starts_at=booking.starts_at, at=now, booked_units=booking.units,
+                                served_units=_served(booking, service, now))
+            return State.NO_SHOW, "no_show" if units else NO_SHOW_UNCOUNTED, {**detail, "units": units}
         limit = service.late_arrival_minutes
         if limit is None or minutes_late < limit:
             raise ChangeRefused("close.late_not_counted")
@@ -468,6 +494,45 @@ def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = 
 
 
 COUNTED = frozenset({State.COMPLETED, State.NO_SHOW, State.CANCELLED_COUNTED})
+LATE_CANCEL_UNCOUNTED = "late_cancel_uncounted"  # after the change deadline, where the seed counts only a no-show
+NO_SHOW_UNCOUNTED = "no_show_uncounted"  # a no-show of a service whose seed does not count one
+VENDOR_FAILED = "vendor_failed"
+
+
+def _served(booking: Booking, service, now: datetime) -> int:
+    """Days of a days quota served by `now`: whole days since the start, at most the days booked (003 nursing aide:
+    "每天最长24小时"); 0 for a count quota."""
+    if service.quota.unit.value != "days" or booking.starts_at is None or now <= booking.starts_at:
+        return 0
+    return min(booking.units, -(-int((now - booking.starts_at).total_seconds()) // 86400))
+
+
+def _served_given(booking: Booking, service, served_units: int | None) -> int:
+    if service.quota.unit.value != "days":
+        return 0
+    if served_units is None:
+        raise ChangeRefused("close.days_needed")
+    if isinstance(served_units, bool) or not isinstance(served_units, int) or not 0 <= served_units <= booking.units:
+        raise ChangeRefused("close.days_range")
+    return served_units
+
+
+def close_vendor_failed(session: Session, booking_id: int, *, staff: Account, now: datetime, reason: str) -> Booking:
+    """The vendor could not deliver (the expert cancelled the clinic, force majeure, no indication where the seed
+    does not count it): the booking closes uncounted and the use goes back at once (001 注意事项3/4; 003 护工 七5:
+    "供应商当次服务免责，并为被保险人保留当次服务权益"). Staff give the reason; the customer sees it."""
+    reason = (reason or "").strip()[:255]
+    if not staff.is_staff:
+        raise IllegalMove("scheduled", State.CANCELLED_FREE.value, CUSTOMER)
+    if not reason:
+        raise ChangeRefused("close.reason_needed")
+
+    def decide(booking: Booking):
+        if State(booking.state) not in (State.APPROVED, State.SCHEDULED):
+            raise ChangeRefused("close.not_open")
+        return State.CANCELLED_FREE, VENDOR_FAILED, {"recorded_at": now.isoformat()}
+
+    return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, reason=reason, decide=decide)
 
 
 def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, now: datetime, reason: str) -> Booking:
@@ -484,8 +549,10 @@ def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, no
         if booking is None:
             raise LookupError(booking_id)
         state = State(booking.state)
-        if state not in COUNTED:
+        spent = next((t for t in reversed(booking.transitions) if t.quota_effect == Effect.SPEND.value), None)
+        if state not in COUNTED or spent is None:
             raise ChangeRefused("reverse.not_counted")
+        units = spent.units if spent.units is not None else booking.units
         done = session.execute(
             update(Booking).where(Booking.id == booking.id, Booking.use_reversed_at.is_(None))
             .values(use_reversed_at=now, updated_at=now).execution_options(synchronize_session=False)
@@ -493,15 +560,14 @@ def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, no
         if done.rowcount != 1:
             raise ChangeRefused("reverse.already")
         given = session.execute(
-            update(Entitlement).where(Entitlement.id == booking.entitlement_id, Entitlement.used >= booking.units)
-            .values(used=Entitlement.used - booking.units).execution_options(synchronize_session=False)
+            update(Entitlement).where(Entitlement.id == booking.entitlement_id, Entitlement.used >= units)
+            .values(used=Entitlement.used - units).execution_options(synchronize_session=False)
         )
         if given.rowcount != 1:
             raise RuntimeError(f"entitlement {booking.entitlement_id} has less used than booking {booking.id} spent")
-        spent = next((t for t in reversed(booking.transitions) if t.quota_effect == Effect.SPEND.value), None)
-        detail = {"counted_rule": spent.rule if spent else None, "counted_at": spent.at.isoformat() if spent else None}
+        detail = {"counted_rule": spent.rule, "counted_at": spent.at.isoformat()}
         transition = _log(session, booking, state, state, admin.id, "staff", now, Effect.REFUND, rule="appeal_upheld",
-                          reason=reason[:255], detail=detail)
+                          reason=reason[:255], detail=detail, units=units)
         notifications.record_transition(session, booking, transition)
         audit.record(session, "booking.use_reversed", now=now, actor_id=admin.id,
                      subject_person_id=booking.policy.insured_id, target=f"booking:{booking.id}",
@@ -511,7 +577,7 @@ def reverse_counted_use(session: Session, booking_id: int, *, admin: Account, no
 
 
 __all__ = [
-    "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
+    "ApplyOutcome", "CancelQuote", "ChangeRefused", "IllegalMove", "close_vendor_failed", "NotEntitled", "StaleBooking", "apply", "approve", "cancel",
     "decline_alternatives",
     "cancel_quote", "complete", "eligibility", "entitlement_for", "usage_of", "mark_no_show", "mark_papers_complete",
     "record_failed_booking", "reject", "release_failed_booking", "request_change", "reverse_counted_use", "schedule",

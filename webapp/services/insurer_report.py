@@ -202,7 +202,7 @@ def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, en
 
 def _count_uses(session: Session, by_id: dict[int, Row], start: datetime, end: datetime) -> None:
     steps = session.execute(
-        select(Booking.service_id, BookingTransition.quota_effect, func.sum(Booking.units))
+        select(Booking.service_id, BookingTransition.quota_effect, func.sum(BookingTransition.units))
         .join(BookingTransition, BookingTransition.booking_id == Booking.id)
         .where(Booking.service_id.in_(by_id), and_(BookingTransition.at >= start, BookingTransition.at < end),
                BookingTransition.quota_effect.in_((Effect.SPEND.value, Effect.REFUND.value)))

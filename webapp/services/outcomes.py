@@ -45,6 +45,10 @@ def late_cancel_counts(service: Service) -> bool:
         and not counts_by_days(service)
 
 
+def no_show_counts(service: Service) -> bool:
+    return UsageEvent.NO_SHOW in service.counts_as_used and not counts_by_days(service)
+
+
 def cancel_always_counts(service: Service) -> bool:
     return UsageEvent.CANCEL_ANY_TIME in service.counts_as_used and not counts_by_days(service)
 

@@ -257,8 +257,17 @@ def booking_close(reference):
     decision = request.form.get("decision", "")
     moment = now()
     if decision == "completed":
-        return _act(found, lambda: bookings.complete(db.session, found.id, staff=current_user, now=moment),
+        raw = request.form.get("served_days", "").strip()
+        if raw and not (raw.isdigit() and len(raw) <= 4):
+            _refused("close.days_range")
+            return _back(found, "close")
+        return _act(found, lambda: bookings.complete(db.session, found.id, staff=current_user, now=moment,
+                                                     served_units=int(raw) if raw else None),
                     N_("Closed as completed."))
+    if decision == "vendor_failed":
+        return _act(found, lambda: bookings.close_vendor_failed(db.session, found.id, staff=current_user, now=moment,
+                                                                reason=request.form.get("reason", "")),
+                    N_("Closed without counting: the provider could not deliver. The customer sees the reason."))
     if decision == "no_show":
         return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment),
                     N_("Closed as a no-show. It counts as used; the customer sees the rule."))

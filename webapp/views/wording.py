@@ -13,6 +13,8 @@ from ..formatting import day, moment
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
+from ..services import outcomes
+from ..services.catalog_sync import rules_for
 from ..services.cutoffs import parse_rule
 
 REASONS = {
@@ -93,13 +95,32 @@ def reason_text(reason) -> str:
     return text
 
 
-def change_rule_text(rule: str) -> str:
+def change_rule_text(rule: str, late_counts: bool = True) -> str:
+    """The change rule in words; `late_counts` says whether cancelling after it spends the use (outcomes.py)."""
     parsed = parse_rule(rule)
     if parsed.kind == "never":
-        return _("Once arranged it cannot be changed or cancelled; cancelling still counts as used.")
+        if late_counts:
+            return _("Once arranged it cannot be changed or cancelled; cancelling still counts as used.")
+        return _("Once arranged it cannot be changed or cancelled online; if your plans change, please call us: "
+                 "cancelling does not count as used.")
     if parsed.kind == "noon_day_before":
-        return _("Free to change or cancel until 12:00 the day before; after that it counts as used.")
-    return _("Free to change or cancel until %(hours)s hours before; after that it counts as used.", hours=parsed.hours)
+        if late_counts:
+            return _("Free to change or cancel until 12:00 the day before; after that it counts as used.")
+        return _("Change or cancel until 12:00 the day before; after that you can still cancel, and it does not count "
+                 "as used: only missing the appointment does.")
+    if late_counts:
+        return _("Free to change or cancel until %(hours)s hours before; after that it counts as used.", hours=parsed.hours)
+    return _("Change or cancel until %(hours)s hours before; after that you can still cancel, and it does not count "
+             "as used.", hours=parsed.hours)
+
+
+def service_rule_text(service) -> str:
+    """The change rule of a catalog service, in words that say what a late cancellation spends."""
+    return change_rule_text(service.change_rule, outcomes.late_cancel_counts(service))
+
+
+def booking_rule_text(booking) -> str:
+    return service_rule_text(rules_for(booking.service)[1])
 
 
 def rule_name(rule: str | None) -> str:
@@ -114,6 +135,10 @@ def rule_name(rule: str | None) -> str:
         "booking_failed_declined": N_("The named expert could not be booked and you declined the alternatives: not counted."),
         "named_expert_unavailable": N_("The doctor or hospital asked for could not be booked."),
         "appeal_upheld": N_("Your appeal was accepted: the use is given back and does not count."),
+        "late_cancel_uncounted": N_("Cancelled after the change time. For this service only missing the appointment "
+                                    "counts, so this is not counted."),
+        "no_show_uncounted": N_("Not attending does not count as used for this service."),
+        "vendor_failed": N_("The service provider could not deliver it: not counted, the use is still yours."),
     }
     return translate(closing[rule]) if rule in closing else rule
 
@@ -123,6 +148,8 @@ __all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "ch
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
+                                 service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
+                                 no_show_counts=outcomes.no_show_counts,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
                                  form_list=form_list, date_keys=_date_keys, document_text=document_text,
