@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -47,6 +48,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from webapp.services.storage import S3Storage
 
 START_TIMEOUT = 60.0
+START_ATTEMPTS = 3
 
 MASTER_TOML = """\
 # Grow one volume per new collection (= bucket), not 7: a bucket per test must not exhaust the volume server.
@@ -77,12 +79,22 @@ def weed_binary() -> str | None:
 
 
 def free_ports(count: int) -> list[int]:
-    """Distinct free ports on 127.0.0.1, held open together so the kernel cannot hand out one twice."""
+    """Distinct free ports on 127.0.0.1, held open together so the kernel cannot hand out one twice. They are
+    drawn below Linux's ephemeral range (32768-60999), where no outgoing connection of the other xdist worker's
+    servers, browser or database clients can take one between this check and weed's own bind."""
+    picker = random.Random()
     with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
+        ports: list[int] = []
+        while len(ports) < count:
+            port = picker.randrange(20000, 32768)
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port not in ports:
+                ports.append(port)
+        return ports
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -185,10 +197,17 @@ def s3_server(tmp_path_factory):
         pytest.fail(_shared["failure"], pytrace=False)
     if "server" not in _shared:
         started = time.monotonic()
-        try:
-            _shared["server"], _shared["stop"] = start_seaweed(tmp_path_factory.mktemp("seaweed"), weed)
-        except RuntimeError as exc:
-            _shared["failure"] = f"SeaweedFS did not start: {exc}"
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                _shared["server"], _shared["stop"] = start_seaweed(tmp_path_factory.mktemp("seaweed"), weed)
+                break
+            except RuntimeError as exc:
+                # A port found free can be taken before weed binds it (another xdist worker's servers, or any
+                # outgoing connection's ephemeral port): start again on other ports.
+                if "address already in use" in str(exc) and attempt < START_ATTEMPTS:
+                    continue
+                _shared["failure"] = f"SeaweedFS did not start: {exc}"
+                break
         if "failure" in _shared:
             pytest.fail(_shared["failure"], pytrace=False)
         print(f"\nSeaweedFS S3 at {_shared['server'].endpoint_url} ready in {time.monotonic() - started:.1f} s "
