@@ -25,6 +25,7 @@ from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
 from .deadlines import arrangement_deadline
+from .outcomes import counts_by_days
 from .outcomes import spent as units_spent
 from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
 from .people import actor_for, diagnosis_facts, policy_facts
@@ -502,13 +503,13 @@ VENDOR_FAILED = "vendor_failed"
 def _served(booking: Booking, service, now: datetime) -> int:
     """Days of a days quota served by `now`: whole days since the start, at most the days booked (003 nursing aide:
     "每天最长24小时"); 0 for a count quota."""
-    if service.quota.unit.value != "days" or booking.starts_at is None or now <= booking.starts_at:
+    if not counts_by_days(service) or booking.starts_at is None or now <= booking.starts_at:
         return 0
     return min(booking.units, -(-int((now - booking.starts_at).total_seconds()) // 86400))
 
 
 def _served_given(booking: Booking, service, served_units: int | None) -> int:
-    if service.quota.unit.value != "days":
+    if not counts_by_days(service):
         return 0
     if served_units is None:
         raise ChangeRefused("close.days_needed")

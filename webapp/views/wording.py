@@ -149,7 +149,7 @@ __all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "ch
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
-                                 no_show_counts=outcomes.no_show_counts,
+                                 no_show_counts=outcomes.no_show_counts, counts_by_days=outcomes.counts_by_days,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
                                  form_list=form_list, date_keys=_date_keys, document_text=document_text,
