@@ -22,8 +22,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, BookingTransition, DocumentPage, Entitlement
-from webapp.services import bookings, documents, photos, review, workdays
+from webapp.services import arrangements, bookings, documents, photos, review, workdays
 from webapp.services.booking_states import IllegalMove
+from webapp.services.catalog import default_catalog
 from webapp.services.catalog_sync import rules_for
 from webapp.services.storage import LocalStorage
 
@@ -399,73 +400,17 @@ def test_every_listed_rejection_reason_is_accepted(desk):
 # Arranging: the appointment as the coordinator types it
 # ============================================================================================================
 
+# How each field is checked is in tests/test_arrangements.py; here, what arranging does to the booking.
 FORM = {"hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "doctor": "王医生", "doctor_level": "chief",
         "date": "2026-11-25", "time": "9:30", "meeting_point": "门诊大楼一楼大厅", "escort_name": "陈专员",
         "escort_mobile": "+86 139 0000 0001"}
 
 
-def test_a_complete_appointment_is_parsed():
-    appointment, errors = review.parse_appointment(FORM, now=NOW, needs_department=True)
-    assert errors == {}
-    assert appointment.starts_at == at(2026, 11, 25, 9, 30)
-    assert appointment.details == {"hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "doctor": "王医生",
-                                   "doctor_level": "chief", "meeting_point": "门诊大楼一楼大厅", "escort_name": "陈专员",
-                                   "escort_mobile": "13900000001"}
-
-
-def test_optional_fields_may_be_left_empty():
-    form = {**FORM, "department": " ", "doctor": "", "doctor_level": "", "escort_name": ""}
-    appointment, errors = review.parse_appointment(form, now=NOW, needs_department=False)
-    assert errors == {}
-    assert [appointment.details[k] for k in ("department", "doctor", "doctor_level", "escort_name")] == [None] * 4
-
-
-@pytest.mark.parametrize("changes, needs_department, expected", [
-    ({"hospital": ""}, False, {"hospital": "arrange.required"}),
-    ({"hospital": "   "}, False, {"hospital": "arrange.required"}),
-    ({"hospital": "院" * 129}, False, {"hospital": "arrange.too_long"}),
-    ({"department": ""}, True, {"department": "arrange.required"}),
-    ({"department": "科" * 65}, False, {"department": "arrange.too_long"}),
-    ({"doctor": "医" * 65}, False, {"doctor": "arrange.too_long"}),
-    ({"doctor_level": "professor"}, False, {"doctor_level": "arrange.choice"}),
-    ({"meeting_point": ""}, False, {"meeting_point": "arrange.required"}),
-    ({"meeting_point": "厅" * 129}, False, {"meeting_point": "arrange.too_long"}),
-    ({"escort_name": "陈" * 33}, False, {"escort_name": "arrange.too_long"}),
-    ({"escort_mobile": ""}, False, {"escort_mobile": "arrange.required"}),
-    ({"escort_mobile": "12345"}, False, {"escort_mobile": "arrange.mobile"}),
-    ({"escort_mobile": "010-6512-3456"}, False, {"escort_mobile": "arrange.mobile"}),  # a landline
-    ({"date": ""}, False, {"date": "arrange.date"}),
-    ({"date": "2026-11-31"}, False, {"date": "arrange.date"}),
-    ({"date": "25/11/2026"}, False, {"date": "arrange.date"}),
-    ({"date": "2026-11-15"}, False, {"date": "arrange.past"}),
-    ({"date": "2026-11-16", "time": "10:00"}, False, {"date": "arrange.past"}),  # exactly now is not the future
-    ({"date": "2027-11-18", "time": "10:00"}, False, {"date": "arrange.too_far"}),  # 367 days ahead
-    ({"time": ""}, False, {"time": "arrange.time"}),
-    ({"time": "24:00"}, False, {"time": "arrange.time"}),
-    ({"time": "9:5"}, False, {"time": "arrange.time"}),
-    ({"time": "9点半"}, False, {"time": "arrange.time"}),
-    ({"hospital": "", "meeting_point": "", "escort_mobile": "", "department": "", "doctor_level": "x", "time": "x"},
-     True, {"hospital": "arrange.required", "meeting_point": "arrange.required", "escort_mobile": "arrange.required",
-            "department": "arrange.required", "doctor_level": "arrange.choice", "time": "arrange.time"}),
-])
-def test_every_field_error_of_an_appointment(changes, needs_department, expected):
-    appointment, errors = review.parse_appointment({**FORM, **changes}, now=NOW, needs_department=needs_department)
-    assert (appointment, errors) == (None, expected)
-
-
-def test_an_appointment_up_to_366_days_ahead_is_accepted():
-    appointment, errors = review.parse_appointment({**FORM, "date": "2027-11-17", "time": "10:00"}, now=NOW,
-                                                   needs_department=True)
-    assert errors == {} and appointment.starts_at == at(2027, 11, 17, 10, 0)
-
-
-def test_parsing_needs_an_aware_clock():
-    with pytest.raises(ValueError):
-        review.parse_appointment(FORM, now=datetime(2026, 11, 16, 10, 0), needs_department=True)
-
-
 def appointment():
-    return review.parse_appointment(FORM, now=NOW, needs_department=True)[0]
+    product = default_catalog().product("cigc_classic")
+    found, errors = arrangements.parse(arrangements.spec_for(product, product.service("expert_outpatient")), FORM, now=NOW)
+    assert errors == {}
+    return found
 
 
 @pytest.mark.parametrize("who", ["reviewer", "customer"])

@@ -3,22 +3,20 @@
 Review: a decision per page (services/documents.decide_page), then eligibility — approved only when every
 paper the application needs is accepted (003: "收到完整材料后的一个工作日内审核"), or refused with a listed
 reason and the reviewer's own words, which the customer reads at once. Arrange: the appointment as the
-coordinator enters it, checked before the booking is scheduled (000 （一）2.7: "5个工作日内…安排").
+coordinator enters it, checked by services/arrangements.py for its kind of service, then scheduled
+(000 （一）2.7: "5个工作日内…安排").
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..models import Account, Booking
 from . import bookings, documents
+from .arrangements import Appointment
 from .booking_states import State
 from .catalog_sync import rules_for
-from .clock import china_datetime, require_aware
-from .identity import normalise_mobile
 
 REVIEWERS = ("reviewer", "admin")
 COORDINATORS = ("coordinator", "admin")
@@ -26,7 +24,6 @@ COORDINATORS = ("coordinator", "admin")
 # Why an application is not approved (the customer reads the words; wording.ELIGIBILITY_REASONS).
 REJECT_REASONS = ("diagnosis_not_covered", "diagnosed_before_policy", "hospital_grade", "waiting_period",
                   "not_insured_person", "outside_coverage", "papers_not_provided", "other")
-DOCTOR_LEVELS = ("chief", "associate_chief", "attending")  # 主任医师 / 副主任医师 / 主治医师
 
 
 class Refused(ValueError):
@@ -100,62 +97,6 @@ def reject(session: Session, booking: Booking, *, staff: Account, now: datetime,
 
 
 # --- arrange ------------------------------------------------------------------------------------------
-
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_LIMITS = {"hospital": 128, "department": 64, "doctor": 64, "meeting_point": 128, "escort_name": 32}
-
-
-@dataclass(frozen=True)
-class Appointment:
-    starts_at: datetime
-    details: dict
-
-
-def parse_appointment(form: dict, *, now: datetime, needs_department: bool) -> tuple[Appointment | None, dict[str, str]]:
-    """The appointment as the coordinator typed it → (Appointment, {}) or (None, {field: error key})."""
-    require_aware(now, "now")
-    values = {k: str(form.get(k) or "").strip() for k in ("hospital", "department", "doctor", "doctor_level", "date",
-                                                             "time", "meeting_point", "escort_name", "escort_mobile")}
-    errors: dict[str, str] = {}
-    for key, limit in _LIMITS.items():
-        if len(values[key]) > limit:
-            errors[key] = "arrange.too_long"
-    if not values["hospital"]:
-        errors["hospital"] = "arrange.required"
-    if needs_department and not values["department"]:
-        errors["department"] = "arrange.required"
-    if values["doctor_level"] and values["doctor_level"] not in DOCTOR_LEVELS:
-        errors["doctor_level"] = "arrange.choice"
-    if not values["meeting_point"]:
-        errors["meeting_point"] = "arrange.required"
-    mobile = normalise_mobile(values["escort_mobile"]) if values["escort_mobile"] else None
-    if not values["escort_mobile"]:
-        errors["escort_mobile"] = "arrange.required"
-    elif mobile is None:
-        errors["escort_mobile"] = "arrange.mobile"
-    starts_at = None
-    try:
-        day = date.fromisoformat(values["date"])
-    except ValueError:
-        errors["date"] = "arrange.date"
-    else:
-        match = _TIME.match(values["time"])
-        if match is None:
-            errors["time"] = "arrange.time"
-        else:
-            starts_at = china_datetime(day, time(int(match.group(1)), int(match.group(2))))
-            if starts_at <= now:
-                errors["date"] = "arrange.past"
-            elif (starts_at - now).days > 366:
-                errors["date"] = "arrange.too_far"
-    if errors:
-        return None, errors
-    details = {"hospital": values["hospital"], "department": values["department"] or None,
-               "doctor": values["doctor"] or None, "doctor_level": values["doctor_level"] or None,
-               "meeting_point": values["meeting_point"], "escort_name": values["escort_name"] or None,
-               "escort_mobile": mobile}
-    return Appointment(starts_at, details), {}
-
 
 def arrange(session: Session, booking: Booking, appointment: Appointment, *, staff: Account, now: datetime) -> Booking:
     _require(staff, COORDINATORS)

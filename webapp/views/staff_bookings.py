@@ -15,7 +15,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
 from ..models import Account, Booking
-from ..services import audit, bookings, documents, family, review, staff_queue
+from ..services import arrangements, audit, bookings, documents, family, review, staff_queue
 from ..services.booking_states import IllegalMove
 from ..services.catalog import default_catalog
 from ..services.catalog_sync import rules_for
@@ -99,6 +99,7 @@ def _context(booking: Booking, **extra) -> dict:
     actors = {a.id: (a.person.name if a.person else a.display_name) or mask_mobile(a.mobile)
               for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
     role = current_user.staff_role
+    arrangement = arrangements.spec_for(product, service, units=booking.units)
     return {
         "b": booking, "product": product, "svc": service, "items": items, "row": row, "now": moment,
         "today": china_date(moment), "insured": insured, "insured_id": mask_id_number(insured.id_number),
@@ -112,7 +113,8 @@ def _context(booking: Booking, **extra) -> dict:
         "may_review": role in review.REVIEWERS, "may_arrange": role in review.COORDINATORS, "is_admin": role == "admin",
         "eligibility_reasons": words.ELIGIBILITY_REASONS, "page_reasons": PAGE_REJECT_REASON_NAMES,
         "closings": words.CLOSINGS, "stages": words.STAGES, "due_words": words.due_words,
-        "field_errors": words.FIELD_ERRORS, "sensitive": documents.SENSITIVE_KINDS, "errors": {}, "values": {},
+        "field_errors": words.FIELD_ERRORS, "sensitive": documents.SENSITIVE_KINDS, "errors": {},
+        "arrangement": arrangement, "values": arrangements.prefill(arrangement, booking.details, units=booking.units),
         **extra,
     }
 
@@ -216,8 +218,9 @@ def _act(found: Booking, do, done: str, anchor: str | None = None):
 @staff_required(*review.COORDINATORS)
 def booking_schedule(reference):
     found = _booking(reference)
-    _, service = rules_for(found.service)
-    appointment, errors = review.parse_appointment(request.form, now=now(), needs_department=service.code != "car_pickup")
+    product, service = rules_for(found.service)
+    spec = arrangements.spec_for(product, service, units=found.units)
+    appointment, errors = arrangements.parse(spec, request.form, now=now())
     if errors:
         flash(words.refusal("arrange.fields"), "error")
         return render_template("staff/booking.html", **_context(found, errors=errors, values=request.form)), 422

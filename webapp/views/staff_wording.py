@@ -8,7 +8,7 @@ from flask_babel import format_date
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..i18n import translations
-from ..services import staff_queue
+from ..services import arrangements, staff_queue
 
 STAGES = {
     staff_queue.PAPERS: N_("Waiting for papers"),
@@ -87,6 +87,12 @@ FIELD_ERRORS = {
     "arrange.time": N_("Enter the time as HH:MM, for example 09:30."),
     "arrange.past": N_("The appointment must be in the future."),
     "arrange.too_far": N_("The appointment must be within a year."),
+    "arrange.plate": N_("Enter the number plate, for example 沪A12345."),
+    "arrange.days": N_("Enter a whole number of days, at least 1."),
+    "arrange.days_over_booked": N_("More days than the customer booked."),
+    "arrange.level_needed": N_("Give the doctor's level: this service promises a minimum level."),
+    "arrange.level_below_associate_chief": N_("This service promises an associate chief physician or above."),
+    "arrange.level_below_chief": N_("This service promises a chief physician."),
 }
 
 
@@ -133,4 +139,6 @@ def _english() -> bool:
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(eligibility_words=eligibility_words, doctor_levels=DOCTOR_LEVELS)
+    app.jinja_env.globals.update(eligibility_words=eligibility_words, doctor_levels=DOCTOR_LEVELS,
+                                 arrangement_kind=arrangements.kind_of, arrangement_when=arrangements.when_key,
+                                 when_labels=arrangements.WHEN_LABELS, aide_last_day=arrangements.aide_last_day)
