@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Notification
+from .arrangements import when_key
 from .booking_states import State
 from .clock import require_aware, to_china
 from .cutoffs import change_deadline
@@ -100,6 +101,8 @@ def record_transition(session: Session, booking: Booking, transition: BookingTra
         "from_state": transition.from_state, "rule": transition.rule, "starts_at": _iso(booking.starts_at),
         "free_until": _iso(_free_until(booking)), "reason": transition.reason,
     }
+    if transition.to_state == State.SCHEDULED.value and (booking.appointment or {}).get("kind"):
+        payload["arrangement"] = when_key(booking.appointment)  # what the time is: a pickup, a report due, …
     added = []
     for account in recipients(session, booking, transition.at):
         if account.id in already:

@@ -156,6 +156,14 @@ def init_app(app) -> None:
                                  uses_text=uses_text, show_value=show_value, asked_for=asked_for)
 
 
+# What a scheduled booking's time is, by its arrangement (services/arrangements.when_key); a visit, and a message
+# written before arrangements had kinds, say "Appointment".
+SCHEDULED_AT = {
+    "escort": N_("Meeting: %(at)s"), "admission": N_("Admission: %(at)s"), "car": N_("Pickup: %(at)s"),
+    "aide": N_("The aide starts: %(at)s"), "call": N_("The expert calls: %(at)s"), "report": N_("Report expected: %(at)s"),
+}
+
+
 def message_text(notification, service_name: str = "") -> str:
     p = notification.payload or {}
     what = service_name or p.get("reference", "")
@@ -178,7 +186,8 @@ def message_text(notification, service_name: str = "") -> str:
     state = translate(STATES[p["state"]]) if p.get("state") in STATES else p.get("state", "")
     text = _("%(what)s: %(state)s.", what=what, state=state)
     if p.get("state") == "scheduled" and p.get("starts_at"):
-        text += " " + _("Appointment: %(at)s", at=moment(datetime.fromisoformat(p["starts_at"])))
+        text += " " + translate(SCHEDULED_AT.get(p.get("arrangement"), N_("Appointment: %(at)s")),
+                                at=moment(datetime.fromisoformat(p["starts_at"])))
     if p.get("reason"):
         from .staff_wording import eligibility_words
 
