@@ -12,9 +12,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Account, Base, Diagnosis, Notification, Person, Policy, Product, ProxyGrant
-from . import bookings
-from .catalog_sync import sync_catalog
-from .clock import china_date, china_datetime, require_aware
+from . import arrangements, bookings
+from .catalog_sync import rules_for, sync_catalog
+from .clock import china_date, china_datetime, require_aware, to_china
 from .family import adulthood
 from .identity import demo_resident_id
 from .policy_years import anniversary
@@ -141,8 +141,7 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
         bookings.approve(session, b.id, staff=reviewer, now=at + timedelta(hours=3))
         if to == "approved":
             return b
-        bookings.schedule(session, b.id, staff=staff, now=at + timedelta(hours=20), starts_at=starts_at,
-                          appointment=_appointment(code))
+        _arrange(session, b, staff=staff, now=at + timedelta(hours=20), starts_at=starts_at)
         if to == "completed":
             bookings.complete(session, b.id, staff=staff, now=starts_at + timedelta(hours=3))
         return b
@@ -171,12 +170,34 @@ def _bookings(session, now, *, adult, parent, other, staff, reviewer, active, se
     session.commit()
 
 
-def _appointment(code: str) -> dict:
-    return {
-        "hospital": "复旦大学附属中山医院", "department": "肿瘤内科" if code != "car_pickup" else None,
-        "doctor_level": "associate_chief", "meeting_point": "门诊楼一楼大厅服务台",
-        "escort_name": "服务专员 周敏", "escort_mobile": "13900000000",
-    }
+# What the demo's coordinator types, per kind of arrangement; what the customer asked for comes first
+# (arrangements.prefill), as in the console.
+_HOSPITAL = "复旦大学附属中山医院"
+_TYPED = {
+    arrangements.VISIT: {"hospital": _HOSPITAL, "department": "肿瘤内科", "doctor_level": "chief",
+                         "meeting_point": "门诊楼一楼大厅服务台", "escort_name": "服务专员 周敏", "escort_mobile": "13900000000"},
+    arrangements.ESCORT: {"hospital": _HOSPITAL, "department": "肿瘤内科", "meeting_point": "门诊楼一楼大厅服务台",
+                          "escort_name": "服务专员 周敏", "escort_mobile": "13900000000"},
+    arrangements.ADMISSION: {"hospital": _HOSPITAL, "department": "肿瘤内科", "ward": "12病区"},
+    arrangements.CAR: {"driver_name": "王建军", "driver_mobile": "13900000031", "plate": "沪AD12345",
+                       "pickup_address": "上海市徐汇区示例路1号", "destination": _HOSPITAL},
+    arrangements.AIDE: {"aide_name": "李秀梅", "aide_mobile": "13900000032", "hospital": _HOSPITAL, "ward_bed": "12病区 8床"},
+    arrangements.OPINION: {"expert": "复旦大学附属肿瘤医院 专家组"},
+}
+
+
+def _arrange(session, booking, *, staff, now, starts_at):
+    """Schedule with details of the booking's kind, checked as the console checks them (services/arrangements.py).
+    The time is kept to the second: the demo's "in 3 hours" is exact."""
+    product, service = rules_for(booking.service)
+    spec = arrangements.spec_for(product, service, units=booking.units)
+    local = to_china(starts_at)
+    typed = {**_TYPED[spec.kind], **arrangements.prefill(spec, booking.details, units=booking.units),
+             "date": local.date().isoformat(), "time": f"{local:%H:%M}"}
+    appointment, errors = arrangements.parse(spec, typed, now=now)
+    if errors:
+        raise RuntimeError(f"demo arrangement of {service.code} refused: {errors}")
+    return bookings.schedule(session, booking.id, staff=staff, now=now, starts_at=starts_at, appointment=appointment.details)
 
 
 # The service desk's day: insured people without demo sign-ins, whose applications fill the staff queue.
@@ -216,7 +237,6 @@ def _desk(session, now, *, person, account, policy, staff, reviewer):
                                            alternatives="同科室李明主任，周四上午；或浙江省人民医院心内科张华主任，周五下午")
         elif stage in ("due_to_close", "no_show"):
             starts_at = china_datetime(today - timedelta(days=1 if stage == "due_to_close" else 4), time(9, 30))
-            bookings.schedule(session, b.id, staff=staff, now=at + timedelta(days=1), starts_at=starts_at,
-                              appointment=_appointment(code))
+            _arrange(session, b, staff=staff, now=at + timedelta(days=1), starts_at=starts_at)
             if stage == "no_show":
                 bookings.mark_no_show(session, b.id, staff=staff, now=starts_at + timedelta(hours=2))
