@@ -153,8 +153,8 @@ SPOT_CHECKS = [
     pytest.param("cigc_classic", "inpatient_surgery", "requires_admission_slip", True, id="000-inpatient-slip"),
     # 000 （一）2.8 line 68: "本服务有效期为一年为保单生效之日起一年内有效"
     pytest.param("cigc_classic", None, "service_window.years", 1, id="000-window"),
-    # 000 （一）2.3 line 38: "周一至周五：09：00-18：00（国家法定节假日除外）"
-    pytest.param("cigc_classic", None, "acceptance_hours.days", "workdays", id="000-hours-days"),
+    # 000 （一）2.3 line 38: "周一至周五：09：00-18：00（国家法定节假日除外）": Mon–Fri, not an adjusted working weekend
+    pytest.param("cigc_classic", None, "acceptance_hours.days", "weekdays", id="000-hours-days"),
     pytest.param("cigc_classic", None, "acceptance_hours.opens", time(9, 0), id="000-hours-opens"),
     pytest.param("cigc_classic", None, "acceptance_hours.closes", time(18, 0), id="000-hours-closes"),
     # 001 一【注意事项】6 line 55: "该服务不可指定专家"
@@ -328,6 +328,9 @@ def minimal_product() -> dict:
         "vendor": {"zh": "测试服务商", "en": "Test vendor"},
         "seed": {"file": "000_3e625f6bdab9afbc.txt", "section": "（一）"},
         "hotline": "400-000-0000",
+        "phones": {purpose: {"number": "400-000-0000", "hours": {"zh": "工作日", "en": "Working days"},
+                             "seed": {"file": "000_3e625f6bdab9afbc.txt", "section": "（一）1.1"}}
+                   for purpose in ("apply", "change_cancel", "urgent", "complaints")},
         "acceptance_hours": {"days": "workdays", "opens": "09:00", "closes": "18:00"},
         "services": [
             {

@@ -6,7 +6,8 @@ from webapp.services.deadlines import arrangement_deadline, desk_receives, promi
 
 from .conftest import at
 
-WEEKDAY_DESK = Hours(days="workdays", opens="09:00", closes="18:00")  # 000 2.3
+# Statutory working days 09:00–18:00 (004, 002). 000's desk is `weekdays` (adjusted weekends closed): test_phone_lines.py
+WEEKDAY_DESK = Hours(days="workdays", opens="09:00", closes="18:00")
 DAILY_DESK = Hours(days="daily", opens="08:00", closes="20:00", closed_for_spring_festival=True)  # 001
 
 

@@ -44,6 +44,7 @@ CIGC = default_catalog().product("cigc_classic")
 ZHONGAN = default_catalog().product("zhongan_vip")
 WEEKDAY_DESK = CIGC.hours_for(CIGC.service("expert_outpatient"))  # 000 （一）2.3: Mon–Fri 09:00–18:00
 DAILY_DESK = ZHONGAN.hours_for(ZHONGAN.service("expert_outpatient"))  # 003 line 943: daily 09:00–21:00
+WORKING_DAY_DESK = default_catalog().product("starr_jiuyibao").acceptance_hours  # 004 (and 002): statutory working days
 FIVE_FROM_APPROVAL = CIGC.service("expert_outpatient").arrangement  # 000 （一）2.7
 FIVE_FROM_PAPERS = ZHONGAN.service("expert_outpatient").arrangement  # 003 表2 line 752, counted from papers
 
@@ -124,11 +125,12 @@ def test_review_due_is_the_same_instant_whatever_zone_the_server_gives():
 
 
 @pytest.mark.parametrize("submitted, desk_looks", [
-    # 000 （一）2.3 line 38: Mon–Fri 09:00–18:00 except statutory holidays; the next opening is the next working day.
+    # 000 （一）2.3 line 38: Mon–Fri 09:00–18:00 except statutory holidays; the next opening is the next weekday that
+    # is a working day: an adjusted working weekend (调休) is not Mon–Fri, so the desk stays closed on it.
     (at(2026, 10, 16, 19, 0), at(2026, 10, 19, 9, 0)),  # an ordinary Friday evening → Monday
     (at(2026, 10, 16, 18, 0), at(2026, 10, 19, 9, 0)),  # 18:00 itself is after hours
-    (at(2026, 10, 9, 19, 0), at(2026, 10, 10, 9, 0)),  # Friday before a 调休 Saturday → that Saturday
-    (at(2026, 9, 18, 19, 0), at(2026, 9, 20, 9, 0)),  # Friday before the working Sunday 20 Sep → that Sunday
+    (at(2026, 10, 9, 19, 0), at(2026, 10, 12, 9, 0)),  # Friday before a 调休 Saturday → Monday, not that Saturday
+    (at(2026, 9, 18, 19, 0), at(2026, 9, 21, 9, 0)),  # Friday before the working Sunday 20 Sep → Monday
     (at(2026, 9, 24, 19, 0), at(2026, 9, 28, 9, 0)),  # Thursday before 中秋 (Fri 25 – Sun 27 off) → Monday
     (at(2026, 9, 30, 19, 0), at(2026, 10, 8, 9, 0)),  # the eve of National Day → after the holiday
     (datetime(2026, 10, 16, 11, 30, tzinfo=timezone.utc), at(2026, 10, 19, 9, 0)),  # 19:30 in China, given in UTC
@@ -290,7 +292,7 @@ def test_the_schedule_staff_enter_changes_the_answers():
         "after spring festival": add_workdays(new_year + timedelta(days=6), 1),
         "friday before the saturday": add_workdays(working_saturday - timedelta(days=1), 1),
         "review after national day": review_due(DAILY_DESK, at(YEAR, 9, 30, 15, 0)),
-        "desk": desk_receives(WEEKDAY_DESK, china_datetime(working_saturday - timedelta(days=1), time(19, 0))),
+        "desk": desk_receives(WORKING_DAY_DESK, china_datetime(working_saturday - timedelta(days=1), time(19, 0))),
     }
     assert before == {
         "after spring festival": extra_day_off,
@@ -304,7 +306,9 @@ def test_the_schedule_staff_enter_changes_the_answers():
     assert add_workdays(working_saturday - timedelta(days=1), 1) == working_saturday
     assert review_due(DAILY_DESK, at(YEAR, 9, 30, 15, 0)) == first_weekday_after(after_national_day)
     friday_evening = china_datetime(working_saturday - timedelta(days=1), time(19, 0))
-    assert desk_receives(WEEKDAY_DESK, friday_evening) == china_datetime(working_saturday, time(9, 0))
+    assert desk_receives(WORKING_DAY_DESK, friday_evening) == china_datetime(working_saturday, time(9, 0))
+    # 000's desk opens Mon–Fri only (（一）2.3 line 38): the working Saturday changes nothing for it.
+    assert desk_receives(WEEKDAY_DESK, friday_evening) == china_datetime(working_saturday + timedelta(days=2), time(9, 0))
     workdays.set_overrides({}, set())  # taken back: the fallback answers again
     assert add_workdays(new_year + timedelta(days=6), 1) == extra_day_off and not is_published(YEAR)
 

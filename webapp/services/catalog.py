@@ -100,7 +100,11 @@ class Arrangement(_Strict):
 class Hours(_Strict):
     """When a person at the service desk looks at applications."""
 
-    days: Literal["workdays", "daily"]
+    # workdays: statutory working days, adjusted working weekends (调休) included (DOMAIN.md, 工作日).
+    # weekdays: Monday to Friday only, and not on a public holiday or a weekday given off for one; an adjusted
+    # working Saturday or Sunday stays closed (000 （一）2.3 line 38: "受理时间为周一至周五：09：00-18：00（国家法定节假日
+    # 除外）" names the weekdays, not the working days).
+    days: Literal["workdays", "weekdays", "daily"]
     opens: time
     closes: time
     closed_for_spring_festival: bool = False  # 001: "春节法定假期不提供服务"
@@ -177,12 +181,43 @@ class BookingForm(str, Enum):
     REMOTE_CONSULTATION = "remote_consultation"
 
 
+NotePage = Literal["card", "apply", "booking", "cancel"]
+
+
 class Note(_Strict):
-    """A seed contradiction or an interpretation we had to make, recorded where it applies."""
+    """A seed contradiction or an interpretation we had to make, recorded where it applies.
+
+    A note whose seed text promises the customer something (a line open 7×24, an exception, an exclusion) carries
+    `tell`: the seed's own words in Chinese and their English, shown on the pages in `show` ("cancel" is the
+    cancel and change confirmations)."""
 
     seed: SeedRef
     text: str
     decision: str
+    tell: Text | None = None
+    show: tuple[NotePage, ...] = ("card", "apply", "booking")
+
+
+PURPOSES = ("apply", "change_cancel", "urgent", "complaints")
+
+
+class PhoneLine(_Strict):
+    """One number a customer calls, with its hours as the seed gives them."""
+
+    number: str = Field(pattern=r"^\+?[0-9][0-9 -]{2,22}[0-9]$")
+    hours: Text
+    seed: SeedRef
+    abroad: str | None = Field(default=None, pattern=r"^\+[0-9][0-9 -]{5,22}[0-9]$")  # to dial from outside mainland China
+
+
+class Phones(_Strict):
+    """The lines by purpose: applying, changing or cancelling, urgent questions, complaints. A product names all
+    four; a service names only those that differ from its product's (services/phones.py resolves them)."""
+
+    apply: PhoneLine | None = None
+    change_cancel: PhoneLine | None = None
+    urgent: PhoneLine | None = None
+    complaints: PhoneLine | None = None
 
 
 class Service(_Strict):
@@ -212,6 +247,9 @@ class Service(_Strict):
     # information services
     hotline: str | None = None
     hours: Text | None = None
+    phones: Phones = Phones()  # only the purposes whose line differs from the product's
+    # 000 （一）2.9(7) line 104: "客户指定同一专家预约成功后，如因客户自身原因取消服务超过3次，我司有权拒绝客户预约该专家看诊"
+    expert_cancellation_limit: int | None = Field(default=None, ge=1)
     notes: tuple[Note, ...] = ()
 
     @field_validator("change_rule")
@@ -229,6 +267,8 @@ class Service(_Strict):
                 raise ValueError(f"a bookable service needs {', '.join(missing)}")
             if UsageEvent.LATE_ARRIVAL in self.counts_as_used and self.late_arrival_minutes is None:
                 raise ValueError("late_arrival counts as used but late_arrival_minutes is missing")
+            if self.expert_cancellation_limit is not None and not self.choose.doctor:
+                raise ValueError("expert_cancellation_limit needs a service where the customer names the doctor")
         elif self.hotline is None or self.hours is None:
             raise ValueError("an information service needs hotline and hours")
         return self
@@ -258,6 +298,7 @@ class Product(_Strict):
     vendor: Text
     seed: SeedRef
     hotline: str
+    phones: Phones
     acceptance_hours: Hours
     service_window: ServiceWindow = ServiceWindow()
     # 002/004: "等待期后，被保险人初次罹患" -> waiting_period; 000 Q&A: before the policy -> effective_date
@@ -266,6 +307,19 @@ class Product(_Strict):
     coverage_cities: tuple[Text, ...] = ()  # empty: all of mainland China
     services: tuple[Service, ...] = Field(min_length=1)
     notes: tuple[Note, ...] = ()
+
+    @model_validator(mode="after")
+    def _phones_complete(self) -> "Product":
+        missing = [p for p in PURPOSES if getattr(self.phones, p) is None]
+        if missing:
+            raise ValueError(f"phones needs every purpose; missing {', '.join(missing)}")
+        if self.phones.apply.number != self.hotline:
+            raise ValueError(f"phones.apply ({self.phones.apply.number}) is not the hotline ({self.hotline})")
+        for service in self.services:
+            applies_on = (service.phones.apply or self.phones.apply).number
+            if service.hotline is not None and service.hotline != applies_on:
+                raise ValueError(f"service {service.code}: hotline {service.hotline} but phones.apply is {applies_on}")
+        return self
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "Product":
@@ -335,7 +389,25 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     codes = [p.code for p in products]
     if len(set(codes)) != len(codes):
         raise CatalogError(f"{directory}: two files declare the same product code")
+    _one_line_one_set_of_hours(directory, products)
     return Catalog(products)
+
+
+def _one_line_one_set_of_hours(directory: Path, products: tuple[Product, ...]) -> None:
+    """A number answers at the same hours wherever it is listed, and products applied for on the same line have one
+    desk (002 and 004 are both 英仕健康's 400-606-5033)."""
+    hours: dict[str, Text] = {}
+    desks: dict[str, tuple[str, Hours]] = {}
+    for product in products:
+        lines = [getattr(product.phones, p) for p in PURPOSES]
+        lines += [getattr(s.phones, p) for s in product.services for p in PURPOSES]
+        for line in filter(None, lines):
+            if hours.setdefault(line.number, line.hours) != line.hours:
+                raise CatalogError(f"{directory}: {line.number} is listed with two different hours")
+        first, desk = desks.setdefault(product.phones.apply.number, (product.code, product.acceptance_hours))
+        if desk != product.acceptance_hours:
+            raise CatalogError(f"{directory}: {product.code} and {first} are applied for on {product.phones.apply.number} "
+                               "but declare different acceptance_hours")
 
 
 @lru_cache(maxsize=1)

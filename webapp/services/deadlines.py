@@ -19,6 +19,8 @@ _MAX_SEARCH_DAYS = 400
 def desk_open_on(hours: Hours, day: date) -> bool:
     if hours.days == "workdays" and not is_workday(day):
         return False
+    if hours.days == "weekdays" and (day.weekday() >= 5 or not is_workday(day)):  # 000 （一）2.3: 调休 weekends stay closed
+        return False
     return not (hours.closed_for_spring_festival and is_spring_festival_holiday(day))
 
 
