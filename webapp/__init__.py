@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import apply, auth, bookings, family, main, paper_wording, papers, portal, security, staff, wording
+    from .views import apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
     from .views import staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
 
     app.register_blueprint(main.bp)
@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     wording.init_app(app)
     paper_wording.init_app(app)
+    phone_wording.init_app(app)
     staff_wording.init_app(app)
     security.init_app(app)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Account, Booking, Policy
-from ..services import documents, family
+from ..services import documents, expert_cancellations, family
 from ..services import bookings as service
 from ..services.booking_states import OPEN, State
 from ..services.catalog_sync import rules_for
@@ -92,7 +92,8 @@ def confirm_cancel(reference):
     product, svc = rules_for(booking.service)
     moment = now()
     quote = service.cancel_quote(booking, moment)
-    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=moment)
+    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=moment,
+                            expert_warning=expert_cancellations.cancel_warning(db.session, booking))
 
 
 @bp.post("/<reference>/cancel")
