@@ -133,7 +133,7 @@ SPOT_CHECKS = [
     pytest.param("cigc_classic", "expert_outpatient", "change_rule", "noon_day_before", id="000-expert-change"),
     # 000 （一）2.7 line 66: "自客户服务资格审核通过时5个工作日内完成服务安排"
     pytest.param("cigc_classic", "expert_outpatient", "arrangement.working_days", 5, id="000-expert-5wd"),
-    pytest.param("cigc_classic", "expert_outpatient", "arrangement.counted_from", "approval", id="000-expert-from"),
+    pytest.param("cigc_classic", "expert_outpatient", "arrangement.counted_from", ("approval",), id="000-expert-from"),
     # 000 （一）2.9(1) line 74: "可以指定医院、指定科室、指定专家"
     pytest.param("cigc_classic", "expert_outpatient", "choose.doctor", True, id="000-expert-doctor"),
     # 000 （一）2.9(5) line 88: "无故迟到30分钟（含）以上……视为客户放弃本次服务"
@@ -145,7 +145,7 @@ SPOT_CHECKS = [
     # 000 （二）2.7 line 178: "自客户申请服务并开具住院单之日起，7个工作日内安排"
     pytest.param("cigc_classic", "inpatient_surgery", "arrangement.working_days", 7, id="000-inpatient-7wd"),
     pytest.param(
-        "cigc_classic", "inpatient_surgery", "arrangement.counted_from", "admission_slip_date", id="000-inpatient-from"
+        "cigc_classic", "inpatient_surgery", "arrangement.counted_from", ("admission_slip_date",), id="000-inpatient-from"
     ),
     # 000 （二）2.9(1) line 186: "可以指定医院、指定科室，不可指定专家"
     pytest.param("cigc_classic", "inpatient_surgery", "choose.doctor", False, id="000-inpatient-doctor"),
@@ -187,7 +187,8 @@ SPOT_CHECKS = [
     # 002 二 3 步骤3 line 236: "住院条开具之日起10个工作日内完成安排"
     pytest.param("xingtao_gc", "inpatient", "arrangement.working_days", 10, id="002-inpatient-10wd"),
     pytest.param(
-        "xingtao_gc", "inpatient", "arrangement.counted_from", "admission_slip_date", id="002-inpatient-from"
+        "xingtao_gc", "inpatient", "arrangement.counted_from", ("approval", "complete_papers", "admission_slip_date"),
+        id="002-inpatient-from"
     ),
     # 003 同城专车接送 特别说明(5) line 586: "客户因主观原因未能提前4小时取消或变更已预约的服务，视为服务已使用"
     pytest.param("zhongan_vip", "car_pickup", "change_rule", "hours_before:4", id="003-car-4h"),
@@ -227,12 +228,12 @@ SPOT_CHECKS = [
     # 004 国内第二诊疗意见 二 lines 154-156: "资料收集完整，启动……10个工作日内专家出具第二诊疗意见报告"
     pytest.param("starr_jiuyibao", "second_opinion", "arrangement.working_days", 10, id="004-2nd-10wd"),
     pytest.param(
-        "starr_jiuyibao", "second_opinion", "arrangement.counted_from", "complete_papers", id="004-2nd-from"
+        "starr_jiuyibao", "second_opinion", "arrangement.counted_from", ("complete_papers",), id="004-2nd-from"
     ),
     # 004 海外第二诊疗意见 一 4 line 250: "以资料收集齐全后的20个工作日内完成服务"
     pytest.param("starr_jiuyibao", "second_opinion_overseas", "arrangement.working_days", 20, id="004-overseas-20wd"),
     # 004 就医绿色通道 二 line 103: "门诊在客户预约申请后5个工作日内"
-    pytest.param("starr_jiuyibao", "expert_outpatient", "arrangement.counted_from", "application", id="004-op-from"),
+    pytest.param("starr_jiuyibao", "expert_outpatient", "arrangement.counted_from", ("application",), id="004-op-from"),
     # 004 就医绿色通道 二 line 105: "住院在客户申请且住院条开具之日起10个工作日内完成安排"
     pytest.param("starr_jiuyibao", "inpatient", "arrangement.working_days", 10, id="004-inpatient-10wd"),
     # 004 国内就医陪诊 一 1 line 163: "可免费获得两次本项服务"

@@ -2,13 +2,20 @@
 from datetime import date
 
 from webapp.services.catalog import Arrangement, DeadlineEvent, Hours, default_catalog
-from webapp.services.deadlines import arrangement_deadline, desk_receives, promise_if_applied
+from webapp.services.deadlines import desk_receives, promise, promise_if_applied, slip_moment
 
 from .conftest import at
 
 # Statutory working days 09:00–18:00 (004, 002). 000's desk is `weekdays` (adjusted weekends closed): test_phone_lines.py
 WEEKDAY_DESK = Hours(days="workdays", opens="09:00", closes="18:00")
 DAILY_DESK = Hours(days="daily", opens="08:00", closes="20:00", closed_for_spring_festival=True)  # 001
+
+
+def deadline(arrangement, hours, *, received_at, approved_at=None, papers_complete_at=None, admission_slip_date=None):
+    """deadlines.promise with the booking's columns as keywords."""
+    return promise(arrangement, hours, {"applied": received_at, "approved": approved_at,
+                                        "papers_complete": papers_complete_at,
+                                        "admission_slip": slip_moment(admission_slip_date)}).by
 
 
 def test_weekday_desk_receives_at_next_opening():
@@ -33,26 +40,26 @@ def test_spring_festival_closure_of_001():
 def test_deadline_counts_from_the_desk_day():
     five_from_approval = Arrangement(working_days=5, counted_from=DeadlineEvent.APPROVAL)  # 000 2.7
     # Approved Friday 19:00 (after hours) -> looked at Monday; 5 working days after Monday 23 Nov.
-    assert arrangement_deadline(five_from_approval, WEEKDAY_DESK, received_at=at(2026, 11, 20, 10, 0),
+    assert deadline(five_from_approval, WEEKDAY_DESK, received_at=at(2026, 11, 20, 10, 0),
                                 approved_at=at(2026, 11, 20, 19, 0)) == date(2026, 11, 30)
-    assert arrangement_deadline(five_from_approval, WEEKDAY_DESK, received_at=at(2026, 11, 20, 10, 0)) is None
+    assert deadline(five_from_approval, WEEKDAY_DESK, received_at=at(2026, 11, 20, 10, 0)) is None
 
 
 def test_admission_slip_deadline_across_national_day_2026():
     # 000 （二）2.7: "自客户申请服务并开具住院单之日起，7个工作日内安排"
     seven = Arrangement(working_days=7, counted_from=DeadlineEvent.ADMISSION_SLIP_DATE)
-    got = arrangement_deadline(seven, WEEKDAY_DESK, received_at=at(2026, 9, 29, 10, 0), admission_slip_date=date(2026, 9, 28))
+    got = deadline(seven, WEEKDAY_DESK, received_at=at(2026, 9, 29, 10, 0), admission_slip_date=date(2026, 9, 28))
     # working days after 29 Sep: 30 Sep, 8, 9, 10 (Sat, 调休), 12, 13, 14 Oct
     assert got == date(2026, 10, 14)
     # a slip dated long before the application counts from the application
-    assert arrangement_deadline(seven, WEEKDAY_DESK, received_at=at(2026, 11, 23, 10, 0),
+    assert deadline(seven, WEEKDAY_DESK, received_at=at(2026, 11, 23, 10, 0),
                                 admission_slip_date=date(2026, 10, 1)) == date(2026, 12, 2)
 
 
 def test_deadline_into_an_unpublished_year():
     five = Arrangement(working_days=5, counted_from=DeadlineEvent.APPLICATION)
     # 2027 runs on the fallback: 1 Jan off, weekends off.
-    assert arrangement_deadline(five, WEEKDAY_DESK, received_at=at(2026, 12, 29, 10, 0)) == date(2027, 1, 6)
+    assert deadline(five, WEEKDAY_DESK, received_at=at(2026, 12, 29, 10, 0)) == date(2027, 1, 6)
 
 
 def test_card_promise_for_000_expert_outpatient():

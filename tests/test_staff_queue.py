@@ -30,7 +30,7 @@ from webapp.services import bookings, documents, photos, review, staff_queue, wo
 from webapp.services.catalog import default_catalog
 from webapp.services.catalog_sync import rules_for
 from webapp.services.clock import china_datetime
-from webapp.services.deadlines import arrangement_deadline, desk_receives
+from webapp.services.deadlines import desk_receives
 from webapp.services.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
 from webapp.services.staff_queue import Due, Filters, due, queue, review_due
@@ -38,6 +38,7 @@ from webapp.services.storage import LocalStorage
 from webapp.services.workdays import add_workdays, is_published, is_workday, workdays_between
 
 from .conftest import World, at
+from .test_deadlines import deadline
 from .photo_corpus import document_photo
 
 CIGC = default_catalog().product("cigc_classic")
@@ -141,7 +142,7 @@ def test_an_evening_submission_to_the_weekday_desk_counts_from_the_next_working_
 
 def test_a_friday_evening_approval_counts_five_working_days_from_monday():
     # 000 （一）2.7 + 2.3: approved Fri 16 Oct 19:00 → looked at Mon 19th; 20, 21, 22, 23, 26 Oct.
-    assert arrangement_deadline(FIVE_FROM_APPROVAL, WEEKDAY_DESK, received_at=at(2026, 10, 16, 10, 0),
+    assert deadline(FIVE_FROM_APPROVAL, WEEKDAY_DESK, received_at=at(2026, 10, 16, 10, 0),
                                 approved_at=at(2026, 10, 16, 19, 0)) == date(2026, 10, 26)
 
 
@@ -153,13 +154,13 @@ def test_a_friday_evening_approval_counts_five_working_days_from_monday():
     (at(2026, 10, 5, 11, 0), date(2026, 10, 14)),  # decided in the holiday: the desk acts on 8 Oct → 9, 10, 12, 13, 14
 ])
 def test_arrangement_within_five_working_days_of_an_approval_before_the_holiday(approved, expected):
-    assert arrangement_deadline(FIVE_FROM_APPROVAL, WEEKDAY_DESK, received_at=at(2026, 9, 28, 10, 0),
+    assert deadline(FIVE_FROM_APPROVAL, WEEKDAY_DESK, received_at=at(2026, 9, 28, 10, 0),
                                 approved_at=approved) == expected
 
 
 def test_arrangement_counted_from_complete_papers_ignores_a_later_approval():
     # 003 表2 (catalog: counted from complete papers): the last paper on Wed 30 Sep 15:00, approved 8 Oct.
-    assert arrangement_deadline(FIVE_FROM_PAPERS, DAILY_DESK, received_at=at(2026, 9, 29, 10, 0),
+    assert deadline(FIVE_FROM_PAPERS, DAILY_DESK, received_at=at(2026, 9, 29, 10, 0),
                                 approved_at=at(2026, 10, 8, 10, 0),
                                 papers_complete_at=at(2026, 9, 30, 15, 0)) == date(2026, 10, 13)
 
@@ -226,7 +227,7 @@ def test_the_fallback_never_raises_and_always_answers():
         assert workdays_between(date(year, 1, 1), date(year, 12, 31)) > 200
         for desk in (WEEKDAY_DESK, DAILY_DESK):
             assert review_due(desk, at(year, 9, 30, 20, 0)) > date(year, 9, 30)
-            assert arrangement_deadline(FIVE_FROM_APPROVAL, desk, received_at=at(year, 12, 31, 10, 0),
+            assert deadline(FIVE_FROM_APPROVAL, desk, received_at=at(year, 12, 31, 10, 0),
                                         approved_at=at(year, 12, 31, 23, 0)) > date(year, 12, 31)
 
 

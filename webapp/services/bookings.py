@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,13 +18,11 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
-from . import audit, family, notifications
+from . import audit, deadlines, family, notifications
 from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
-from .catalog import DeadlineEvent
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
-from .deadlines import arrangement_deadline
 from .outcomes import counts_by_days
 from .outcomes import spent as units_spent
 from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
@@ -187,8 +185,7 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
         units=units, change_rule=service.change_rule, details=details, admission_slip_date=admission_slip_date,
         applied_at=now, updated_at=now,
     )
-    if service.arrangement.counted_from in (DeadlineEvent.APPLICATION, DeadlineEvent.ADMISSION_SLIP_DATE):
-        booking.arrange_by = _deadline(product, service, booking)
+    booking.arrange_by = _deadline(product, service, booking)
     session.add(booking)
     session.flush()
     transition = _log(session, booking, None, State.APPLIED, account.id, _role(relation), now, Effect.HOLD)
@@ -205,11 +202,17 @@ def _refuse(session, account, policy, now, ip, reasons) -> ApplyOutcome:
     return ApplyOutcome(None, created=False, reasons=tuple(reasons))
 
 
+def promise_of(booking: Booking, rules=None, **overrides) -> deadlines.Promise:
+    """What the desk has promised for `booking` now, with any of its event times replaced by `overrides`."""
+    product, service = rules or rules_for(booking.service)
+    events = {"applied": booking.applied_at, "approved": booking.approved_at,
+              "papers_complete": booking.papers_complete_at,
+              "admission_slip": deadlines.slip_moment(booking.admission_slip_date), **overrides}
+    return deadlines.promise(service.arrangement, product.hours_for(service), events)
+
+
 def _deadline(product, service, booking: Booking, **overrides) -> date | None:
-    """The promised day for `booking`, with any of its event times replaced by `overrides`."""
-    events = {"approved_at": booking.approved_at, "papers_complete_at": booking.papers_complete_at,
-              "admission_slip_date": booking.admission_slip_date, **overrides}
-    return arrangement_deadline(service.arrangement, product.hours_for(service), received_at=booking.applied_at, **events)
+    return promise_of(booking, (product, service), **overrides).by
 
 
 def _role(relation: str) -> str:
@@ -304,6 +307,29 @@ def mark_papers_complete(session: Session, booking_id: int, *, staff: Account, n
     return booking
 
 
+def record_admission_slip(session: Session, booking_id: int, *, staff: Account, now: datetime, issued_on: date) -> Booking:
+    """The admission slip the expert visit yielded (001 二【服务流程】7 line 107: "就诊后，如主诊专家开具入院通知单，
+    8-10个工作日内好人生为客户协调该院安排住院"): the admission's promise now counts from its date."""
+    with write_transaction(session):
+        booking = session.get(Booking, booking_id, populate_existing=True)
+        if not staff.is_staff:
+            raise IllegalMove(booking.state, booking.state, CUSTOMER)
+        product, service = rules_for(booking.service)
+        if not service.arrangement or not service.arrangement.from_slip:
+            raise ChangeRefused("slip.not_needed")
+        if State(booking.state) not in (State.APPLIED, State.UNDER_REVIEW, State.APPROVED):
+            raise ChangeRefused("slip.too_late")
+        if issued_on > china_date(now) or issued_on < china_date(booking.applied_at) - timedelta(days=366):
+            raise ChangeRefused("slip.date")
+        booking.admission_slip_date = issued_on
+        booking.arrange_by = _deadline(product, service, booking)
+        booking.updated_at = now
+        audit.record(session, "booking.admission_slip", now=now, actor_id=staff.id, target=f"booking:{booking.id}",
+                     detail={"issued_on": issued_on.isoformat(),
+                             "arrange_by": booking.arrange_by.isoformat() if booking.arrange_by else None})
+    return booking
+
+
 def approve(session, booking_id, *, staff, now, papers_complete_at: datetime | None = None):
     """Eligibility approved. The deadline counts from complete papers where the catalog says so (003: "自收齐完整
     病历资料起"), so the review gives the moment the last paper arrived; without one, approval is that moment."""
@@ -312,7 +338,7 @@ def approve(session, booking_id, *, staff, now, papers_complete_at: datetime | N
     # Approval is decided on complete papers (003: "收到完整材料后的一个工作日内审核").
     papers = booking.papers_complete_at or papers_complete_at or now
     values = {"approved_at": now, "papers_complete_at": papers,
-              "arrange_by": _deadline(product, service, booking, approved_at=now, papers_complete_at=papers)}
+              "arrange_by": _deadline(product, service, booking, approved=now, papers_complete=papers)}
     return _move(session, booking_id, State.APPROVED, actor=staff, now=now, values=values,
                  detail={"arrange_by": values["arrange_by"].isoformat() if values["arrange_by"] else None})
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..models import Account, Entitlement, Policy
 from . import catalog as cat
 from . import family
-from .catalog import DeadlineEvent, default_catalog
+from .catalog import default_catalog
 from .clock import china_date
 from .deadlines import promise_if_applied
 from .eligibility import Actor, Reason, Usage, check, quota_period, service_window_end
@@ -126,7 +126,7 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
         amount = service.quota.amount
         usage = Usage(ent.quota, ent.held, ent.used) if ent else Usage(amount, 0, 0)
         verdict = check(product, service, facts, actor, now, diagnoses=diagnoses, usage=usage)
-        from_slip = service.arrangement.counted_from is DeadlineEvent.ADMISSION_SLIP_DATE
+        from_slip = service.arrangement.from_slip
         cards.append(Card(
             product, service, policy.number, available=verdict.allowed, reasons=verdict.reasons, quota=usage.quota,
             left=usage.left, in_progress=usage.held, period_start=start, period_last_day=end - timedelta(days=1),

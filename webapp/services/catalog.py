@@ -93,8 +93,35 @@ class DeadlineEvent(str, Enum):
 
 
 class Arrangement(_Strict):
+    """Arranged within `working_days` of the latest of the application and every event in `counted_from`.
+
+    Several events when the seed names several (002 二 2(3) line 181: "在服务商收到被保险人服务申请、审核通过
+    被保险人服务资格、被保险人提供服务商要求的相关资料且住院条开具之日起10个工作日内安排"). `without_slip` is
+    the first step when a service counted from the admission slip is applied for without one (001 二【服务流程】
+    lines 95-109: an expert visit within 3 working days; the admission then counts from the slip it yields).
+    """
+
     working_days: int = Field(ge=1, le=60)
-    counted_from: DeadlineEvent
+    counted_from: tuple[DeadlineEvent, ...] = Field(min_length=1)
+    without_slip: Arrangement | None = None
+
+    @field_validator("counted_from", mode="before")
+    @classmethod
+    def _one_or_several(cls, value):
+        return (value,) if isinstance(value, (str, DeadlineEvent)) else value
+
+    @model_validator(mode="after")
+    def _first_step_needs_a_slip(self) -> "Arrangement":
+        if self.without_slip is not None:
+            if DeadlineEvent.ADMISSION_SLIP_DATE not in self.counted_from:
+                raise ValueError("without_slip applies only to an arrangement counted from the admission slip")
+            if DeadlineEvent.ADMISSION_SLIP_DATE in self.without_slip.counted_from:
+                raise ValueError("without_slip cannot itself wait for the admission slip")
+        return self
+
+    @property
+    def from_slip(self) -> bool:
+        return DeadlineEvent.ADMISSION_SLIP_DATE in self.counted_from
 
 
 class Hours(_Strict):
@@ -240,6 +267,10 @@ class Service(_Strict):
     coverage_cities: tuple[Text, ...] | None = None  # None: the product's list, or anywhere
     acceptance_hours: Hours | None = None  # None: the product's
     advance_working_days: int | None = None  # 001: "客户提前5个工作日…预约"
+    # The desk says whether the service starts within this many working days of complete papers: 003 "收到完整
+    # 材料后的一个工作日内审核材料决定是否启动" (line 949); 004 海外第二诊疗意见 line 287 "2个工作日内，回复被保险人
+    # 是否启动海外第二诊疗意见".
+    decision_working_days: int = Field(default=1, ge=1, le=10)
     max_distance_km: int | None = None  # 003 同城专车接送: "100公里以内（含）"
     discharge_within_days: int | None = None  # 003 同城专车接送: "出院日期5日内"
     requires_admission_slip: bool = False

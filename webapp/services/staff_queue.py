@@ -53,9 +53,10 @@ def due(day: date, today: date) -> Due:
     return Due(day, workdays_between(today, day), False, 0)
 
 
-def review_due(hours, papers_in_at: datetime) -> date:
-    """The reviewer's promised day: 1 working day after the desk receives the last paper that completed the set."""
-    return add_workdays(desk_receives(hours, papers_in_at).date(), REVIEW_WORKING_DAYS)
+def review_due(hours, papers_in_at: datetime, working_days: int = REVIEW_WORKING_DAYS) -> date:
+    """The reviewer's promised day: `working_days` (the catalog's `decision_working_days`; 1 unless the seed says
+    otherwise) after the desk receives the last paper that completed the set."""
+    return add_workdays(desk_receives(hours, papers_in_at).date(), working_days)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def row_for(booking: Booking, docs: list[Document], filed: dict[str, datetime], 
     stage, since = stage_of(booking, papers, now, alternatives_open)
     promised = None
     if stage == REVIEW:
-        promised = due(review_due(product.hours_for(service), papers.in_at), today)
+        promised = due(review_due(product.hours_for(service), papers.in_at, service.decision_working_days), today)
     elif stage in (ARRANGE, CHOOSING) and booking.arrange_by is not None:
         promised = due(booking.arrange_by, today)
     return Row(booking, stage, promised, since, papers, str((booking.details or {}).get("city") or ""))

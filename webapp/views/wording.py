@@ -119,6 +119,34 @@ def service_rule_text(service) -> str:
     return change_rule_text(service.change_rule, outcomes.late_cancel_counts(service))
 
 
+EVENT_WORDS = {
+    "application": N_("your application"),
+    "approval": N_("approval"),
+    "complete_papers": N_("your complete papers"),
+    "admission_slip_date": N_("the date on the admission slip"),
+}
+
+
+def _counted_from(arrangement) -> str:
+    events = [translate(EVENT_WORDS[e.value]) for e in arrangement.counted_from]
+    if len(events) == 1:
+        return events[0]
+    return _("the last of %(events)s", events=(", " if str(get_locale()).startswith("en") else "、").join(events))
+
+
+def promise_text(arrangement) -> str:
+    """How the promise is counted, in the seed's terms (catalog `arrangement`; deadlines.promise)."""
+    text = _("Arranged within %(n)s working days of %(event)s.", n=arrangement.working_days,
+             event=_counted_from(arrangement))
+    step = arrangement.without_slip
+    if step is None:
+        return text
+    return _("With an admission slip, admission is arranged within %(n)s working days of its date. Without one, "
+             "we first arrange an expert visit within %(m)s working days of %(event)s; admission then follows within "
+             "%(n)s working days of the slip the expert gives.", n=arrangement.working_days, m=step.working_days,
+             event=_counted_from(step))
+
+
 def booking_rule_text(booking) -> str:
     return service_rule_text(rules_for(booking.service)[1])
 
@@ -149,6 +177,7 @@ __all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "ch
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
+                                 promise_text=promise_text,
                                  no_show_counts=outcomes.no_show_counts, counts_by_days=outcomes.counts_by_days,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
