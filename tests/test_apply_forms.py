@@ -68,7 +68,7 @@ def field(product, code, name, **kw):
 
 
 # Valid posts, one per form, used as the base that each refusal test changes one thing in.
-EXPERT_000 = {"city": "北京", "hospital": "北京协和医院", "department": "心内科", "doctor": "张医生",
+EXPERT_000 = {"diagnosis_stage": "suspected", "city": "北京", "hospital": "北京协和医院", "department": "心内科", "doctor": "张医生",
               "preferred_date_1": "2026-06-10", "preferred_date_2": "2026-06-12"}
 EXPERT_001 = {"city": "上海", "department": "肿瘤科", "preferred_date_1": "2026-06-10"}
 INPATIENT_002 = {"city": "北京", "hospital": "北京大学肿瘤医院", "department": "胸外科", "admission_slip_date": "2026-05-28"}
@@ -87,9 +87,10 @@ NURSING_003 = {"hospital": "上海市第六人民医院", "ward_bed": "12病区 
 
 @pytest.mark.parametrize(("product", "code", "expected"), [
     # 000 （一）1.1(2) "预约门诊时间、预约医院、预约科室"; （一）2.9(1) hospital, department and doctor may be named.
-    (CIGC, "expert_outpatient", ["city", "hospital", "department", "doctor?", "preferred_dates"]),
+    # （一）1.2 lines 24-26: suspected or confirmed decides the papers, so it is asked first.
+    (CIGC, "expert_outpatient", ["diagnosis_stage", "city", "hospital", "department", "doctor?", "preferred_dates"]),
     # 000 （二）2.4(4) the department's admission slip; （二）2.9(1) "不可指定专家".
-    (CIGC, "inpatient_surgery", ["city", "hospital", "department", "admission_slip_date"]),
+    (CIGC, "inpatient_surgery", ["diagnosis_stage", "city", "hospital", "department", "admission_slip_date"]),
     # 001 一【注意事项】6 "不可指定专家"; 【服务条款】the vendor chooses the hospital (catalog note).
     (HRS, "expert_outpatient", ["city", "department", "preferred_dates"]),
     # 001 二【服务流程】3-9: a slip is optional; without one the vendor first books an expert visit.
@@ -250,10 +251,10 @@ def test_a_complete_post_is_accepted_and_serialisable(product, code, raw):
 
 def test_expert_outpatient_cleaned_data():
     result = run(CIGC, "expert_outpatient", EXPERT_000)
-    assert result.data == {"city": "北京", "hospital": "北京协和医院", "department": "心内科", "doctor": "张医生",
-                           "preferred_dates": ["2026-06-10", "2026-06-12"]}
+    assert result.data == {"diagnosis_stage": "suspected", "city": "北京", "hospital": "北京协和医院",
+                           "department": "心内科", "doctor": "张医生", "preferred_dates": ["2026-06-10", "2026-06-12"]}
     assert result.units == 1 and result.admission_slip_date is None
-    assert result.documents == ("diagnosis", "pathology_report")  # 000 （一）1.2(1)(2)
+    assert result.documents == ("diagnosis",)  # 000 （一）1.2(1) line 24: a suspected patient sends the medical record
 
 
 # ---------------------------------------------------------------------------------------------- expert outpatient

@@ -20,7 +20,7 @@ from .web_helpers import (
 )
 
 W_MOBILE = "13900000001"  # World's insured person
-EXPERT_FORM = {"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "preferred_date_1": "2026-12-01"}
+EXPERT_FORM = {"diagnosis_stage": "suspected", "city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "preferred_date_1": "2026-12-01"}
 
 
 @pytest.fixture()
@@ -210,7 +210,7 @@ def test_apply_review_then_confirm(app, session, world_client):
     reference = re.fullmatch(r"/bookings/(LT[0-9A-Z]{8})", done.headers["Location"]).group(1)
     created = booking(session, reference)
     assert (created.state, created.applicant_account_id, created.acting_as) == ("applied", w.account.id, "self")
-    assert created.details == {"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科",
+    assert created.details == {"diagnosis_stage": "suspected", "city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科",
                                "preferred_dates": ["2026-12-01"]}
     assert (created.entitlement.held, created.entitlement.used) == (1, 0)
     detail = client.get(done.headers["Location"]).get_data(as_text=True)

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(papers_sweep)
     app.cli.add_command(papers_purge)
     app.cli.add_command(family_birthdays)
+    app.cli.add_command(diagnoses_import)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -174,3 +175,23 @@ def family_birthdays():
     click.echo(f"{report.ended} guardianship(s) ended, {report.invited} invitation(s) sent")
     if report.failed:
         raise click.ClickException(f"invitation failed for {', '.join(report.failed)}; the guardians were told")
+
+
+@click.command("diagnoses-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def diagnoses_import(path):
+    """Record the verified diagnoses an insurer sends (CSV: id_number, certainty, diagnosed_on, hospital,
+    hospital_grade[, public_hospital]). Bad rows are listed by line and record nothing; exits 1 if any."""
+    from .services import diagnoses
+
+    try:
+        rows = diagnoses.read_file(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = diagnoses.import_rows(db.session, rows, now=_now())
+    for line, problem in report.problems:
+        click.echo(f"line {line}: {problem}", err=True)
+    click.echo(f"{report.recorded} recorded, {report.already} already on file, {len(report.problems)} refused")
+    if report.problems:
+        raise SystemExit(1)

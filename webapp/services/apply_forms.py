@@ -241,11 +241,23 @@ _BUILDERS = {
 }
 
 
+DIAGNOSIS_STAGE = Field("diagnosis_stage", "select", N_("Your diagnosis"), choices=(
+    ("suspected", N_("Suspected: a doctor suspects the illness (we need the medical record)")),
+    ("confirmed", N_("Confirmed: the illness is diagnosed (we need the pathology report)")),
+), help=N_("If you are not sure, choose suspected; the reviewer can change it."))
+
+
+def asks_diagnosis_stage(service: Service) -> bool:
+    """000 （一）1.2 lines 24-26: suspected patients send the medical record, confirmed ones the pathology report."""
+    return Document.PATHOLOGY_REPORT in service.documents and Document.DIAGNOSIS in service.documents
+
+
 def fields_for(product: Product, service: Service, *, locale: str = "zh_CN", units_left: int | None = None) -> tuple[Field, ...]:
     """The fields of `service`'s application form, in display order."""
     if service.form is None:
         raise ValueError(f"{service.code} is not bookable")
-    return tuple(_BUILDERS[service.form](product, service, locale, units_left))
+    first = [DIAGNOSIS_STAGE] if asks_diagnosis_stage(service) else []
+    return tuple(first + _BUILDERS[service.form](product, service, locale, units_left))
 
 
 def earliest_visit_date(product: Product, service: Service, now: datetime) -> date:
@@ -594,6 +606,14 @@ def documents_for(service: Service, values: dict) -> tuple[str, ...]:
     """The papers an application with these form values needs (catalog Document values, catalog order).
     `values` may be the parsed form or a booking's stored details: only presence and truth are read."""
     needed = [d for d in service.documents if d is not Document.DOCTOR_CERTIFICATE]
+    if asks_diagnosis_stage(service):
+        # 000 （一）1.2(1) line 24 "疑似患者提供……病历"; (2) line 26 "确诊患者提供……病理诊断报告". Without an answer
+        # (applications made before the question was asked) both stay asked for.
+        stage = values.get("diagnosis_stage")
+        if stage == "suspected":
+            needed.remove(Document.PATHOLOGY_REPORT)
+        elif stage == "confirmed":
+            needed.remove(Document.DIAGNOSIS)
     if service.form is BookingForm.CAR_PICKUP:
         # 003 同城专车接送 2(2): the slip for the trip in, or proof of a recent discharge for the trip home.
         if values.get("admission_slip_date") is not None:

@@ -166,17 +166,24 @@ def _policy_reasons(product: Product, policy: PolicyFacts, today: date) -> list[
     return reasons
 
 
+def first_diagnosis_reason(product: Product, policy: PolicyFacts, first: date) -> Reason | None:
+    """Why an illness first diagnosed on `first` is not covered, or None: before the policy (000 Q&A: "投保前已经
+    罹患…不能"), or inside the waiting period where the seed says "等待期后…初次罹患" (002 一 2(1); 004 一 1 line 37)."""
+    if first < policy.effective_date:
+        return Reason("diagnosis.before_policy")
+    if product.diagnosis_after == "waiting_period_end" and not policy.is_renewal:
+        if first < waiting_period_ends(policy.effective_date, policy.waiting_days):
+            return Reason("diagnosis.in_waiting_period")
+    return None
+
+
 def _diagnosis_reasons(
     product: Product, service: Service, policy: PolicyFacts, diagnoses: Sequence[DiagnosisFacts]
 ) -> list[Reason]:
     if diagnoses:
-        first = min(d.diagnosed_on for d in diagnoses)
-        if first < policy.effective_date:
-            return [Reason("diagnosis.before_policy")]  # 000 Q&A: "投保前已经罹患…不能"
-        if product.diagnosis_after == "waiting_period_end" and not policy.is_renewal:
-            waiting_end = waiting_period_ends(policy.effective_date, policy.waiting_days)
-            if first < waiting_end:
-                return [Reason("diagnosis.in_waiting_period")]
+        too_early = first_diagnosis_reason(product, policy, min(d.diagnosed_on for d in diagnoses))
+        if too_early:
+            return [too_early]
     if service.diagnosis is DiagnosisNeed.SUSPECTED:
         return []  # the papers come with the application and are reviewed there
     need = GRADE_RANK[product.min_hospital_grade.value]

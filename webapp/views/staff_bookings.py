@@ -6,6 +6,8 @@ gives back a counted use. The rules are in services/review.py, services/bookings
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,14 +17,16 @@ from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
 from ..models import Account, Booking
-from ..services import arrangements, audit, bookings, documents, family, review, staff_queue
+from ..services import arrangements, audit, bookings, diagnoses, documents, family, review, staff_queue
 from ..services.booking_states import IllegalMove
+from ..services.apply_forms import asks_diagnosis_stage
 from ..services.catalog import default_catalog
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date
 from ..services.cutoffs import change_deadline
 from ..services.identity import mask_id_number, mask_mobile
 from . import staff_wording as words
+from .wording import GRADES, reason_text
 from .common import client_ip, login_is_fresh, now
 from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
 
@@ -114,6 +118,8 @@ def _context(booking: Booking, **extra) -> dict:
         "eligibility_reasons": words.ELIGIBILITY_REASONS, "page_reasons": PAGE_REJECT_REASON_NAMES,
         "closings": words.CLOSINGS, "stages": words.STAGES, "due_words": words.due_words,
         "field_errors": words.FIELD_ERRORS, "sensitive": documents.SENSITIVE_KINDS, "errors": {},
+        "asks_stage": asks_diagnosis_stage(service), "stage_names": words.DIAGNOSIS_STAGES,
+        "grade_names": GRADES, "diagnoses_on_file": diagnoses.on_file(db.session, insured.id),
         "arrangement": arrangement, "values": arrangements.prefill(arrangement, booking.details, units=booking.units),
         **extra,
     }
@@ -226,6 +232,59 @@ def booking_schedule(reference):
         return render_template("staff/booking.html", **_context(found, errors=errors, values=request.form)), 422
     return _act(found, lambda: review.arrange(db.session, found, appointment, staff=current_user, now=now()),
                 N_("Arranged. The customer has been told the time, the place and until when it can be changed free."))
+
+
+@bp.post("/bookings/<reference>/admission-slip")
+@staff_required(*review.COORDINATORS, "reviewer")
+def booking_admission_slip(reference):
+    found = _booking(reference)
+    try:
+        issued_on = date.fromisoformat(request.form.get("issued_on", "").strip()[:10])
+    except ValueError:
+        _refused("slip.date")
+        return _back(found)
+
+    return _act(found, lambda: bookings.record_admission_slip(db.session, found.id, staff=current_user, now=now(),
+                                                              issued_on=issued_on), N_("Admission slip recorded: the admission is now promised from its date."))
+
+
+# --- the diagnosis (reviewer, admin) ---------------------------------------------------------------------------
+
+@bp.post("/bookings/<reference>/diagnosis-stage")
+@staff_required(*review.REVIEWERS)
+def booking_diagnosis_stage(reference):
+    found = _booking(reference)
+    try:
+        diagnoses.set_stage(db.session, found, request.form.get("stage", ""), staff=current_user, now=now())
+    except diagnoses.DiagnosisRefused as refused:
+        for key in refused.errors.values():
+            _refused(key)
+    else:
+        flash(translate(N_("The papers asked for are changed; the customer's checklist shows them now.")), "info")
+    return _back(found, "diagnosis")
+
+
+@bp.post("/bookings/<reference>/diagnosis")
+@staff_required(*review.REVIEWERS)
+def booking_diagnosis(reference):
+    found = _booking(reference)
+    form = request.form
+    entry = diagnoses.Entry(form.get("certainty", ""), form.get("diagnosed_on", ""), form.get("hospital", "")[:500],
+                            form.get("hospital_grade", ""), form.get("public_hospital") == "yes")
+    try:
+        done = diagnoses.record(db.session, found.policy.insured_id, entry, by=current_user, now=now(),
+                                target=f"booking:{found.id}")
+    except diagnoses.DiagnosisRefused as refused:
+        for key in refused.errors.values():
+            _refused(key)
+        return _back(found, "diagnosis")
+    reason = done.not_covered.get(found.policy.number)
+    if reason is not None:
+        flash(translate(N_("Recorded. This policy does not cover it: %(reason)s"), reason=reason_text(reason)), "error")
+    else:
+        flash(translate(N_("Recorded. Services that need a confirmed diagnosis use it from now on.")
+                        if done.created else N_("This diagnosis was already on file. Nothing was changed.")), "info")
+    return _back(found, "diagnosis")
 
 
 @bp.post("/bookings/<reference>/failed")

@@ -37,6 +37,11 @@ DOCTOR_LEVELS = {
     "attending": N_("Attending physician"),
 }
 
+DIAGNOSIS_STAGES = {
+    "suspected": N_("Suspected (medical record)"),
+    "confirmed": N_("Confirmed (pathology report)"),
+}
+
 CLOSINGS = {
     "completed": N_("Completed: the service was delivered (counts as used)"),
     "no_show": N_("No-show (counts as used)"),
@@ -69,6 +74,14 @@ REFUSALS = {
     "reverse.not_counted": N_("This application did not count as a use. Nothing was changed."),
     "reverse.already": N_("This use was already given back. Nothing was changed."),
     "failed.fields": N_("Please say whom the customer asked for and which alternatives were offered. Nothing was changed."),
+    "slip.not_needed": N_("This service does not count from an admission slip. Nothing was changed."),
+    "slip.too_late": N_("The admission slip can only be recorded before the admission is arranged. Nothing was changed."),
+    "slip.date": N_("Please give the date written on the admission slip: not in the future, not over a year before "
+                    "the application. Nothing was changed."),
+    "diagnosis.certainty": N_("Please choose suspected or confirmed. Nothing was changed."),
+    "diagnosis.date": N_("Please give the first-diagnosis date: a real date, not in the future. Nothing was changed."),
+    "diagnosis.hospital": N_("Please give the hospital that made the diagnosis. Nothing was changed."),
+    "diagnosis.grade": N_("Please choose the hospital grade. Nothing was changed."),
     "stale": N_("Someone else changed this application a moment ago. Please look again. Nothing was changed."),
     "illegal": N_("That step is not possible in the application's current state. Nothing was changed."),
     "form.decision": N_("Please choose accept, unreadable or not accepted. Nothing was changed."),
