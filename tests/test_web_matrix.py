@@ -116,6 +116,10 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "staff.booking_schedule": (f"/staff/bookings/{refs.child}/schedule", ARRANGED),
         "staff.booking_failed": (f"/staff/bookings/{refs.child}/failed", {"asked_for": "王主任", "alternatives": "李主任"}),
         "staff.booking_release": (f"/staff/bookings/{refs.child}/release", {}),
+        "staff.booking_admission_slip": (f"/staff/bookings/{refs.child}/admission-slip", {"issued_on": "2026-11-20"}),
+        "staff.booking_diagnosis_stage": (f"/staff/bookings/{refs.wang}/diagnosis-stage", {"stage": "suspected"}),
+        "staff.booking_diagnosis": (f"/staff/bookings/{refs.wang}/diagnosis", {
+            "certainty": "confirmed", "diagnosed_on": "2026-06-01", "hospital": "瑞金医院", "hospital_grade": "3A"}),
         "staff.booking_close": (f"/staff/bookings/{ref}/close", {"decision": "cancel"}),
         "staff.booking_reverse": (f"/staff/bookings/{ref}/reverse", {"reason": "appeal"}),
         "staff.calendar_day": ("/staff/calendar/day", {"date": "2027-02-20", "status": "workday", "name": "调休"}),
@@ -136,6 +140,7 @@ POST_ENDPOINTS = [
     "staff.access_decide_page", "staff.access_verify", "staff.access_reject", "staff.access_revoke",
     "staff.booking_decide_page", "staff.booking_approve", "staff.booking_reject", "staff.booking_schedule",
     "staff.booking_failed", "staff.booking_release", "staff.booking_close", "staff.booking_reverse",
+    "staff.booking_admission_slip", "staff.booking_diagnosis_stage", "staff.booking_diagnosis",
     "staff.calendar_day", "staff.calendar_import", "staff.calendar_publish",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
@@ -540,6 +545,7 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "staff.report": ["/staff/report", "/staff/report?week=2026-11-11&product=cigc_classic"],
         "staff.report_csv": ["/staff/report.csv?week=2026-11-11"],
         "staff.report_xlsx": ["/staff/report.xlsx?week=2026-11-11"],
+        "staff.report_cases_csv": ["/staff/report-cases.csv?week=2026-11-11"],
     }
 
 

@@ -16,7 +16,7 @@ from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
-from ..services import audit, insurer_report
+from ..services import audit, case_records, insurer_report
 from ..services.catalog import default_catalog
 from ..services.clock import china_date
 from .common import client_ip, now
@@ -84,8 +84,11 @@ def report():
     charts = {p.code: insurer_report.chart_svg(p.rows, words, p.name(lang), locale=lang, ident=f"chart-{p.code}")
               for p in found.products}
     previous = week - timedelta(days=7)
+    cases = case_records.closed_in_week(db.session, week_start=week, product_code=product)
     return render_template(
-        "staff/report.html", report=found, product=product, products=default_catalog().products, words=words,
+        "staff/report.html", report=found, cases=cases, service_names={
+            (p.code, s.code): s.name.get(lang) for p in default_catalog().products for s in p.services},
+        product=product, products=default_catalog().products, words=words,
         charts=charts, columns=insurer_report.COLUMNS, last_allowed_day=latest + timedelta(days=6),
         previous=previous if previous >= insurer_report.EARLIEST_WEEK else None,
         next=week + timedelta(days=7) if week < latest else None)
@@ -115,3 +118,18 @@ def report_csv():
 @staff_required(*READERS)
 def report_xlsx():
     return download("xlsx")
+
+
+@bp.get("/report-cases.csv")
+@staff_required(*READERS)
+def report_cases_csv():
+    """The second-opinion cases closed in the week, one line each (services/case_records.py)."""
+    week, _latest, product = chosen(speak=False)
+    body = case_records.to_csv(case_records.closed_in_week(db.session, week_start=week, product_code=product))
+    name = f"lvtong-opinion-cases-{week.isoformat()}-{product or 'all'}.csv"
+    with write_transaction(db.session):
+        audit.record(db.session, "report.download", now=now(), actor_id=current_user.id, ip=client_ip(),
+                     target=f"report:{week.isoformat()}",
+                     detail={"week": week.isoformat(), "product": product, "format": "cases.csv"})
+    return Response(body, headers={"Content-Type": MIMETYPES["csv"],
+                                   "Content-Disposition": f'attachment; filename="{name}"'})
