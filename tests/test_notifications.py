@@ -155,7 +155,8 @@ def test_reminders_run_twice_send_once_to_each_recipient(w):
     assert len(sent) == 2 and all(n.sent_at == now and n.created_at == now for n in sent)
     assert sent[0].dedupe_key == f"reminder:{b.id}:2026-11-24T12:00:00+08:00"
     assert sent[0].payload == {"reference": b.reference, "service_code": "expert_outpatient",
-                               "free_until": "2026-11-24T12:00:00+08:00", "starts_at": "2026-11-25T09:00:00+08:00"}
+                               "free_until": "2026-11-24T12:00:00+08:00", "starts_at": "2026-11-25T09:00:00+08:00",
+                               "late_cancel_counts": True}  # 000 （一）2.9(6): after 12:00 the day before it counts
 
 
 def test_a_rescheduled_booking_is_reminded_of_its_new_deadline(w):

@@ -128,7 +128,34 @@ def test_the_customer_reads_the_same_rule_on_the_card_the_booking_and_the_cancel
     assert done.status_code in (200, 303)
     page = text_of(client.get(f"/bookings/{b.reference}").get_data(as_text=True))
     assert "这次不计次数" in page
+    assert "改期时间已于" in page and "免费变更或取消截止" not in page  # the timeline says the change time ended
     assert usage(plus, b) == (0, 0)
+
+
+class _Kept:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, account, notification):
+        self.sent.append(notification)
+
+
+@pytest.mark.parametrize("world, late_counts, words", [
+    ("plus", False, "之后仍可取消，不计次数"),  # 003 特别说明(5) line 929: only a missed visit counts
+    ("classic", True, "免费"),  # 000 （一）2.9(6) line 98: after 12:00 the day before it counts
+])
+def test_the_reminder_says_what_cancelling_late_does(request, app, world, late_counts, words):
+    from webapp.services import notifications
+    from webapp.views.wording import message_text
+
+    w = request.getfixturevalue(world)
+    scheduled(w)
+    kept = _Kept()
+    assert notifications.send_reminders(w.session, AFTER_NOON_BEFORE - timedelta(hours=2), kept) == 1
+    [note] = kept.sent
+    assert note.payload["late_cancel_counts"] is late_counts
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert words in message_text(note)
 
 
 def test_staff_close_a_vendor_failure_and_an_aides_days_from_the_console(app, plus, client):

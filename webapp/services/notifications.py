@@ -23,7 +23,9 @@ from ..models import Account, Booking, BookingTransition, Notification
 from .arrangements import when_key
 from .booking_states import State
 from .clock import require_aware, to_china
+from .catalog_sync import rules_for
 from .cutoffs import change_deadline
+from .outcomes import late_cancel_counts
 
 log = logging.getLogger("lvtong.notify")
 
@@ -163,7 +165,9 @@ def _reminder(session: Session, booking: Booking, account: Account, deadline: da
                 account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
                 kind=REMINDER_FREE_CHANGE, dedupe_key=key, created_at=now,
                 payload={"reference": booking.reference, "service_code": booking.service.code,
-                         "free_until": _iso(deadline), "starts_at": _iso(booking.starts_at)},
+                         "free_until": _iso(deadline), "starts_at": _iso(booking.starts_at),
+                         # what cancelling after the deadline does, as outcomes decides it (issue 14 item 1)
+                         "late_cancel_counts": late_cancel_counts(rules_for(booking.service)[1])},
             )
             session.add(found)
     except IntegrityError:  # another run wrote it first

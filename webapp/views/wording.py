@@ -179,6 +179,7 @@ def init_app(app) -> None:
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
                                  promise_text=promise_text,
                                  no_show_counts=outcomes.no_show_counts, counts_by_days=outcomes.counts_by_days,
+                                 late_cancel_counts=outcomes.late_cancel_counts,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
                                  form_list=form_list, date_keys=_date_keys, document_text=document_text,
@@ -204,8 +205,12 @@ def message_text(notification, service_name: str = "") -> str:
                  reason=page_reason(p.get("reason") or p.get("decision"))).strip()
     if notification.kind == "reminder_free_change":
         deadline = p.get("free_until")
+        when = moment(datetime.fromisoformat(deadline)) if deadline else ""
+        if p.get("late_cancel_counts") is False:  # only a missed appointment counts (outcomes.late_cancel_counts)
+            return _("Reminder: %(what)s can be changed only until %(deadline)s. After that you can still cancel, "
+                     "and it does not count as used.", what=what, deadline=when)
         return _("Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.",
-                 what=what, deadline=moment(datetime.fromisoformat(deadline)) if deadline else "")
+                 what=what, deadline=when)
     if p.get("rule") == "named_expert_unavailable":
         return _("%(what)s: the doctor or hospital you asked for could not be booked. Open the booking to see the "
                  "alternatives we offer.", what=what)
