@@ -54,6 +54,9 @@ class Policy(Base):
     cooling_off_days: Mapped[int] = mapped_column(default=15)
     waiting_days: Mapped[int] = mapped_column(default=90)
     is_renewal: Mapped[bool] = mapped_column(default=False)
+    # Add-ons bought with the policy, as the insurer's import names them (catalog `quota.add_on.code`), comma-separated:
+    # 003 门诊陪诊 三 表 lines 1526-1530 "若您同时加购了门急诊加油包/补充责任的，5次/年".
+    add_ons: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # in_force | surrendered_cooling_off | surrendered | lapsed
     status: Mapped[str] = mapped_column(String(32), default="in_force")
     status_changed_on: Mapped[date | None]
