@@ -10,7 +10,7 @@ from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..services.desk_hours import desk_hours
-from ..services.phones import line_groups, notes_to_tell, phone_lines
+from ..services.phones import line_groups, notes_to_tell, phone_lines, tel_href
 
 PURPOSE_WORDS = {
     "apply": N_("applying"),
@@ -62,5 +62,5 @@ def desk_text(product, service, now, *, applied: bool = False) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(phone_lines=phone_lines, phone_groups=line_groups, purposes_text=purposes_text, notes_to_tell=notes_to_tell,
-                                 desk_text=desk_text)
+    app.jinja_env.globals.update(phone_lines=phone_lines, tel_href=tel_href, phone_groups=line_groups,
+                                 purposes_text=purposes_text, notes_to_tell=notes_to_tell, desk_text=desk_text)
