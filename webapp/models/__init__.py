@@ -7,10 +7,10 @@ from .documents import Document, DocumentPage
 from .notifications import Notification
 from .people import Account, Diagnosis, Person, ProxyGrant
 from .products import Entitlement, Policy, Product, Service
-from .signin import LoginSession, RateHit, SignInCode
+from .signin import HumanCheck, LoginSession, RateHit, SignInCode
 
 __all__ = [
     "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "Diagnosis", "Document", "DocumentPage",
-    "Entitlement", "HolidayOverride", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
+    "Entitlement", "HolidayOverride", "HumanCheck", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
     "SignInCode", "UTCDateTime",
 ]

@@ -48,3 +48,18 @@ class RateHit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bucket: Mapped[str] = mapped_column(String(96), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class HumanCheck(Base):
+    """A question a person answers before a code is texted to a number not seen from their device (issue 17
+    item 4, SMS pumping). The answer stays here; the session cookie holds only the random token. Any answer,
+    right or wrong, spends it."""
+
+    __tablename__ = "human_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token in the session
+    answer: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
