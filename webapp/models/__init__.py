@@ -4,6 +4,7 @@ from .base import Base, UTCDateTime
 from .bookings import Booking, BookingTransition
 from .calendar import HolidayOverride, PublishedYear
 from .documents import Document, DocumentPage
+from .identity import IdentityReclaim
 from .notifications import Notification
 from .people import Account, Diagnosis, Person, ProxyGrant
 from .products import Entitlement, Policy, Product, Service
@@ -11,6 +12,6 @@ from .signin import HumanCheck, LoginSession, RateHit, SignInCode
 
 __all__ = [
     "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "Diagnosis", "Document", "DocumentPage",
-    "Entitlement", "HolidayOverride", "HumanCheck", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
+    "Entitlement", "HolidayOverride", "IdentityReclaim", "HumanCheck", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
     "SignInCode", "UTCDateTime",
 ]

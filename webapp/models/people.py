@@ -39,8 +39,16 @@ class Account(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # Who the account says it is, before that is verified (services/binding.py): a claim to a person on a policy
+    # gives nothing; person_id is set only once the identity is verified.
+    claimed_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    claimed_at: Mapped[datetime | None]
+    # How the identity was verified: policy_mobile | staff_check | id_paper | reclaim (None: never verified)
+    identity_method: Mapped[str | None] = mapped_column(String(16))
+    identity_verified_at: Mapped[datetime | None]
+    identity_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))  # staff; None for a data match
 
-    person: Mapped[Person | None] = relationship()
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
 
     @property
     def is_staff(self) -> bool:
