@@ -296,8 +296,8 @@ def test_003_car_pickup_documents(catalog: Catalog) -> None:
     # 2(2) line 516: admission slip OR a discharge within 5 days; 注(3) line 568: doctor's proof for lying down
     assert {d.value for d in car.documents} == {"admission_slip", "discharge_proof", "doctor_certificate"}
     assert car.requires_admission_slip is False
-    # 特别说明(5) line 586
-    assert {e.value for e in car.counts_as_used} == {"cancel_after_cutoff", "no_show"}
+    # 特别说明(5) line 586; Q&A(2) lines 634-638: a change inside the 4 hours is taken and counts
+    assert {e.value for e in car.counts_as_used} == {"cancel_after_cutoff", "change_after_cutoff", "no_show"}
 
 
 def test_coverage_city_lists(catalog: Catalog) -> None:

@@ -687,7 +687,9 @@ def test_review_promise_in_an_unpublished_year_follows_the_schedule_staff_enter(
     """A zhongan_vip policy in force in YEAR (no published schedule): the queue's promise comes from the fallback,
     then from the schedule staff enter."""
     d = Desk(session, store)
-    account, policy = d.insured("明年", "zhongan_vip", effective=date(YEAR - 1, 1, 1), years=2)
+    # Effective 1 Jan YEAR: the diagnosis (5 months later) falls in the same policy year as the application, as 003's
+    # PLUS services require (特别说明(1) line 745 "限客户首发重大疾病后一个保单年度内使用一次").
+    account, policy = d.insured("明年", "zhongan_vip", effective=date(YEAR, 1, 1), years=2)
     b = bookings.apply(session, account=account, policy_id=policy.id, service_code="expert_outpatient",
                        request_key="next-year", now=at(YEAR, 9, 30, 14, 0), details={"city": "上海"})
     assert b.ok, b.reasons

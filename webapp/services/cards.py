@@ -16,7 +16,7 @@ from . import family
 from .catalog import default_catalog
 from .clock import china_date
 from .deadlines import promise_if_applied
-from .eligibility import Actor, Reason, Usage, check, quota_period, service_window_end
+from .eligibility import Actor, Reason, check, quota_amount, quota_period, service_window_end, usage_from
 from .people import diagnoses_of, policy_facts
 
 
@@ -123,8 +123,7 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
             continue
         start, end = quota_period(product, service, facts, on)
         ent = by_period.get((service.pool, start))
-        amount = service.quota.amount
-        usage = Usage(ent.quota, ent.held, ent.used) if ent else Usage(amount, 0, 0)
+        usage = usage_from(ent, quota_amount(service, facts))
         verdict = check(product, service, facts, actor, now, diagnoses=diagnoses, usage=usage)
         from_slip = service.arrangement.from_slip
         cards.append(Card(

@@ -51,7 +51,7 @@ FINGERPRINT = text(" UNION ALL ".join([
                                 "relationship_label", "scopes"), "grantee_account_id = :account_id"),
     _part("p", "persons", ("id", "name"), "id IN " + _PEOPLE),
     _part("o", "policies", ("id", "number", "product_id", "insured_id", "status", "status_changed_on", "effective_date",
-                            "expiry_date", "is_renewal", "cooling_off_days", "waiting_days"), "insured_id IN " + _PEOPLE),
+                            "expiry_date", "is_renewal", "cooling_off_days", "waiting_days", "add_ons"), "insured_id IN " + _PEOPLE),
     _part("e", "entitlements", ("id", "policy_id", "pool", "period_start", "quota", "held", "used"), "policy_id IN " + _POLICIES),
     _part("d", "diagnoses", ("id", "person_id", "certainty", "diagnosed_on", "hospital_grade", "public_hospital",
                              "verified_at"), "person_id IN " + _PEOPLE),

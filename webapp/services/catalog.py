@@ -12,7 +12,7 @@ from datetime import time
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Iterable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -69,12 +69,21 @@ class QuotaPeriod(str, Enum):
     SERVICE_TERM = "service_term"  # once within the product's whole service window (000 2.2, 001)
 
 
+class AddOn(_Strict):
+    """A larger quota for policies bought with an add-on (003 门诊陪诊 三 表 lines 1526-1530: "若您同时加购了门急诊
+    加油包/补充责任的，5次/年"). `code` is what the insurer's import writes into `Policy.add_ons`."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")
+    amount: int = Field(ge=1)
+
+
 class Quota(_Strict):
     unit: QuotaUnit
     amount: int | None = None
     period: QuotaPeriod = QuotaPeriod.POLICY_YEAR
     # Services naming the same pool spend one shared quota (001: "保单有效期内…申请一次").
     pool: str | None = None
+    add_on: AddOn | None = None
 
     @model_validator(mode="after")
     def _amount_matches_unit(self) -> "Quota":
@@ -82,7 +91,15 @@ class Quota(_Strict):
             raise ValueError("an unlimited quota takes no amount")
         if self.unit is not QuotaUnit.UNLIMITED and (self.amount is None or self.amount < 1):
             raise ValueError("a count or days quota needs an amount of at least 1")
+        if self.add_on is not None and (self.amount is None or self.add_on.amount <= self.amount):
+            raise ValueError("an add-on must raise a limited quota")
         return self
+
+    def amount_for(self, add_ons: Iterable[str] = ()) -> int | None:
+        """The amount for a policy bought with `add_ons` (codes)."""
+        if self.add_on is not None and self.add_on.code in set(add_ons):
+            return self.add_on.amount
+        return self.amount
 
 
 class DeadlineEvent(str, Enum):
@@ -148,6 +165,7 @@ class Choice(_Strict):
     hospital: bool = False
     department: bool = False
     doctor: bool = False
+    admission_date: bool = False  # 000 （二）1.1(2) line 122: "预约住院时间、预约医院、预约科室"
 
 
 class UsageEvent(str, Enum):
@@ -156,6 +174,8 @@ class UsageEvent(str, Enum):
     NO_SHOW = "no_show"
     LATE_ARRIVAL = "late_arrival"
     CANCEL_AFTER_CUTOFF = "cancel_after_cutoff"
+    # A change after the deadline is still taken, and spends the use (003 同城专车接送 Q&A(2) lines 634-638).
+    CHANGE_AFTER_CUTOFF = "change_after_cutoff"
     CANCEL_ANY_TIME = "cancel_any_time"
     CHANGED_HOSPITAL = "changed_hospital"
     NO_MEDICAL_INDICATION = "no_medical_indication"
@@ -272,6 +292,12 @@ class Service(_Strict):
     # 是否启动海外第二诊疗意见".
     decision_working_days: int = Field(default=1, ge=1, le=10)
     max_distance_km: int | None = None  # 003 同城专车接送: "100公里以内（含）"
+    # The vendor's medical service specialist contacts the customer within about this many hours of the application
+    # (000 （一）1.2 line 18, （二）1.2 line 124: "客户申请服务后约2小时即可收到我司指定医疗服务专员的联络信息").
+    specialist_contact_hours: int | None = Field(default=None, ge=1, le=72)
+    # Usable only in the policy year in which the first critical illness was diagnosed (003 重疾绿通PLUS 特别说明(1)
+    # line 745, 预留高端病房 特别说明(1) line 468: "限客户首发重大疾病后一个保单年度内使用一次").
+    within_policy_year_of_diagnosis: bool = False
     discharge_within_days: int | None = None  # 003 同城专车接送: "出院日期5日内"
     requires_admission_slip: bool = False
     proxies: tuple[Proxy, ...] = (Proxy.GUARDIAN, Proxy.POWER_OF_ATTORNEY)
@@ -300,6 +326,8 @@ class Service(_Strict):
                 raise ValueError("late_arrival counts as used but late_arrival_minutes is missing")
             if self.expert_cancellation_limit is not None and not self.choose.doctor:
                 raise ValueError("expert_cancellation_limit needs a service where the customer names the doctor")
+            if self.within_policy_year_of_diagnosis and self.diagnosis is Diagnosis.NONE:
+                raise ValueError("within_policy_year_of_diagnosis needs a service that asks for a diagnosis")
         elif self.hotline is None or self.hours is None:
             raise ValueError("an information service needs hotline and hours")
         return self

@@ -10,7 +10,7 @@ product's grade (000 2.4(3): 二甲; 001 注意事项1 and 003: 二级); quotas 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
 from .catalog import Diagnosis as DiagnosisNeed
@@ -31,6 +31,7 @@ class PolicyFacts:
     is_renewal: bool = False
     status: str = INFORCE  # in_force | surrendered_cooling_off | surrendered | lapsed
     status_changed_on: date | None = None
+    add_ons: tuple[str, ...] = ()  # catalog add-on codes bought with the policy (Policy.add_ons)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ class Usage:
         return None if self.quota is None else max(self.quota - self.used - self.held, 0)
 
 
+def usage_from(row, quota: int | None) -> Usage:
+    """The usage a period's entitlement row (or None: nothing held or spent yet) records, with the quota the policy
+    has now: a row made before an add-on was recorded counts the add-on's larger quota (it is raised, never lowered)."""
+    if row is None:
+        return Usage(quota, 0, 0)
+    if row.quota is not None and quota is not None:
+        return Usage(max(row.quota, quota), row.held, row.used)
+    return Usage(row.quota, row.held, row.used)
+
+
 @dataclass(frozen=True)
 class Reason:
     key: str
@@ -89,6 +100,12 @@ def service_window_end(product: Product, policy: PolicyFacts) -> date:
     if product.service_window.years is not None:
         end = min(end, anniversary(policy.effective_date, product.service_window.years))
     return end
+
+
+def quota_amount(service: Service, policy: PolicyFacts) -> int | None:
+    """The quota of `service` on this policy: the catalog's amount, or its add-on's where the policy has the add-on
+    (003 门诊陪诊 三 表 lines 1526-1530: "若您同时加购了门急诊加油包/补充责任的，5次/年")."""
+    return service.quota.amount_for(policy.add_ons) if service.quota is not None else None
 
 
 def quota_period(product: Product, service: Service, policy: PolicyFacts, on: date) -> tuple[date, date]:
@@ -126,6 +143,8 @@ def check(
     reasons += _policy_reasons(product, policy, today)
     if service.diagnosis is not DiagnosisNeed.NONE:
         reasons += _diagnosis_reasons(product, service, policy, diagnoses)
+        if service.within_policy_year_of_diagnosis:
+            reasons += _first_illness_year_reasons(policy, diagnoses, today)
     if usage is not None and service.bookable:
         reasons += _quota_reasons(product, service, policy, usage, units, today)
     return Eligibility(tuple(reasons))
@@ -192,6 +211,30 @@ def _diagnosis_reasons(
         if d.certainty == "confirmed" and d.public_hospital and GRADE_RANK.get(d.hospital_grade, 0) >= need
     ]
     return [] if qualifying else [Reason("diagnosis.missing")]
+
+
+def first_illness_year(policy: PolicyFacts, diagnoses: Sequence[DiagnosisFacts]) -> tuple[date, date] | None:
+    """The policy year (start inclusive, end exclusive) in which the first critical illness on file was diagnosed:
+    the earliest verified diagnosis, suspected or confirmed (the illness's onset, as `first_diagnosis_reason` takes it).
+    None without a diagnosis on file, or one before the policy (refused as such)."""
+    if not diagnoses:
+        return None
+    first = min(d.diagnosed_on for d in diagnoses)
+    if first < policy.effective_date:
+        return None
+    return policy_year_bounds(policy.effective_date, first)
+
+
+def _first_illness_year_reasons(policy: PolicyFacts, diagnoses: Sequence[DiagnosisFacts], today: date) -> list[Reason]:
+    """003 重疾绿通PLUS 特别说明(1) line 745, 预留高端病房 特别说明(1) line 468: "限客户首发重大疾病后一个保单年度内使用一次"
+    — usable only in the policy year in which the first critical illness was diagnosed. Without a diagnosis on file the
+    papers sent with the application show it and the desk checks; nothing is refused here."""
+    year = first_illness_year(policy, diagnoses)
+    if year is None or today < year[1]:
+        return []
+    first = min(d.diagnosed_on for d in diagnoses)
+    last_day = year[1] - timedelta(days=1)
+    return [Reason("diagnosis.first_year_over", params={"diagnosed": first.isoformat(), "last_day": last_day.isoformat()})]
 
 
 def _quota_reasons(

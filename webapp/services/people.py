@@ -15,6 +15,7 @@ def policy_facts(policy: Policy) -> PolicyFacts:
         effective_date=policy.effective_date, expiry_date=policy.expiry_date,
         cooling_off_days=policy.cooling_off_days, waiting_days=policy.waiting_days,
         is_renewal=policy.is_renewal, status=policy.status, status_changed_on=policy.status_changed_on,
+        add_ons=tuple(code.strip() for code in (policy.add_ons or "").split(",") if code.strip()),
     )
 
 

@@ -13,9 +13,11 @@ from ..formatting import day, moment
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
+from ..i18n import translations
 from ..services import outcomes
 from ..services.catalog_sync import rules_for
 from ..services.cutoffs import parse_rule
+from ..services.specialist_contact import specialist_contact_by
 
 REASONS = {
     "service.unknown": N_("This service is not part of this policy."),
@@ -34,6 +36,9 @@ REASONS = {
     "diagnosis.before_policy": N_("The illness was first diagnosed before the policy started, so it is not covered."),
     "diagnosis.in_waiting_period": N_("The illness was first diagnosed during the waiting period, so it is not covered."),
     "diagnosis.missing": N_("A confirmed diagnosis of a covered critical illness is needed first."),
+    # 003 重疾绿通PLUS 特别说明(1) line 745; 预留高端病房 特别说明(1) line 468 (eligibility._first_illness_year_reasons).
+    "diagnosis.first_year_over": N_("This service can only be used in the policy year in which the critical illness "
+                                    "was first diagnosed (%(diagnosed)s); that policy year ended on %(last_day)s."),
     "quota.used_up": N_("All uses for this period are used up."),
     "quota.in_progress": N_("Your application in progress already holds the last use."),
     "quota.not_enough": N_("Not enough left for this request."),
@@ -86,6 +91,9 @@ ACTING = {"guardian": N_("guardian"), "power_of_attorney": N_("authorised family
 
 
 def reason_text(reason) -> str:
+    if reason.key == "diagnosis.first_year_over":
+        dates = {k: day(date.fromisoformat(v), with_year=True) for k, v in reason.params.items()}
+        return translate(REASONS[reason.key], **dates)
     text = translate(REASONS[reason.key]) if reason.key in REASONS else reason.key
     space = " " if str(get_locale()).startswith("en") else ""  # Chinese sentences run on without spaces
     if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
@@ -147,6 +155,32 @@ def promise_text(arrangement) -> str:
              event=_counted_from(step))
 
 
+def specialist_text(product, service, at, *, applied: bool = False) -> str:
+    """'A medical service specialist contacts you within about 2 hours …' where the seed promises it (000 （一）1.2
+    line 18, （二）1.2 line 124; services/specialist_contact.py); '' elsewhere. `at`: the application's time, or now."""
+    by = specialist_contact_by(product, service, at)
+    if by is None:
+        return ""
+    params = {"num": service.specialist_contact_hours, "moment": moment(by)}
+    if applied:
+        return translations().ngettext(
+            "A medical service specialist will contact you within about %(num)s hour of the desk receiving your "
+            "application (around %(moment)s) and guide you through sending your papers.",
+            "A medical service specialist will contact you within about %(num)s hours of the desk receiving your "
+            "application (around %(moment)s) and guide you through sending your papers.", params["num"]) % params
+    return translations().ngettext(
+        "After you send it, a medical service specialist will contact you within about %(num)s hour of the desk "
+        "receiving it (around %(moment)s if you send it now) and guide you through sending your papers.",
+        "After you send it, a medical service specialist will contact you within about %(num)s hours of the desk "
+        "receiving it (around %(moment)s if you send it now) and guide you through sending your papers.",
+        params["num"]) % params
+
+
+def desk_check_text(msgid: str, params: dict) -> str:
+    """A value accepted past a limit the seed does not set (apply_forms `warnings`, stored as `desk_checks`)."""
+    return translate(msgid, **localise_params(params or {}))
+
+
 def booking_rule_text(booking) -> str:
     return service_rule_text(rules_for(booking.service)[1])
 
@@ -167,6 +201,9 @@ def rule_name(rule: str | None) -> str:
                                     "counts, so this is not counted."),
         "no_show_uncounted": N_("Not attending does not count as used for this service."),
         "vendor_failed": N_("The service provider could not deliver it: not counted, the use is still yours."),
+        # 003 同城专车接送 Q&A(2) lines 634-638 (bookings.request_change).
+        "late_change_counted": N_("Changed after the change deadline: counted as used; the new time is arranged if "
+                                  "possible."),
     }
     return translate(closing[rule]) if rule in closing else rule
 
@@ -177,7 +214,7 @@ __all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "ch
 def init_app(app) -> None:
     app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
-                                 promise_text=promise_text,
+                                 promise_text=promise_text, specialist_text=specialist_text, desk_check_text=desk_check_text,
                                  no_show_counts=outcomes.no_show_counts, counts_by_days=outcomes.counts_by_days,
                                  late_cancel_counts=outcomes.late_cancel_counts,
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
