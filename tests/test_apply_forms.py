@@ -89,8 +89,10 @@ NURSING_003 = {"hospital": "上海市第六人民医院", "ward_bed": "12病区 
     # 000 （一）1.1(2) "预约门诊时间、预约医院、预约科室"; （一）2.9(1) hospital, department and doctor may be named.
     # （一）1.2 lines 24-26: suspected or confirmed decides the papers, so it is asked first.
     (CIGC, "expert_outpatient", ["diagnosis_stage", "city", "hospital", "department", "doctor?", "preferred_dates"]),
-    # 000 （二）2.4(4) the department's admission slip; （二）2.9(1) "不可指定专家".
-    (CIGC, "inpatient_surgery", ["diagnosis_stage", "city", "hospital", "department", "admission_slip_date"]),
+    # 000 （二）2.4(4) the department's admission slip; （二）2.9(1) "不可指定专家"; （二）1.1(2) line 122 the customer
+    # tells "预约住院时间、预约医院、预约科室", so the admission date is asked (and required) like the hospital.
+    (CIGC, "inpatient_surgery", ["diagnosis_stage", "city", "hospital", "department", "admission_slip_date",
+                                 "admission_date"]),
     # 001 一【注意事项】6 "不可指定专家"; 【服务条款】the vendor chooses the hospital (catalog note).
     (HRS, "expert_outpatient", ["city", "department", "preferred_dates"]),
     # 001 二【服务流程】3-9: a slip is optional; without one the vendor first books an expert visit.
@@ -167,9 +169,11 @@ def test_city_is_free_text_without_a_coverage_list():
 
 
 def test_int_field_bounds():
-    """003 同城专车接送 4 表1 "100公里以内（含）"; 注(2)(3) one 5-7 seat car; 重疾住院护工 一 5 "以30日为限"."""
+    """003 同城专车接送 4 表1 "100公里以内（含）"; 注(3) line 566 "一般安排五至七座商务车": a seven-seater is the largest
+    car, six besides the driver (was 4, the saloon's, which refused what a seven-seater carries); 重疾住院护工 一 5
+    "以30日为限"."""
     assert (field(ZHONGAN, "car_pickup", "distance_km").min, field(ZHONGAN, "car_pickup", "distance_km").max) == (1, 100)
-    assert field(ZHONGAN, "car_pickup", "passengers").max == MAX_PASSENGERS == 4
+    assert field(ZHONGAN, "car_pickup", "passengers").max == MAX_PASSENGERS == 6
     assert field(ZHONGAN, "nursing_aide", "days").max == 30
     assert field(ZHONGAN, "nursing_aide", "days", units_left=7).max == 7
 
@@ -283,12 +287,16 @@ def test_preferred_date_in_the_past_is_refused():
     assert msgid(result, "preferred_dates") == "Please choose a date on or after %(date)s."
 
 
-def test_preferred_dates_window_is_60_days():
-    """The product issue's window (the seeds are silent): today + 60 accepted, + 61 refused."""
+def test_preferred_dates_past_60_days_are_accepted_and_flagged():
+    """The seeds set no upper limit (000 Q&A line 348 bounds dates from below only), so the project's 60 days no
+    longer refuses (it did): today + 60 is plain, + 61 is accepted with a warning the desk checks with the customer."""
     last = TODAY + timedelta(days=BOOKING_HORIZON_DAYS)
-    assert run(CIGC, "expert_outpatient", {**EXPERT_000, "preferred_date_3": last.isoformat()}).ok
+    plain = run(CIGC, "expert_outpatient", {**EXPERT_000, "preferred_date_3": last.isoformat()})
+    assert plain.ok and plain.warnings == {} and "desk_checks" not in plain.data
     late = run(CIGC, "expert_outpatient", {**EXPERT_000, "preferred_date_3": (last + timedelta(days=1)).isoformat()})
-    assert late.errors["preferred_dates"] == ("Please choose a date no later than %(date)s.", {"date": "2026-07-31"})
+    assert late.ok and late.data["preferred_dates"][-1] == "2026-08-01"
+    assert late.warnings == {"preferred_dates": (apply_forms.WARN_FAR_AHEAD, {"days": 60})}
+    assert late.data["desk_checks"] == [["preferred_dates", apply_forms.WARN_FAR_AHEAD, {"days": 60}]]
 
 
 def test_earliest_date_can_be_given_by_the_caller():
@@ -354,6 +362,19 @@ def test_city_must_be_from_the_coverage_list():
 
 @pytest.mark.parametrize(("department", "excluded_zh"), [
     ("产科", "产科"),
+    # "及医技科室,如超声诊断科，影像科等" (line 49): every medical-technology department, not only the two examples.
+    ("检验科", "检验科"),
+    ("医学检验中心", "检验科"),
+    ("病理科", "病理科"),
+    ("核医学科", "核医学科"),
+    ("放射科", "放射诊断科"),
+    ("心电图室", "心电图"),
+    ("输血科", "输血科"),
+    ("药剂科", "药剂科"),
+    ("医技科", "医技科室"),
+    ("Clinical laboratory", "检验科"),
+    ("pathology", "病理科"),
+    ("Radiology", "放射诊断科"),
     ("产科门诊", "产科"),
     ("妇产科", "产科"),  # contains 产科 (obstetrics): refused, the person can say 妇科
     ("急诊科", "急诊科"),
@@ -379,7 +400,9 @@ def test_excluded_department_reason_in_english():
     assert result.errors["department"][1] == {"department": "Emergency"}
 
 
-@pytest.mark.parametrize("department", ["心内科", "肿瘤科", "胸外科", "妇科", "Oncology", "内科", "诊"])
+@pytest.mark.parametrize("department", ["心内科", "肿瘤科", "胸外科", "妇科", "Oncology", "内科", "诊",
+                                        # treatment departments, not 医技: radiotherapy, interventional radiology, blood
+                                        "放射治疗科", "放疗科", "介入放射科", "血液科", "Radiation oncology"])
 def test_other_departments_pass(department):
     assert run(HRS, "expert_outpatient", {**EXPERT_001, "department": department}).ok
 
@@ -393,11 +416,22 @@ def test_department_substring_match():
     assert excluded_department(service, "眼科") is None
 
 
-def test_escort_refuses_childbirth():
-    """003 门诊陪诊 一: "分娩时不进行陪同"."""
-    result = run(ZHONGAN, "escort_outpatient", {**ESCORT_OUT_003, "department": "产科"})
-    assert result.errors["department"] == ("This service does not cover the department %(department)s.",
-                                           {"department": "产科（分娩）"})
+CHILDBIRTH = ("A companion does not go with you for childbirth. Other visits, gynaecology and pregnancy check-ups "
+              "included, are covered.")
+
+
+@pytest.mark.parametrize("department", ["分娩", "产科（分娩）", "产房", "待产室", "Childbirth", "Labour and delivery"])
+def test_escort_refuses_childbirth(department):
+    """003 门诊陪诊 一 line 1478: "分娩时不进行陪同" — the birth is refused."""
+    result = run(ZHONGAN, "escort_outpatient", {**ESCORT_OUT_003, "department": department})
+    assert result.errors["department"] == (CHILDBIRTH, {})
+
+
+@pytest.mark.parametrize("department", ["妇产科", "产科", "产科门诊", "妇科", "Obstetrics", "Gynaecology"])
+def test_escort_takes_other_obstetric_and_gynaecology_visits(department):
+    """Line 1478 excludes childbirth only; a pregnancy check-up or a gynaecology visit is an outpatient visit like any
+    other (二(2) line 1486 "仅限在医院门诊看诊时可申请"). Before, every 妇产科/产科 visit was refused."""
+    assert run(ZHONGAN, "escort_outpatient", {**ESCORT_OUT_003, "department": department}).ok
 
 
 def test_products_without_exclusions_take_any_department():
@@ -425,12 +459,14 @@ def test_admission_slip_today_is_accepted():
     assert run(XINGTAO, "inpatient", {**INPATIENT_002, "admission_slip_date": "2026-06-01"}).ok
 
 
-def test_admission_slip_older_than_30_days_is_refused():
-    """Seeds 000 （二）2.7, 002 二 2(3), 004 一 3 give the slip no validity; we refuse slips over 30 days old."""
-    assert run(XINGTAO, "inpatient", {**INPATIENT_002, "admission_slip_date": "2026-05-02"}).ok  # 30 days
-    stale = run(XINGTAO, "inpatient", {**INPATIENT_002, "admission_slip_date": "2026-05-01"})
-    assert stale.errors["admission_slip_date"] == (
-        "This admission slip is more than %(days)s days old; please ask the hospital for a current one.", {"days": 30})
+def test_admission_slip_older_than_30_days_is_accepted_and_flagged():
+    """Seeds 000 （二）2.7 line 178, 002 二 2(3), 004 一 3 give the slip no validity, so a slip over 30 days old is no
+    longer refused (the seed allows it): it is accepted and the desk checks it is still valid."""
+    fresh_enough = run(XINGTAO, "inpatient", {**INPATIENT_002, "admission_slip_date": "2026-05-02"})  # 30 days
+    assert fresh_enough.ok and fresh_enough.warnings == {}
+    stale = run(XINGTAO, "inpatient", {**INPATIENT_002, "admission_slip_date": "2026-05-01"})  # 31 days
+    assert stale.ok and stale.admission_slip_date == date(2026, 5, 1)
+    assert stale.warnings == {"admission_slip_date": (apply_forms.WARN_SLIP_AGE, {"days": 30})}
 
 
 def test_admission_slip_is_optional_where_the_vendor_arranges_one():
@@ -458,10 +494,11 @@ def test_exam_type_must_be_one_of_three():
 
 
 def test_exam_order_date_bounds():
-    """003 重疾绿通PLUS 特别说明(7) "需持有检查单"; the seed gives no validity: 90 days is ours."""
-    assert run(ZHONGAN, "exam_fastpass", {**EXAM_003, "exam_order_date": "2026-03-03"}).ok  # 90 days
+    """003 重疾绿通PLUS 特别说明(7) line 937 "需持有检查单"; the seed gives no validity, so an order over 90 days old is
+    accepted and flagged for the desk (it was refused)."""
+    assert run(ZHONGAN, "exam_fastpass", {**EXAM_003, "exam_order_date": "2026-03-03"}).warnings == {}  # 90 days
     old = run(ZHONGAN, "exam_fastpass", {**EXAM_003, "exam_order_date": "2026-03-02"})
-    assert old.errors["exam_order_date"][1] == {"days": 90}
+    assert old.ok and old.warnings["exam_order_date"] == (apply_forms.WARN_EXAM_ORDER_AGE, {"days": 90})
     future = run(ZHONGAN, "exam_fastpass", {**EXAM_003, "exam_order_date": "2026-06-02"})
     assert msgid(future, "exam_order_date") == "This date cannot be in the future."
     assert run(ZHONGAN, "exam_fastpass", EXAM_003).documents == ("diagnosis", "exam_order")
@@ -504,10 +541,19 @@ def test_discharge_within_five_days():
     assert late.errors == {"discharge_date": ("The discharge must be within the last %(days)s days.", {"days": 5})}
 
 
-def test_discharge_in_the_future_is_refused():
-    base = {k: v for k, v in CAR_003.items() if k != "admission_slip_date"}
-    result = run(ZHONGAN, "car_pickup", {**base, "discharge_date": "2026-06-03"})
-    assert set(result.errors) == {"discharge_date"}
+def test_a_planned_discharge_is_a_discharge_date():
+    """2(2) line 516 "凭住院单或者出院日期5日内使用申请服务": a planned discharge (the patient is still in hospital) is a
+    discharge date, so the trip home is booked before leaving (it was refused as "in the future"). The pickup is then
+    within 5 days of it: on the discharge day up to 5 days later, not before."""
+    base = {k: v for k, v in CAR_003.items() if k != "admission_slip_date"} | {"discharge_date": "2026-06-03"}
+    on_the_day = run(ZHONGAN, "car_pickup", {**base, "pickup_at": "2026-06-03T10:00"})
+    assert on_the_day.ok and on_the_day.data["discharge_date"] == "2026-06-03"
+    assert on_the_day.documents == ("discharge_proof",)
+    assert run(ZHONGAN, "car_pickup", {**base, "pickup_at": "2026-06-08T23:59"}).ok  # the 5th day after
+    late = run(ZHONGAN, "car_pickup", {**base, "pickup_at": "2026-06-09T00:00"})
+    assert late.errors == {"pickup_at": ("Please choose a date no later than %(date)s.", {"date": "2026-06-08"})}
+    early = run(ZHONGAN, "car_pickup", {**base, "pickup_at": "2026-06-02T23:59"})
+    assert early.errors == {"pickup_at": ("Please choose a date on or after %(date)s.", {"date": "2026-06-03"})}
 
 
 def test_trip_home_must_be_within_the_discharge_window():
@@ -556,10 +602,16 @@ def test_sitting_passengers_need_no_certificate():
 
 
 def test_passengers_limit():
-    """003 同城专车接送 注(2): "同车人数不得超过核载人数" — four in a five-seater besides the driver."""
-    assert run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": "4"}).ok
-    assert run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": "5"}).errors["passengers"] == (
-        "Please enter a number from %(min)s to %(max)s.", {"min": 1, "max": 4})
+    """003 同城专车接送 注(2) line 562 "同车人数不得超过核载人数……以实际情况可载人数为准", 注(3) line 566 "一般安排五至七座
+    商务车": up to six besides the driver; a saloon (注(4) line 570) takes four, so five or six are accepted and flagged
+    for the desk to confirm a larger car (five was refused); seven is refused."""
+    four = run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": "4"})
+    assert four.ok and four.warnings == {}
+    for people in ("5", "6"):
+        flagged = run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": people})
+        assert flagged.ok and flagged.warnings == {"passengers": (apply_forms.WARN_LARGE_CAR, {"seats": 4})}, people
+    assert run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": "7"}).errors["passengers"] == (
+        "Please enter a number from %(min)s to %(max)s.", {"min": 1, "max": 6})
     assert "passengers" in run(ZHONGAN, "car_pickup", {**CAR_003, "passengers": "0"}).errors
 
 
@@ -611,7 +663,9 @@ def test_escort_dates_in_the_past_are_refused():
     assert run(ZHONGAN, "escort_inpatient", {**ESCORT_IN_003, "visit_date": "2026-05-31"}).errors["visit_date"] == (
         "Please choose a date on or after %(date)s.", {"date": "2026-06-01"})
     assert "meeting_at" in run(ZHONGAN, "escort_outpatient", {**ESCORT_OUT_003, "meeting_at": "2026-06-01T08:00"}).errors
-    assert "visit_date" in run(ZHONGAN, "escort_inpatient", {**ESCORT_IN_003, "visit_date": "2026-08-01"}).errors
+    # More than 60 days ahead is accepted and flagged (the seeds set no upper limit; it was refused).
+    far = run(ZHONGAN, "escort_inpatient", {**ESCORT_IN_003, "visit_date": "2026-08-01"})
+    assert far.ok and set(far.warnings) == {"visit_date"}
 
 
 def test_escort_city_list_of_004():

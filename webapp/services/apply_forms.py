@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date, datetime, timedelta
 from typing import Mapping
 
 from .catalog import BookingForm, Document, Product, QuotaPeriod, QuotaUnit, Service, Text
 from .clock import CHINA, require_aware, to_china
-from .deadlines import desk_receives, promise_if_applied
+from .deadlines import EVENTS, desk_receives, promise, promise_if_applied, slip_moment
 from .eligibility import PolicyFacts, Usage, quota_period
 from .workdays import add_workdays
 
@@ -33,22 +34,26 @@ def N_(msgid: str) -> str:
 TEXT_MAX = 200
 TEXTAREA_MAX = 1000
 MAX_PREFERRED_DATES = 3
-# Preferred dates and every other future date may lie at most this far ahead (the product issue's
-# "within 60 days"; the seeds are silent — 000 Q&A only rules out urgent bookings).
+# Limits the project chose where the seeds are silent do not refuse: a value past one is accepted and flagged for
+# the service desk (`Checked.warnings`, stored with the application as `desk_checks`), who asks the customer.
+#
+# Dates ahead (preferred dates, admission, pickup, meeting, aide start): no seed limits them; 000 Q&A line 348
+# ("均不支持紧急预约") bounds them from below only. More than 60 days ahead is flagged (a mistyped year, or a hospital
+# that will not book so far ahead).
 BOOKING_HORIZON_DAYS = 60
-# Seeds 000 （二）2.7, 002 二 2(3) and 004 一 3 count the promise from the slip's date but give it no validity.
-# Our choice: a slip older than 30 days is stale — the 7/10-working-day promise counted from it would long have
-# passed — so the hospital should issue a current one.
+# Admission slip: 000 （二）2.4(4) line 162 and 2.7 line 178, 002 二 2(3) and 004 一 3 ask for the slip and count the
+# promise from its date, but give it no validity. Older than 30 days is flagged: the desk checks it is still valid.
 ADMISSION_SLIP_MAX_AGE_DAYS = 30
-# A slip that only proves a stay (car pickup, 003 同城专车接送 2(2)) may be from a long stay: a year is a sanity bound.
+# A slip that only proves a stay (car pickup, 003 同城专车接送 2(2) line 516) may be from a long stay: a year is flagged.
 STAY_SLIP_MAX_AGE_DAYS = 365
-# 003 重疾绿通PLUS 特别说明(7) only says "需持有检查单". Fast-tracking exists because booked exams are weeks away,
-# so an order is accepted for 90 days (our choice; the seed is silent).
+# Examination order: 003 重疾绿通PLUS 特别说明(7) line 937 only says "需持有检查单". Older than 90 days is flagged.
 EXAM_ORDER_MAX_AGE_DAYS = 90
-# 003 同城专车接送 注(2)(3): one car, "同车人数不得超过核载人数", usually a 5-7 seat car; provincial capitals send
-# a luxury saloon (注(4)). A five-seater carries four besides the driver, so four people including the insured
-# (a lying-down bed takes 2-3 seats of a larger vehicle, leaving the same four).
-MAX_PASSENGERS = 4
+# Passengers (the insured and family riding along, Q&A(4) line 654 "承担客户及随车家属接送专车安排"): 注(2) line 562
+# "同车人数不得超过核载人数……以实际情况可载人数为准" and 注(3) line 566 "一般安排五至七座商务车" — the largest car the seed
+# names is a seven-seater, six besides the driver, and more is refused. A luxury saloon (注(4) line 570) carries four, and
+# a lying-down bed takes 2-3 seats (注(2)), so more than four is flagged for the desk to confirm the car.
+MAX_PASSENGERS = 6
+SALOON_PASSENGERS = 4
 # 003 重疾绿通PLUS 4 表3: "CT类检查、B超类（包含彩超）及核磁类检查".
 EXAM_TYPES = (("ct", N_("CT scan")), ("ultrasound", N_("Ultrasound (including colour Doppler)")), ("mri", N_("MRI scan")))
 # 004 海外第二诊疗意见 一 3: "美国、德国、日本、新加坡、英国"; 003 二次诊疗意见 表2: "国外指定美国" (one country: no field).
@@ -79,6 +84,8 @@ class Checked:
     units: int
     admission_slip_date: date | None
     documents: tuple[str, ...]
+    # Accepted, but past a limit the seed does not set: (msgid, params) per field, for the customer and the desk.
+    warnings: dict[str, tuple[str, dict]] = _field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +109,8 @@ def _city(product: Product, service: Service, locale: str) -> Field:
 
 def _department(service: Service, label: str) -> Field:
     hint = N_("Some departments are not covered by this service.") if service.excluded_departments else None
+    if service.form is BookingForm.ESCORT_OUTPATIENT and service.excluded_departments:
+        hint = N_("A companion does not go with you for childbirth; every other visit is covered.")  # 003 门诊陪诊 一
     return Field("department", "text", label, help=hint)
 
 
@@ -138,6 +147,10 @@ def _admission(product, service, locale, units_left) -> list[Field]:
         Field("admission_slip_date", "date", N_("Date on the admission slip"), required=with_slip,
               help=None if with_slip else N_("Leave empty if you have no admission slip yet.")),
     ]
+    if service.choose.admission_date:
+        # 000 （二）1.1(2) line 122: the customer tells "预约住院时间、预约医院、预约科室" — the date is asked like the others.
+        fields.append(Field("admission_date", "date", N_("Date you would like to be admitted"),
+                            help=N_("No urgent admissions; the hospital confirms the day.")))
     return fields
 
 
@@ -166,8 +179,9 @@ def _car_pickup(product, service, locale, units_left) -> list[Field]:
               help=N_("One way, by the shortest driving route.")),
         Field("admission_slip_date", "date", N_("Date on the admission slip"), required=False),
         Field("discharge_date", "date", N_("Discharge date"), required=False,
-              help=N_("Give the admission slip date, or the discharge date if you have already left hospital.")),
-        Field("passengers", "int", N_("People travelling, including you"), min=1, max=MAX_PASSENGERS),
+              help=N_("Give the admission slip date, or the discharge date: the planned one, or the day you left.")),
+        Field("passengers", "int", N_("People travelling, including you"), min=1, max=MAX_PASSENGERS,
+              help=N_("Family members may ride along. A saloon takes four; for more we confirm a larger car.")),
         Field("lying_down", "bool", N_("I must travel lying down"), required=False,
               help=N_("A lying-down bed takes two or three seats.")),
         Field("doctor_certificate", "bool", N_("I have a doctor's certificate that I must travel lying down"),
@@ -181,8 +195,10 @@ def _escort(product, service, locale, units_left) -> list[Field]:
     inpatient = service.form is BookingForm.ESCORT_INPATIENT
     fields = []
     if inpatient:
+        # 住院陪诊 三 表 line 1618: "2次/年（入院为1次，出院为1次）" — each visit is one application and one use.
         fields.append(Field("visit_type", "select", N_("What the companion helps with"), choices=(
-            ("admission", N_("Admission to hospital")), ("discharge", N_("Discharge from hospital")))))
+            ("admission", N_("Admission to hospital")), ("discharge", N_("Discharge from hospital"))),
+            help=N_("Admission and discharge are one use each: a stay's admission and discharge use two.")))
     if service.choose.city:
         fields.append(_city(product, service, locale))
     fields.append(Field("hospital", "text", N_("Hospital")))
@@ -463,16 +479,16 @@ def _not_after(day: date, last: date) -> None:
         raise _Invalid(N_("Please choose a date no later than %(date)s."), date=last.isoformat())
 
 
-def _issued(day: date, today: date, max_age: int, what: str) -> None:
-    """A paper's issue date: not in the future, not older than `max_age` days."""
-    if day > today:
-        raise _Invalid(N_("This date cannot be in the future."))
-    if day < today - timedelta(days=max_age):
-        if what == "admission_slip":
-            raise _Invalid(N_("This admission slip is more than %(days)s days old; please ask the hospital for a current one."),
-                           days=max_age)
-        raise _Invalid(N_("This examination order is more than %(days)s days old; please ask the hospital for a current one."),
-                       days=max_age)
+WARN_SLIP_AGE = N_("This admission slip is more than %(days)s days old. You can still apply; the service desk will "
+                   "check with you that it is still valid.")
+WARN_EXAM_ORDER_AGE = N_("This examination order is more than %(days)s days old. You can still apply; the service desk "
+                         "will check with you that it is still valid.")
+WARN_FAR_AHEAD = N_("This date is more than %(days)s days ahead. Please check it; the service desk will confirm it "
+                    "with you.")
+WARN_BEFORE_PROMISE = N_("Admission is promised by %(date)s; an earlier day is asked for but not promised (no urgent "
+                         "admissions).")
+WARN_LARGE_CAR = N_("More than %(seats)s people need a larger car than a saloon; the service desk will confirm the car "
+                    "with you.")
 
 
 @dataclass
@@ -485,6 +501,7 @@ class _Context:
     earliest: date | None
     values: dict
     errors: dict
+    warnings: dict
 
     def rule(self, name: str, check) -> None:
         """Run `check(value)` on a field that parsed to a value; its _Invalid becomes that field's error."""
@@ -496,17 +513,33 @@ class _Context:
             self.errors[name] = (problem.msgid, problem.params)
             self.values.pop(name, None)
 
-    @property
-    def horizon(self) -> date:
-        return self.today + timedelta(days=BOOKING_HORIZON_DAYS)
+    def flag(self, name: str, msgid: str, **params) -> None:
+        """Accept the value, and tell the customer and the desk it is past a limit the seed does not set."""
+        self.warnings.setdefault(name, (msgid, params))
+
+    def ahead(self, name: str, day: date) -> None:
+        if day > self.today + timedelta(days=BOOKING_HORIZON_DAYS):
+            self.flag(name, WARN_FAR_AHEAD, days=BOOKING_HORIZON_DAYS)
+
+    def issued(self, name: str, day: date, max_age: int, warning: str) -> None:
+        """A paper's issue date: never in the future; older than `max_age` days is flagged (the seeds set no age)."""
+        if day > self.today:
+            raise _Invalid(N_("This date cannot be in the future."))
+        if day < self.today - timedelta(days=max_age):
+            self.flag(name, warning, days=max_age)
 
 
 def _department_rule(ctx: _Context) -> None:
     def allowed(department: str) -> None:
         excluded = excluded_department(ctx.service, department)
-        if excluded is not None:
-            raise _Invalid(N_("This service does not cover the department %(department)s."),
-                           department=excluded.get(ctx.locale))
+        if excluded is None:
+            return
+        if ctx.service.form is BookingForm.ESCORT_OUTPATIENT:
+            # 003 门诊陪诊 一 line 1478: "分娩时不进行陪同" — what is refused is the birth, not a department.
+            raise _Invalid(N_("A companion does not go with you for childbirth. Other visits, gynaecology and "
+                              "pregnancy check-ups included, are covered."))
+        raise _Invalid(N_("This service does not cover the department %(department)s."),
+                       department=excluded.get(ctx.locale))
     ctx.rule("department", allowed)
 
 
@@ -517,37 +550,60 @@ def _expert_outpatient_rules(ctx: _Context) -> None:
     def in_window(days: list[date]) -> None:
         for day in days:
             _not_before(day, first)
-            _not_after(day, ctx.horizon)
+            ctx.ahead("preferred_dates", day)
     ctx.rule("preferred_dates", in_window)
+
+
+def earliest_admission_date(product: Product, service: Service, now: datetime, slip: date | None) -> tuple[date, date | None]:
+    """(first day that may be asked for, day admission is promised by) for an admission date wish (000 （二）1.1(2)
+    line 122). Never today or earlier: Q&A line 348 "均不支持紧急预约". The promise is （二）2.7 line 178 "自客户申请服务并
+    开具住院单之日起，7个工作日内安排", counted from the slip's date and from now for every other event; None without a slip."""
+    tomorrow = to_china(now).date() + timedelta(days=1)
+    if slip is None:
+        return tomorrow, None
+    events = {name: now for name in EVENTS} | {"admission_slip": slip_moment(slip)}
+    return tomorrow, promise(service.arrangement, product.hours_for(service), events).by
 
 
 def _admission_rules(ctx: _Context) -> None:
     _department_rule(ctx)
-    ctx.rule("admission_slip_date", lambda d: _issued(d, ctx.today, ADMISSION_SLIP_MAX_AGE_DAYS, "admission_slip"))
+    ctx.rule("admission_slip_date",
+             lambda d: ctx.issued("admission_slip_date", d, ADMISSION_SLIP_MAX_AGE_DAYS, WARN_SLIP_AGE))
+    slip = ctx.values.get("admission_slip_date") if "admission_slip_date" not in ctx.errors else None
+
+    def wanted(day: date) -> None:
+        first, promised = earliest_admission_date(ctx.product, ctx.service, ctx.now, slip)
+        _not_before(day, first)
+        if promised is not None and day < promised:
+            # Earlier than the promise is a wish the vendor may meet, not a refusal: the seed only bars urgent bookings.
+            ctx.flag("admission_date", WARN_BEFORE_PROMISE, date=promised.isoformat())
+        ctx.ahead("admission_date", day)
+    ctx.rule("admission_date", wanted)
 
 
 def _exam_rules(ctx: _Context) -> None:
-    ctx.rule("exam_order_date", lambda d: _issued(d, ctx.today, EXAM_ORDER_MAX_AGE_DAYS, "exam_order"))
+    ctx.rule("exam_order_date", lambda d: ctx.issued("exam_order_date", d, EXAM_ORDER_MAX_AGE_DAYS, WARN_EXAM_ORDER_AGE))
 
 
-def _future_moment(ctx: _Context, moment: datetime) -> None:
+def _future_moment(ctx: _Context, name: str, moment: datetime) -> None:
     if moment <= ctx.now:
         raise _Invalid(N_("Please choose a time after %(time)s."), time=to_china(ctx.now).isoformat(timespec="minutes"))
-    _not_after(moment.date(), ctx.horizon)
+    ctx.ahead(name, moment.date())
 
 
 def _car_rules(ctx: _Context) -> None:
     service, values, today = ctx.service, ctx.values, ctx.today
-    ctx.rule("pickup_at", lambda moment: _future_moment(ctx, moment))
-    ctx.rule("admission_slip_date", lambda d: _issued(d, today, STAY_SLIP_MAX_AGE_DAYS, "admission_slip"))
+    ctx.rule("pickup_at", lambda moment: _future_moment(ctx, "pickup_at", moment))
+    ctx.rule("admission_slip_date",
+             lambda d: ctx.issued("admission_slip_date", d, STAY_SLIP_MAX_AGE_DAYS, WARN_SLIP_AGE))
     window = service.discharge_within_days
 
     def recent_discharge(day: date) -> None:
-        # 003 同城专车接送 2(2): "凭住院单或者出院日期5日内使用申请服务".
-        if day > today:
-            raise _Invalid(N_("The discharge date cannot be in the future; give the admission slip date instead."))
+        # 003 同城专车接送 2(2) line 516: "凭住院单或者出院日期5日内使用申请服务". A planned discharge is a discharge date
+        # too (the trip home is then used within 5 days of it, below); a past one may be at most 5 days ago.
         if day < today - timedelta(days=window):
             raise _Invalid(N_("The discharge must be within the last %(days)s days."), days=window)
+        ctx.ahead("discharge_date", day)
     ctx.rule("discharge_date", recent_discharge)
 
     slip, discharge = values.get("admission_slip_date"), values.get("discharge_date")
@@ -572,21 +628,26 @@ def _car_rules(ctx: _Context) -> None:
             raise _Invalid(N_("Lying-down transport needs a doctor's certificate; please confirm you have one."))
     ctx.rule("doctor_certificate", certified)
 
+    def seats(people: int) -> None:
+        if people > SALOON_PASSENGERS:  # 注(2)(4) lines 562, 570; more than MAX_PASSENGERS is refused by the field
+            ctx.flag("passengers", WARN_LARGE_CAR, seats=SALOON_PASSENGERS)
+    ctx.rule("passengers", seats)
+
 
 def _escort_rules(ctx: _Context) -> None:
     _department_rule(ctx)
-    ctx.rule("meeting_at", lambda moment: _future_moment(ctx, moment))
+    ctx.rule("meeting_at", lambda moment: _future_moment(ctx, "meeting_at", moment))
 
     def upcoming(day: date) -> None:
         _not_before(day, ctx.today)
-        _not_after(day, ctx.horizon)
+        ctx.ahead("visit_date", day)
     ctx.rule("visit_date", upcoming)
 
 
 def _nursing_rules(ctx: _Context) -> None:
     def upcoming(day: date) -> None:
         _not_before(day, ctx.today)
-        _not_after(day, ctx.horizon)
+        ctx.ahead("start_date", day)
     ctx.rule("start_date", upcoming)
 
 
@@ -665,11 +726,16 @@ def check(
     if service.form is BookingForm.NURSING_AIDE and units_left is not None and units_left < 1:
         errors["days"] = (N_("You have no aide days left in this policy year."), {})
         values.pop("days", None)
+    warnings: dict = {}
     rules = _RULES.get(service.form)
     if rules is not None:
-        rules(_Context(product, service, today, to_china(now), locale, earliest_date, values, errors))
+        rules(_Context(product, service, today, to_china(now), locale, earliest_date, values, errors, warnings))
+    warnings = {name: w for name, w in warnings.items() if name not in errors}
 
     data = {name: _json(value) for name, value in values.items() if value is not None and name not in errors}
+    if warnings:
+        # What the desk checks with the customer (`desk_checks`): the field, the msgid and its parameters.
+        data["desk_checks"] = [[name, msgid, params] for name, (msgid, params) in warnings.items()]
     if service.form is BookingForm.ESCORT_OUTPATIENT:
         data["visit_type"] = "outpatient"  # 003 门诊陪诊 二(2): "仅限在医院门诊看诊时可申请"
     if service.form is BookingForm.CAR_PICKUP:
@@ -681,8 +747,10 @@ def check(
     if field is not None:
         name = _field_named(fields, field)
         errors = {k: v for k, v in errors.items() if k == name}
+        warnings = {k: v for k, v in warnings.items() if k == name}
         data = {k: v for k, v in data.items() if k == name}
-    return Checked(data=data, errors=errors, units=units, admission_slip_date=slip, documents=documents)
+    return Checked(data=data, errors=errors, units=units, admission_slip_date=slip, documents=documents,
+                   warnings=warnings)
 
 
 def _field_named(fields: tuple[Field, ...], key: str) -> str | None:

@@ -341,7 +341,7 @@ def prefill(spec: Spec, asked: Mapping | None, *, units: int = 1) -> dict[str, s
             pass
         else:
             out["date"], out["time"] = parsed.date().isoformat(), parsed.strftime("%H:%M")
-    day = asked.get("start_date") or asked.get("visit_date")
+    day = asked.get("start_date") or asked.get("visit_date") or asked.get("admission_date")  # 000 （二）1.1(2) line 122
     if day:
         out["date"] = str(day)
     if spec.kind == CAR:
