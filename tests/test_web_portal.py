@@ -306,10 +306,13 @@ def test_live_check_of_the_car_distance(app, session, adult):
 
 def test_live_check_of_an_excluded_department(app, session, adult):
     use_english(adult)
-    refused = field_check(adult, "P003-DEMO-0002", "escort_outpatient", "department", {"department": "产科"})
-    assert text_of(refused.get_data(as_text=True)) == "This service does not cover the department Obstetrics (childbirth)."
-    fine = field_check(adult, "P003-DEMO-0002", "escort_outpatient", "department", {"department": "肿瘤内科"})
-    assert text_of(fine.get_data(as_text=True)) == ""
+    # 003 门诊陪诊 一 line 1478 "分娩时不进行陪同": childbirth is refused, an obstetrics visit is not (it was).
+    refused = field_check(adult, "P003-DEMO-0002", "escort_outpatient", "department", {"department": "分娩"})
+    assert text_of(refused.get_data(as_text=True)) == ("A companion does not go with you for childbirth. Other visits, "
+                                                      "gynaecology and pregnancy check-ups included, are covered.")
+    for department in ("肿瘤内科", "产科"):
+        fine = field_check(adult, "P003-DEMO-0002", "escort_outpatient", "department", {"department": department})
+        assert text_of(fine.get_data(as_text=True)) == ""
 
 
 def test_live_check_of_one_preferred_date_reports_on_the_dates_field(app, session, world_client):
@@ -488,17 +491,27 @@ def test_a_car_pickup_exactly_four_hours_ahead_is_still_free(app, session, car_w
     assert done.status_code == 303 and booking(session, b.reference).state == "approved"
 
 
-def test_a_car_pickup_cannot_be_changed_inside_four_hours(app, session, car_world):
+def test_a_car_pickup_changed_inside_four_hours_is_taken_and_counted(app, session, car_world):
+    """003 同城专车接送 Q&A(2) lines 634-638: "未能提前4小时取消或变更已预约的服务，视为服务已使用，但服务人员会将尽力提供
+    服务" — one second inside the 4 hours a change is still taken (it was refused) and counts: the use stays held while
+    the car is arranged again, and any ending spends it."""
     _, client, b = car_world
     set_clock(app, at(2026, 11, 23, 11, 0, 1))
     use_english(client)
     page = client.get(f"/bookings/{b.reference}/change").get_data(as_text=True)
-    assert attr_values(page, "cancel-quote", "data-outcome") == ["counted"] and 'data-testid="confirm-change"' not in page
-    before = snapshot(session)
-    refused = client.post(f"/bookings/{b.reference}/change", data={"csrf_token": token(client), "dates": "明天"},
-                          follow_redirects=True)
-    assert "The free change period has ended" in text_of(refused.get_data(as_text=True))
-    assert snapshot(session) == before and booking(session, b.reference).state == "scheduled"
+    assert attr_values(page, "cancel-quote", "data-outcome") == ["counted"]
+    assert 'data-testid="late-change"' in page and 'data-testid="confirm-change"' in page
+    done = client.post(f"/bookings/{b.reference}/change", data={"csrf_token": token(client), "dates": "明天"},
+                       follow_redirects=True)
+    assert "As the change came after the change deadline, it counts as used" in text_of(done.get_data(as_text=True))
+    after = booking(session, b.reference)
+    assert (after.state, after.starts_at, after.transitions[-1].rule) == ("approved", None, "late_change_counted")
+    assert (after.entitlement.held, after.entitlement.used) == (1, 0)
+    detail = client.get(f"/bookings/{b.reference}/cancel").get_data(as_text=True)
+    assert attr_values(detail, "cancel-quote", "data-outcome") == ["counted"]  # not a free withdrawal any more
+    client.post(f"/bookings/{b.reference}/cancel", data={"csrf_token": token(client)})
+    ended = booking(session, b.reference)
+    assert ended.state == "cancelled_counted" and (ended.entitlement.held, ended.entitlement.used) == (0, 1)
 
 
 def test_a_change_needs_dates(app, session, car_world):

@@ -48,6 +48,9 @@ MOVES: dict[tuple[State, State], tuple[frozenset[str], Effect]] = {
     # 000 Q&A: a named expert could not be booked and the customer declined the alternatives: not counted
     # (recorded by the coordinator, or by the customer online; bookings.release_failed_booking / decline_alternatives).
     (State.APPROVED, State.CANCELLED_FREE): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),
+    # A booking whose use a late change already counted (003 同城专车接送 Q&A(2) lines 634-638) ends counted even while
+    # it is being arranged again (bookings.cancel, withdraw, close_vendor_failed).
+    (State.APPROVED, State.CANCELLED_COUNTED): (frozenset({CUSTOMER, STAFF}), Effect.SPEND),
     # A free change sends the booking back to the coordinator to arrange again; the use stays held.
     (State.SCHEDULED, State.APPROVED): (frozenset({CUSTOMER, STAFF}), Effect.NONE),
     (State.SCHEDULED, State.CANCELLED_FREE): (frozenset({CUSTOMER, STAFF}), Effect.RELEASE),

@@ -23,9 +23,9 @@ from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
-from .outcomes import counts_by_days
+from .outcomes import counts_by_days, late_change_counts
 from .outcomes import spent as units_spent
-from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_period
+from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_amount, quota_period, usage_from
 from .people import actor_for, diagnosis_facts, policy_facts
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -81,10 +81,15 @@ def entitlement_for(session: Session, policy: Policy, service_row: Service, on: 
     lookup = select(Entitlement).where(
         Entitlement.policy_id == policy.id, Entitlement.pool == service.pool, Entitlement.period_start == start
     )
+    quota = quota_amount(service, facts)
     found = session.scalar(lookup)
     if found is not None:
+        if found.quota is not None and quota is not None and found.quota < quota:
+            # An add-on recorded after the period's row was made (003 门诊陪诊 lines 1526-1530): raise, never lower.
+            session.execute(update(Entitlement).where(Entitlement.id == found.id, Entitlement.quota < quota)
+                            .values(quota=quota).execution_options(synchronize_session=False))
+            session.refresh(found)
         return found
-    quota = service.quota.amount if service.quota else None
     try:
         with session.begin_nested():
             found = Entitlement(policy_id=policy.id, pool=service.pool, period_start=start, period_end=end, quota=quota)
@@ -98,13 +103,12 @@ def usage_of(session: Session, policy: Policy, service_row: Service, on: date) -
     """Quota, held and used for the period containing `on`. Reads only: a period nobody has used yet has
     no row, and its full quota is reported without creating one (cards call this on every page view)."""
     product, service = rules_for(service_row)
-    start, _ = quota_period(product, service, policy_facts(policy), on)
+    facts = policy_facts(policy)
+    start, _ = quota_period(product, service, facts, on)
     ent = session.scalar(select(Entitlement).where(
         Entitlement.policy_id == policy.id, Entitlement.pool == service.pool, Entitlement.period_start == start
     ))
-    if ent is None:
-        return Usage(service.quota.amount if service.quota else None, 0, 0)
-    return Usage(ent.quota, ent.held, ent.used)
+    return usage_from(ent, quota_amount(service, facts))
 
 
 def eligibility(session: Session, account: Account, policy: Policy, service_row: Service, now: datetime,
@@ -348,7 +352,14 @@ def reject(session, booking_id, *, staff, now, reason: str):
 
 
 def withdraw(session, booking_id, *, actor, now):
-    return _move(session, booking_id, State.WITHDRAWN, actor=actor, now=now)
+    """Withdraw an application not yet arranged; one whose use a late change counted ends counted (see `cancel`)."""
+
+    def decide(booking: Booking):
+        if changed_late(booking):
+            return State.CANCELLED_COUNTED, LATE_CHANGE, {"at": now.isoformat(), "units": booking.units}
+        return State.WITHDRAWN, None, {}
+
+    return _move(session, booking_id, State.WITHDRAWN, actor=actor, now=now, decide=decide)
 
 
 def schedule(session, booking_id, *, staff, now, starts_at: datetime, appointment: dict):
@@ -429,6 +440,10 @@ def decline_alternatives(session: Session, booking_id: int, *, actor: Account, n
 def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
     """What cancelling at `now` would mean, for the confirmation step and for the commit itself."""
     require_aware(now, "now")
+    if changed_late(booking) and booking.state in (State.APPROVED.value, State.SCHEDULED.value):
+        # A late change already made this use count (003 同城专车接送 Q&A(2) line 636): ending it now spends it.
+        deadline = change_deadline(booking.change_rule, booking.starts_at) if booking.starts_at else None
+        return CancelQuote("counted", booking.change_rule, deadline)
     if booking.state in (State.APPLIED.value, State.UNDER_REVIEW.value, State.APPROVED.value):
         return CancelQuote("withdraw", booking.change_rule, None)
     if booking.state != State.SCHEDULED.value:
@@ -456,6 +471,8 @@ def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) 
                   "free_until": quote.deadline.isoformat() if quote.deadline else None}
         if quote.outcome == "free":
             return State.CANCELLED_FREE, booking.change_rule, detail
+        if changed_late(booking):
+            return State.CANCELLED_COUNTED, LATE_CHANGE, {**detail, "units": booking.units}
         _, service = rules_for(booking.service)
         units = units_spent(service, "cancel", starts_at=booking.starts_at, at=now, booked_units=booking.units,
                             served_units=_served(booking, service, now))
@@ -466,13 +483,32 @@ def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) 
     return _move(session, booking_id, State.CANCELLED_FREE, actor=actor, now=now, decide=decide)
 
 
+def changed_late(booking: Booking) -> bool:
+    """Whether a change after the deadline has already made this booking's use count (`request_change`)."""
+    return any(t.rule == LATE_CHANGE for t in booking.transitions)
+
+
+def late_change_allowed(booking: Booking, now: datetime) -> bool:
+    """A scheduled booking past its free change time whose service still takes a change, counting the use."""
+    if booking.state != State.SCHEDULED.value:
+        return False
+    _, service = rules_for(booking.service)
+    return late_change_counts(service) and cancel_quote(booking, now).outcome == "counted"
+
+
 def request_change(session: Session, booking_id: int, *, actor: Account, now: datetime, wishes: dict) -> Booking:
-    """Ask for another date: allowed only while a change is free; the coordinator arranges again."""
+    """Ask for another date; the coordinator arranges again. Free while a change is free. After that only where the
+    seed takes a late change and counts it (003 同城专车接送 Q&A(2) lines 634-638: "未能提前4小时取消或变更已预约的服务，
+    视为服务已使用，但服务人员会将尽力提供服务，但无法保证服务落实"): the use stays held and every ending spends it.
+    Elsewhere a late change is refused."""
 
     def decide(booking: Booking):
-        if cancel_quote(booking, now).outcome != "free":
-            raise ChangeRefused("change.not_free")
-        return State.APPROVED, booking.change_rule, {"wishes": wishes, "previous_starts_at": booking.starts_at.isoformat()}
+        detail = {"wishes": wishes, "previous_starts_at": booking.starts_at.isoformat() if booking.starts_at else None}
+        if cancel_quote(booking, now).outcome == "free":
+            return State.APPROVED, booking.change_rule, detail
+        if late_change_allowed(booking, now):
+            return State.APPROVED, LATE_CHANGE, detail
+        raise ChangeRefused("change.not_free")
 
     return _move(session, booking_id, State.APPROVED, actor=actor, now=now, decide=decide, values={"starts_at": None})
 
@@ -521,6 +557,7 @@ def mark_no_show(session, booking_id, *, staff, now, minutes_late: int | None = 
 
 
 COUNTED = frozenset({State.COMPLETED, State.NO_SHOW, State.CANCELLED_COUNTED})
+LATE_CHANGE = "late_change_counted"  # a change after the deadline, taken and counted (003 同城专车接送 Q&A(2))
 LATE_CANCEL_UNCOUNTED = "late_cancel_uncounted"  # after the change deadline, where the seed counts only a no-show
 NO_SHOW_UNCOUNTED = "no_show_uncounted"  # a no-show of a service whose seed does not count one
 VENDOR_FAILED = "vendor_failed"
@@ -557,6 +594,9 @@ def close_vendor_failed(session: Session, booking_id: int, *, staff: Account, no
     def decide(booking: Booking):
         if State(booking.state) not in (State.APPROVED, State.SCHEDULED):
             raise ChangeRefused("close.not_open")
+        if changed_late(booking):
+            # The late change counted the use and the seed promises only best effort after it (003 同城专车接送 Q&A(2)).
+            return State.CANCELLED_COUNTED, LATE_CHANGE, {"recorded_at": now.isoformat(), "units": booking.units}
         return State.CANCELLED_FREE, VENDOR_FAILED, {"recorded_at": now.isoformat()}
 
     return _move(session, booking_id, State.CANCELLED_FREE, actor=staff, now=now, reason=reason, decide=decide)

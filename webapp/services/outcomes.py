@@ -45,6 +45,13 @@ def late_cancel_counts(service: Service) -> bool:
         and not counts_by_days(service)
 
 
+def late_change_counts(service: Service) -> bool:
+    """Whether a change asked for after the change deadline is still taken, spending the use (003 同城专车接送 Q&A(2)
+    lines 634-638: "未能提前4小时取消或变更已预约的服务，视为服务已使用，但服务人员会将尽力提供服务"). Elsewhere a late
+    change is refused online."""
+    return UsageEvent.CHANGE_AFTER_CUTOFF in service.counts_as_used and not counts_by_days(service)
+
+
 def no_show_counts(service: Service) -> bool:
     return UsageEvent.NO_SHOW in service.counts_as_used and not counts_by_days(service)
 

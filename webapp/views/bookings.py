@@ -138,13 +138,19 @@ def change(reference):
     quote = service.cancel_quote(booking, moment)
     if booking.state != State.SCHEDULED.value:
         return redirect(url_for("bookings.detail", reference=reference), code=303)
-    if request.method == "GET":
+    late = service.late_change_allowed(booking, moment)  # 003 car: a change inside the 4 hours, counted
+    if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
         return page_or_fragment("bookings/change.html", "confirm", b=booking, product=product, svc=svc, quote=quote,
-                                now=moment, errors={}, form={})
+                                now=moment, errors={}, form={}, late=late)
     form = {"dates": request.form.get("dates", "").strip()[:200], "note": request.form.get("note", "").strip()[:500]}
     if not form["dates"]:
         return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                               form=form, errors={"dates": _("Please say which dates or times suit you.")}), 422
+                               form=form, late=late, errors={"dates": _("Please say which dates or times suit you.")}), 422
+
+    def said(done):
+        if service.changed_late(done):
+            return _("We have your new time. As the change came after the change deadline, it counts as used; "
+                     "we will do our best to arrange it and send you a message.")
+        return _("We have your new dates. The appointment is being arranged again, free of charge; you will get a message.")
     return _commit(reference, lambda: service.request_change(db.session, booking.id, actor=current_user, now=now(), wishes=form),
-                   lambda done: _("We have your new dates. The appointment is being arranged again, free of charge; "
-                                  "you will get a message."))
+                   said)
