@@ -507,6 +507,8 @@ def test_a_car_pickup_changed_inside_four_hours_is_taken_and_counted(app, sessio
     after = booking(session, b.reference)
     assert (after.state, after.starts_at, after.transitions[-1].rule) == ("approved", None, "late_change_counted")
     assert (after.entitlement.held, after.entitlement.used) == (1, 0)
+    page = client.get(f"/bookings/{b.reference}").get_data(as_text=True)
+    assert "Changed after the change deadline: counted as used" in text_of(block(page, "timeline"))
     detail = client.get(f"/bookings/{b.reference}/cancel").get_data(as_text=True)
     assert attr_values(detail, "cancel-quote", "data-outcome") == ["counted"]  # not a free withdrawal any more
     client.post(f"/bookings/{b.reference}/cancel", data={"csrf_token": token(client)})

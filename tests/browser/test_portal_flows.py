@@ -200,10 +200,10 @@ def apply_for_expert_visit(page, live_server) -> str:
     check_home_cards(page)  # (sign_in photographed /home)
 
     # The expert visit of this product excludes no department, so the live "department not covered" error is shown
-    # on the outpatient escort of the same policy (003 门诊陪诊: 产科（分娩） excluded).
+    # on the outpatient escort of the same policy (003 门诊陪诊 line 1478: "分娩时不进行陪同" — childbirth only).
     visit(page, f"/apply/{ACTIVE}/escort_outpatient", "escort-form")
-    fill_live(page, "f-department", "产科")
-    expect(page.locator("#err-department")).to_contain_text("本服务不包含产科")
+    fill_live(page, "f-department", "分娩")
+    expect(page.locator("#err-department")).to_contain_text("分娩时不提供陪诊")
     axe_check(page)
     shot(page, "escort-excluded-department")
     fill_live(page, "f-department", "肿瘤内科")
@@ -368,11 +368,11 @@ def test_car_pickup_inside_4_hours_is_counted(page, live_server, clock, session_
     expect_state(page, "scheduled")
     expect(page.get_by_test_id("free-until")).to_contain_text("截止")
 
-    box = open_confirmation(page, "change", "car-change-refused")
+    # Q&A(2) lines 634-638: a change inside the 4 hours is still taken, and counts as used.
+    box = open_confirmation(page, "change", "car-change-late")
     expect(box.get_by_test_id("cancel-quote")).to_have_attribute("data-outcome", "counted")
-    expect(box.get_by_test_id("confirm-change")).to_have_count(0)
-    expect(box.locator("form")).to_have_count(0)
-    expect(box).to_contain_text("不能再免费更改日期")
+    expect(box.get_by_test_id("late-change")).to_contain_text("视为服务已使用")
+    expect(box.get_by_test_id("confirm-change")).to_have_count(1)
 
     box = open_confirmation(page, "cancel", "car-cancel-counted-quote")
     expect(box.get_by_test_id("cancel-quote")).to_have_attribute("data-outcome", "counted")
