@@ -8,6 +8,7 @@ the machine. Tests marked `serial` (races, timing) all go to one worker, one aft
 """
 from __future__ import annotations
 
+import base64
 import os
 from datetime import date, datetime, timedelta
 
@@ -30,7 +31,10 @@ from webapp.views import fragments
 
 from .worlds import Worlds, empty_database
 
-pytest_plugins = ["tests.seaweed"]  # s3_server / s3_storage: a real SeaweedFS started once per run, on demand
+pytest_plugins = [
+    "tests.seaweed",  # s3_server / s3_storage: a real SeaweedFS started once per run, on demand
+    "tests.id_guards",  # no resident ID number in any log line of any test; the ID keys put back
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -144,6 +148,11 @@ def app(request, database_url, session_factory, tmp_path):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+# Production settings refuse to start without ID keys of their own (services/id_vault.py): these, made for the run.
+PRODUCTION_ID_KEYS = {"LVTONG_ID_KEYS": "prod-test:" + base64.b64encode(os.urandom(32)).decode(),
+                      "LVTONG_ID_INDEX_KEY": base64.b64encode(os.urandom(32)).decode()}
 
 
 def at(*args) -> datetime:

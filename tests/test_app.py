@@ -6,11 +6,13 @@ import pytest
 from webapp import create_app
 from webapp.config import ConfigError, from_environment
 
+from .conftest import PRODUCTION_ID_KEYS
+
 
 def test_secret_key_is_required_outside_development_and_demo():
     with pytest.raises(ConfigError):
         from_environment({"LVTONG_ENV": "production"})
-    cfg = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x" * 32})
+    cfg = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x" * 32, **PRODUCTION_ID_KEYS})
     assert cfg["SESSION_COOKIE_SECURE"] is True and cfg["DEMO_MODE"] is False
 
 
@@ -111,7 +113,8 @@ def test_development_secret_is_shared_by_worker_processes(tmp_path, monkeypatch)
 
 
 def test_production_refuses_the_development_sms_backend(database_url):
-    config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": database_url})
+    config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": database_url,
+                               **PRODUCTION_ID_KEYS})
     with pytest.raises(ConfigError, match="SMS_BACKEND"):
         create_app(config)
 

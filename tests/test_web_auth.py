@@ -26,7 +26,7 @@ from webapp.services.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
 from webapp.sms import LogSender, sender_for
 
-from .conftest import build_demo
+from .conftest import PRODUCTION_ID_KEYS, build_demo
 from .web_helpers import (
     ADULT, NOW, OTHER, PARENT, CapturingSender, booking_of, counts, csrf_from, csrf_token, demo_code, fresh, set_clock,
     sign_in, text_of, use_english,
@@ -282,7 +282,7 @@ def test_the_demo_code_is_shown_only_when_configured(app, client, world):
 
 
 def test_production_settings_never_show_the_code():
-    cfg = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x"})
+    cfg = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "x", **PRODUCTION_ID_KEYS})
     assert cfg["SHOW_DEMO_CODE"] is False and cfg["DEMO_MODE"] is False
     assert from_environment({"LVTONG_ENV": "demo"})["SHOW_DEMO_CODE"] is True
 
@@ -424,7 +424,7 @@ def test_cookie_flags_in_development(app, client, world):
 
 def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine, session, tmp_path):
     build_demo(session, NOW)
-    config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "p" * 32, "DATABASE_URL": database_url,
+    config = from_environment({"LVTONG_ENV": "production", "SECRET_KEY": "p" * 32, "DATABASE_URL": database_url, **PRODUCTION_ID_KEYS,
                                "SMS_BACKEND": "tests.web_helpers:CapturingSender", "UPLOAD_DIR": str(tmp_path)})
     prod = create_app({**config, "CLOCK": lambda: NOW})
     try:

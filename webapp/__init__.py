@@ -14,6 +14,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     if config:
         app.config.update(config)
+    from .services import id_vault
+
+    id_vault.configure(app.config["ID_KEYRING"])  # process-wide: Person.id_number has no app to ask
     if not app.config.get("DEMO_MODE") and app.config.get("SMS_BACKEND") == "log":
         raise settings.ConfigError("SMS_BACKEND=log is for development and demo only: configure an SMS provider")
     if app.config.get("TRUSTED_PROXIES"):

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(papers_purge)
     app.cli.add_command(family_birthdays)
     app.cli.add_command(diagnoses_import)
+    app.cli.add_command(ids_reencrypt)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -175,6 +176,17 @@ def family_birthdays():
     click.echo(f"{report.ended} guardianship(s) ended, {report.invited} invitation(s) sent")
     if report.failed:
         raise click.ClickException(f"invitation failed for {', '.join(report.failed)}; the guardians were told")
+
+
+@click.command("ids-reencrypt")
+@with_appcontext
+def ids_reencrypt():
+    """Re-encrypt every ID number under the first key of LVTONG_ID_KEYS and recompute its blind index (key rotation:
+    services/id_vault.py). Safe to run again; prints counts only."""
+    from .services import id_numbers, id_vault
+
+    count = id_numbers.reencrypt(db.session, now=_now())
+    click.echo(f"{count} ID number(s) re-encrypted under key {id_vault.keyring().current_id}")
 
 
 @click.command("diagnoses-import")

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .services import id_vault
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES_TIMEZONE = "Asia/Shanghai"  # fixed: every rule is in China time, whatever the server's zone
 LOCALES = ("zh_CN", "en")  # Chinese first
@@ -40,6 +42,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         if mode not in ("development", "demo", "test"):
             raise ConfigError("SECRET_KEY must be set outside development and demo")
         secret = _local_secret(instance)
+    try:
+        id_keyring = id_vault.from_environment({**env, "LVTONG_ENV": mode})
+    except id_vault.KeySettingError as exc:
+        raise ConfigError(str(exc)) from None
+    if id_keyring.is_dev and mode not in ("development", "demo", "test"):
+        raise ConfigError("the development ID keys are public: set LVTONG_ID_KEYS and LVTONG_ID_INDEX_KEY of your own")
     return {
         "ENV_MODE": mode,
         "DEMO_MODE": mode in ("development", "demo", "test"),
@@ -51,6 +59,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],  # whatever the browser accepts; old webviews: gzip
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"],
         "SECRET_KEY": secret,
+        "ID_KEYRING": id_keyring,  # ID numbers at rest (services/id_vault.py: format, rotation)
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lvtong.sqlite3'}",
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(ROOT / "uploads"),
         "RULES_TIMEZONE": RULES_TIMEZONE,

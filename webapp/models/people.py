@@ -4,10 +4,28 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import operators
 
+from ..services import id_vault
 from .base import Base
+
+
+class BlindIndexComparator(Comparator[str]):
+    """`Person.id_number == number` in a query compares blind indexes (services/id_vault.py); nothing else can be
+    asked of a ciphertext, so any other operator is refused rather than silently comparing the wrong thing."""
+
+    def operate(self, op, *other, **kwargs):
+        if op in (operators.eq, operators.ne):
+            return op(self.expression, id_vault.blind_index(other[0]))
+        if op is operators.in_op:
+            return self.expression.in_([id_vault.blind_index(number) for number in other[0]])
+        raise NotImplementedError("an encrypted ID number can only be matched exactly (==, !=, in_)")
+
+    def reverse_operate(self, op, other, **kwargs):
+        return self.operate(op, other, **kwargs)
 
 
 class Person(Base):
@@ -18,12 +36,36 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     id_type: Mapped[str] = mapped_column(String(16), default="resident_id")  # resident_id | passport | hk_macau_permit …
-    id_number: Mapped[str] = mapped_column(String(32))
+    # The ID number at rest (ASVS 11.x, PIPL): AES-GCM ciphertext, the id of the key that made it, and a keyed
+    # blind index for exact matches and uniqueness. Read and write it as `id_number` (below), never these.
+    id_number_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_key: Mapped[str] = mapped_column(String(16))
+    id_number_index: Mapped[str] = mapped_column(String(64))
     birth_date: Mapped[date]
     mobile: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("id_type", "id_number"),)
+    __table_args__ = (UniqueConstraint("id_type", "id_number_index"),)
+
+    @hybrid_property
+    def id_number(self) -> str | None:
+        """The plaintext ID number, for code entitled to it; screens show it masked (identity.mask_id_number)."""
+        if self.id_number_ct is None:
+            return None
+        return id_vault.decrypt(self.id_number_ct, self.id_number_key)
+
+    @id_number.inplace.setter
+    def _id_number_setter(self, number: str) -> None:
+        self.id_number_ct, self.id_number_key = id_vault.encrypt(number)
+        self.id_number_index = id_vault.blind_index(number)
+
+    @id_number.inplace.comparator
+    @classmethod
+    def _id_number_comparator(cls) -> BlindIndexComparator:
+        return BlindIndexComparator(cls.id_number_index)
+
+    def __repr__(self) -> str:  # never the number, even in a traceback or a debugger
+        return f"<Person {self.id}>"
 
 
 class Account(Base):
