@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from webapp import create_app
 from webapp.config import from_environment
-from webapp.models import Account, AuditEvent, LoginSession, Person, Policy, Product, SignInCode
+from webapp.models import Account, AuditEvent, LoginSession, Person, Policy, Product, RateHit, SignInCode
 from webapp.services import signin
 from webapp.services.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
@@ -28,8 +28,8 @@ from webapp.sms import LogSender, sender_for
 
 from .conftest import PRODUCTION_ID_KEYS, build_demo
 from .web_helpers import (
-    ADULT, NOW, OTHER, PARENT, CapturingSender, booking_of, counts, csrf_from, csrf_token, demo_code, fresh, set_clock,
-    sign_in, text_of, use_english,
+    ADULT, NOW, OTHER, PARENT, CapturingSender, booking_of, counts, csrf_from, csrf_token, demo_code, fresh, human_answer,
+    set_clock, sign_in, text_of, use_english,
 )
 
 UNKNOWN = "13912345678"
@@ -43,9 +43,11 @@ def world(app, session):
 
 
 def code_page(client, mobile, ip="10.0.0.1"):
-    """POST the number from `ip`; returns (response, html, code shown or None)."""
-    token = csrf_token(client)
-    response = client.post("/sign-in", data={"csrf_token": token, "mobile": mobile}, environ_base={"REMOTE_ADDR": ip})
+    """POST the number from `ip`, answering the page's question for a person if it asks one; returns (response,
+    html, code shown or None)."""
+    page = client.get("/sign-in", follow_redirects=True).get_data(as_text=True)
+    response = client.post("/sign-in", data={"csrf_token": csrf_from(page), "mobile": mobile, **human_answer(page)},
+                           environ_base={"REMOTE_ADDR": ip})
     html = response.get_data(as_text=True)
     return response, html, demo_code(html)
 
@@ -159,39 +161,116 @@ def test_malformed_codes_count_as_wrong_guesses(app, client, session, world):
     assert verify(client, ADULT, code).status_code == 422  # five guesses spent
 
 
-def test_guessing_is_limited_per_number_across_codes(app, client, session, world):
-    """VERIFY_LIMITS["mobile"]: 10 wrong guesses an hour for one number, whatever the code."""
-    assert signin.VERIFY_LIMITS["mobile"].count == 10
-    english(client)
+def test_a_strangers_ten_guesses_then_the_owner_signs_in_at_once(app, session, world):
+    """Issue 17 item 1, the attack as found: ten wrong codes at a number that has no code. Guesses with nothing to
+    guess count against the guessing IP only, so the owner asks for a code and signs in at once."""
+    stranger = english(app.test_client())
+    for n in range(10):
+        refused = verify(stranger, ADULT, f"{n:06d}", ip="10.0.9.1")
+        assert refused.status_code == 422 and "expired or was already used" in main_text(refused)
+    buckets = {hit.bucket for hit in fresh(session).scalars(select(RateHit))}
+    assert buckets == {"verify-ip:10.0.9.1"}  # nothing counted against the number
+    owner = app.test_client()
+    _, _, code = code_page(owner, ADULT, ip="10.0.9.2")
+    assert verify(owner, ADULT, code, ip="10.0.9.2").status_code == 302 and signed_in(owner)
+
+
+def test_a_strangers_ten_guesses_at_a_live_code_then_the_owner_signs_in_at_once(app, session, world):
+    """While the owner's code is live: a stranger's five wrong guesses kill it (CODE_GUESSES), the next five find
+    nothing to guess, and from then on that IP is not heard at this number for the hour. The owner is texted once
+    that someone is guessing, asks for a new code and signs in with it at once."""
+    CapturingSender.sent.clear()
+    app.config.update(SMS_BACKEND="tests.web_helpers:CapturingSender")
+    owner, stranger = english(app.test_client()), english(app.test_client())
+    _, _, first = code_page(owner, ADULT, ip="10.0.9.2")
+    wrong = "000000" if first != "000000" else "111111"
+    answers = [main_text(verify(stranger, ADULT, wrong, ip="10.0.9.1")) for _ in range(10)]
+    assert all("That code is not right" in text for text in answers[:5])
+    assert all("expired or was already used" in text for text in answers[5:])
+    assert "expired or was already used" in main_text(verify(owner, ADULT, first, ip="10.0.9.2"))
+    set_clock(app, NOW + timedelta(seconds=61))
+    _, _, second = code_page(owner, ADULT, ip="10.0.9.2")
+    assert second is not None  # the stranger's guesses used none of the owner's allowance
+    unheard = verify(stranger, ADULT, second, ip="10.0.9.1")  # even the right code, from the guessing IP
+    assert unheard.status_code == 422 and "Too many attempts" in main_text(unheard)
+    assert verify(owner, ADULT, second, ip="10.0.9.2").status_code == 302 and signed_in(owner)
+    texts = [text for mobile, text in CapturingSender.sent if mobile == ADULT]
+    alerts = [text for text in texts if not re.search(r"\d{6}", text)]
+    assert len(texts) == 3 and len(alerts) == 1  # two codes and one alert, not one per guess
+    events = fresh(session).scalars(select(AuditEvent).where(AuditEvent.action == "signin.owner_alerted")).all()
+    assert [(e.ip, e.detail) for e in events] == [("10.0.9.1", {"mobile_tail": "0001"})]
+
+
+def test_a_number_guessed_at_from_three_places_hears_only_its_owner(app, session, world):
+    """The number-wide block: VERIFY_LIMITS["mobile"] wrong guesses in an hour from BLOCK_SOURCES IPs or more. Then
+    strangers are refused unheard, even holding the right code, and the code is not touched; the session that asked
+    for the live code signs in with it."""
+    assert (signin.VERIFY_LIMITS["mobile"].count, signin.BLOCK_SOURCES, signin.CODE_GUESSES) == (10, 3, 5)
+    owner, stranger = english(app.test_client()), english(app.test_client())
     clock = NOW
-    for round_ in range(2):
-        _, _, code = code_page(client, ADULT, ip=f"10.0.1.{round_}")
-        for _ in range(5):
-            assert verify(client, ADULT, "000000" if code != "000000" else "111111", ip=f"10.0.1.{round_}").status_code == 422
+    for round_ in range(2):  # two of the owner's codes killed, five wrong guesses each, from three IPs
+        _, _, code = code_page(owner, ADULT, ip="10.0.1.100")
+        wrong = "000000" if code != "000000" else "111111"
+        for n in range(5):
+            assert verify(stranger, ADULT, wrong, ip=f"10.0.1.{(5 * round_ + n) % 3}").status_code == 422
         clock += timedelta(seconds=61)
         set_clock(app, clock)
-    _, _, code = code_page(client, ADULT, ip="10.0.1.9")
-    blocked = verify(client, ADULT, code, ip="10.0.1.9")  # the right code, a fresh IP: still refused
-    assert blocked.status_code == 422 and "Too many attempts" in main_text(blocked)
-    assert not signed_in(client)
-    assert fresh(session).scalar(select(AuditEvent).where(AuditEvent.action == "signin.verify_limited")).ip == "10.0.1.9"
-    # An hour after the first guesses the number may try again (the window slides).
-    set_clock(app, NOW + timedelta(hours=1, minutes=5))
-    _, _, code = code_page(client, ADULT, ip="10.0.1.9")
-    assert verify(client, ADULT, code, ip="10.0.1.9").status_code == 302
+    _, _, code = code_page(owner, ADULT, ip="10.0.1.100")
+    unheard = verify(stranger, ADULT, code, ip="10.0.1.50")  # a fourth IP, with the right code
+    assert unheard.status_code == 422 and "Too many attempts" in main_text(unheard)
+    limited = fresh(session).scalar(select(AuditEvent).where(AuditEvent.action == "signin.verify_limited"))
+    assert limited.ip == "10.0.1.50" and limited.detail == {"mobile_tail": "0001", "rule": "number"}
+    live = fresh(session).scalars(select(SignInCode).order_by(SignInCode.id.desc())).first()
+    assert live.attempts == 0 and live.used_at is None
+    assert verify(owner, ADULT, code, ip="10.0.1.100").status_code == 302 and signed_in(owner)
+
+
+def test_two_guessing_ips_do_not_block_the_number(app, session, world):
+    """One or two sources are held by their own limits (five wrong guesses each an hour at one number); a third IP
+    with nothing against it is still heard."""
+    owner, stranger = app.test_client(), app.test_client()
+    clock = NOW
+    for ip in ("10.0.1.1", "10.0.1.2"):
+        _, _, code = code_page(owner, ADULT, ip="10.0.1.100")
+        for _ in range(5):
+            assert verify(stranger, ADULT, "000000" if code != "000000" else "111111", ip=ip).status_code == 422
+        clock += timedelta(seconds=61)
+        set_clock(app, clock)
+    helper = app.test_client()  # the owner's daughter, on her phone, with the code the owner reads out
+    _, _, code = code_page(owner, ADULT, ip="10.0.1.100")
+    assert verify(helper, ADULT, code, ip="10.0.1.3").status_code == 302
+
+
+def test_strangers_asking_for_codes_leave_the_owners_phone_its_own_allowance(app, session, world):
+    """REQUEST_LIMITS["mobile"] (5 an hour) is kept apart for a phone that signed in with the number before, so
+    strangers asking for codes to the number cannot stop the owner asking."""
+    owner = app.test_client()
+    sign_in(owner, ADULT)
+    owner.post("/sign-out", data={"csrf_token": csrf_from(owner.get("/home").get_data(as_text=True))})
+    for n in range(4):  # the owner's first sign-in, from a phone new to the number, used the fifth
+        set_clock(app, NOW + timedelta(seconds=61 * (n + 1)))
+        assert code_page(app.test_client(), ADULT, ip=f"10.0.3.{n}")[2] is not None
+    set_clock(app, NOW + timedelta(seconds=61 * 6))
+    assert code_page(app.test_client(), ADULT, ip="10.0.3.9")[2] is None  # the number's allowance is used up
+    page = owner.get("/sign-in").get_data(as_text=True)
+    assert 'data-testid="human-check"' not in page  # a known phone is not asked
+    response, _, code = code_page(owner, ADULT, ip="10.0.3.100")
+    assert code is not None and verify(owner, ADULT, code, ip="10.0.3.100").status_code == 302
 
 
 def test_guessing_is_limited_per_ip_across_numbers(app, client, session, world):
-    """VERIFY_LIMITS["ip"]: 50 guesses an hour from one IP, spread over numbers that are each under their limit."""
+    """VERIFY_LIMITS["ip"]: 50 guesses an hour from one IP, spread over numbers. The IP is then refused unheard,
+    except for the session that asked for the live code (an owner behind the same carrier-grade NAT)."""
     assert signin.VERIFY_LIMITS["ip"].count == 50
     english(client)
     for n in range(5):
         for _ in range(10):
             assert verify(client, f"1391111000{n}", "123456", ip="10.0.2.1").status_code == 422
-    _, _, code = code_page(client, ADULT, ip="10.0.2.1")
+    owner = app.test_client()
+    _, _, code = code_page(owner, ADULT, ip="10.0.2.1")
     blocked = verify(client, ADULT, code, ip="10.0.2.1")
     assert blocked.status_code == 422 and "Too many attempts" in main_text(blocked)
-    assert verify(client, ADULT, code, ip="10.0.2.2").status_code == 302  # the code was not spent by the refusal
+    assert verify(owner, ADULT, code, ip="10.0.2.1").status_code == 302  # the code was not spent by the refusal
 
 
 def test_asking_again_within_a_minute_says_wait(app, client, session, world):
@@ -435,13 +514,16 @@ def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine,
         assert page.headers["Strict-Transport-Security"].startswith("max-age=")
         referer = {"Referer": "https://localhost/sign-in"}  # Flask-WTF checks it over HTTPS
         sent = client.post("https://localhost/sign-in", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
-                                                             "mobile": ADULT}, headers=referer)
+                                                             "mobile": ADULT, **human_answer(page.get_data(as_text=True))},
+                           headers=referer)
         html = sent.get_data(as_text=True)
         assert sent.status_code == 200 and demo_code(html) is None
         code = re.search(r"\d{6}", CapturingSender.sent[-1][1]).group(0)
         done = client.post("https://localhost/sign-in/verify",
                            data={"csrf_token": csrf_from(html), "mobile": ADULT, "code": code}, headers=referer)
         assert done.status_code == 302 and done.headers["Location"] == "/home"
+        seen = [c for c in done.headers.get_all("Set-Cookie") if c.startswith("__Host-seen=")]
+        assert len(seen) == 1 and {"secure", "httponly", "path=/"} <= {p.strip().lower() for p in seen[0].split(";")}
         parts = [p.strip().lower() for p in _session_cookie(done).split(";")]
         assert {"secure", "httponly", "samesite=lax"} <= set(parts)
         assert not any(p.startswith("domain=") for p in parts)
@@ -720,12 +802,13 @@ def test_parallel_guesses_get_no_more_than_five_tries_at_a_code(app, session, wo
 @pytest.mark.serial
 def test_parallel_code_requests_send_one_code(app, session, world):
     clients = [app.test_client() for _ in range(8)]
-    tokens = [csrf_token(c) for c in clients]
+    pages = [c.get("/sign-in").get_data(as_text=True) for c in clients]
     CapturingSender.sent.clear()
     app.config.update(SMS_BACKEND="tests.web_helpers:CapturingSender")
     responses = _in_parallel([
-        (lambda c=c, t=t: c.post("/sign-in", data={"csrf_token": t, "mobile": ADULT}).get_data(as_text=True))
-        for c, t in zip(clients, tokens)])
+        (lambda c=c, p=p: c.post("/sign-in", data={"csrf_token": csrf_from(p), "mobile": ADULT, **human_answer(p)})
+         .get_data(as_text=True))
+        for c, p in zip(clients, pages)])
     shown = [demo_code(html) for html in responses if demo_code(html)]
     assert sum("Please wait" in text_of(html) or "秒后" in html for html in responses) == len(clients) - 1
     assert len(shown) == 1 and len(CapturingSender.sent) == 1

@@ -19,6 +19,7 @@ ADULT, PARENT, OTHER = "13800000001", "13800000002", "13800000003"
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CODE = re.compile(r'data-testid="demo-code">(\d{6})<')
+_QUESTION = re.compile(r'data-testid="human-check">\s*<label[^>]*>([^<]*)</label>')
 
 
 def set_clock(app, moment) -> None:
@@ -42,9 +43,20 @@ def demo_code(html: str) -> str | None:
     return match.group(1) if match else None
 
 
+def human_answer(html: str) -> dict:
+    """The answer to the sign-in page's question for a person, worked out as a person would: the two numbers in
+    the question (data-testid="human-check"), added. Empty when the page asks none."""
+    match = _QUESTION.search(html)
+    if not match:
+        return {}
+    a, b = map(int, re.findall(r"\d+", unescape(match.group(1))))
+    return {"human_answer": str(a + b)}
+
+
 def request_code(client, mobile: str, **kw):
-    token = csrf_token(client)
-    return client.post("/sign-in", data={"csrf_token": token, "mobile": mobile, **kw.pop("data", {})}, **kw)
+    page = client.get("/sign-in").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(page), "mobile": mobile, **human_answer(page), **kw.pop("data", {})}
+    return client.post("/sign-in", data=form, **kw)
 
 
 def sign_in(client, mobile: str, *, next: str | None = None, follow: bool = False):
@@ -55,7 +67,11 @@ def sign_in(client, mobile: str, *, next: str | None = None, follow: bool = Fals
     form = {"csrf_token": token, "mobile": mobile}
     if next:
         form["next"] = next
-    sent = client.post("/sign-in", data=form)
+    sent = client.post("/sign-in", data={**form, **human_answer(page.get_data(as_text=True))})
+    if sent.status_code == 422 and human_answer(sent.get_data(as_text=True)):
+        # A device that signed in before with another number is asked only now, for this one.
+        html = sent.get_data(as_text=True)
+        sent = client.post("/sign-in", data={**form, "csrf_token": csrf_from(html), **human_answer(html)})
     html = sent.get_data(as_text=True)
     assert sent.status_code == 200, (sent.status_code, html)
     code = demo_code(html)

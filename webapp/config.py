@@ -55,6 +55,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SHOW_DEMO_CODE": mode in ("development", "demo", "test"),
         "SMS_BACKEND": env.get("SMS_BACKEND") or "log",
         "NOTIFY_CHANNEL": env.get("NOTIFY_CHANNEL") or "log",
+        # Texts in 24 hours, in all and per block of numbers (first 7 digits): reaching one refuses codes and
+        # raises an alarm (services/sms_budget.py; issue 17 item 4, SMS pumping).
+        "SMS_DAILY_BUDGET": int(env.get("SMS_DAILY_BUDGET") or 2000),
+        "SMS_PREFIX_DAILY_BUDGET": int(env.get("SMS_PREFIX_DAILY_BUDGET") or 30),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),  # reverse proxies in front (X-Forwarded-For)
         "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],  # whatever the browser accepts; old webviews: gzip
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"],

@@ -48,6 +48,15 @@ def blocked(session: Session, buckets: dict[str, Limit], now: datetime) -> bool:
     return any(hits(session, bucket, now, limit.window) >= limit.count for bucket, limit in buckets.items())
 
 
+def spread(session: Session, prefix: str, now: datetime, window: timedelta) -> tuple[int, int]:
+    """Hits in the buckets starting with `prefix` ("verify-source:13800000001:"), and how many such buckets had
+    any: how often, and from how many sources, one number was guessed at."""
+    require_aware(now, "now")
+    row = session.execute(select(func.count(), func.count(RateHit.bucket.distinct())).select_from(RateHit)
+                          .where(RateHit.bucket.startswith(prefix, autoescape=True), RateHit.at > now - window)).one()
+    return row[0], row[1]
+
+
 def count(session: Session, buckets: dict[str, Limit] | list[str], now: datetime) -> None:
     for bucket in buckets:
         session.add(RateHit(bucket=bucket, at=now))

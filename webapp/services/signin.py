@@ -23,12 +23,17 @@ from . import audit, family, ratelimit
 from .clock import china_date, require_aware
 from .identity import is_valid_resident_id
 from .ratelimit import Limit
+from .sms_budget import SmsBudget, spend as spend_sms
 
 CODE_TTL = timedelta(minutes=5)
 CODE_GUESSES = 5  # wrong guesses before a code is dead
 RESEND_AFTER = timedelta(seconds=60)
 REQUEST_LIMITS = {"mobile": Limit(5, timedelta(hours=1)), "ip": Limit(20, timedelta(hours=1))}
 VERIFY_LIMITS = {"mobile": Limit(10, timedelta(hours=1)), "ip": Limit(50, timedelta(hours=1))}
+# The number-wide block (issue 17 item 1): VERIFY_LIMITS["mobile"] wrong guesses in an hour from BLOCK_SOURCES or more
+# IPs. It shuts out everyone but the session that asked for the live code, so it never refuses the owner's code.
+BLOCK_SOURCES = 3
+OWNER_ALERT = Limit(1, timedelta(days=1))  # "someone is trying your number": at most one text a day per number
 BIND_LIMITS = {"account": Limit(5, timedelta(hours=1)), "ip": Limit(20, timedelta(hours=1))}
 LOGIN_IDLE = timedelta(days=7)  # a login unused for a week ends by itself
 
@@ -43,9 +48,10 @@ class SmsSender:
 @dataclass(frozen=True)
 class CodeRequest:
     sent: bool
-    problem: str | None = None  # rate.too_many | rate.wait
+    problem: str | None = None  # rate.too_many | rate.wait | sms.budget
     retry_after: int = 0  # seconds
     code: str | None = None  # returned only so demo mode can show it; never logged
+    code_id: int | None = None  # kept in the asker's session: their guesses are always heard (verify_code)
 
 
 def _hash(secret: str, mobile: str, code: str) -> str:
@@ -57,12 +63,17 @@ def _token_hash(token: str) -> str:
 
 
 def request_code(session: Session, *, mobile: str, ip: str | None, now: datetime, secret: str, sender: SmsSender,
-                 text: str = "{code}") -> CodeRequest:
-    """Send a fresh code to `mobile` (already normalised), unless a limit says wait."""
+                 text: str = "{code}", seen: bool = False, budget: SmsBudget = SmsBudget()) -> CodeRequest:
+    """Send a fresh code to `mobile` (already normalised), unless a limit or a daily SMS budget says wait.
+
+    A device that has signed in with this number before (`seen`) has an hourly allowance of its own, so strangers
+    asking for codes to the number cannot use up the owner's (issue 17 item 1)."""
     require_aware(now, "now")
-    buckets = {f"code-mobile:{mobile}": REQUEST_LIMITS["mobile"], f"code-ip:{ip}": REQUEST_LIMITS["ip"]}
+    own = f"code-mobile-seen:{mobile}" if seen else f"code-mobile:{mobile}"
+    buckets = {own: REQUEST_LIMITS["mobile"], f"code-ip:{ip}": REQUEST_LIMITS["ip"]}
     with write_transaction(session):
-        ratelimit.lock(session, buckets)  # parallel requests for one number: one code, the others wait
+        # Parallel requests for one number: one code, the others wait.
+        ratelimit.lock(session, [f"code-mobile:{mobile}", f"code-ip:{ip}"])
         last = session.scalar(select(SignInCode).where(SignInCode.mobile == mobile).order_by(SignInCode.id.desc()).limit(1))
         if last is not None and now - last.created_at < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
@@ -70,15 +81,20 @@ def request_code(session: Session, *, mobile: str, ip: str | None, now: datetime
         if ratelimit.blocked(session, buckets, now):
             audit.record(session, "signin.code_limited", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
             return CodeRequest(False, "rate.too_many", 3600)
+        if not spend_sms(session, mobile, budget=budget, now=now, ip=ip, purpose="code"):
+            return CodeRequest(False, "sms.budget", 3600)
         ratelimit.count(session, buckets, now)
         code = f"{secrets.randbelow(10**6):06d}"
         # Older unused codes for this number die: only the newest one works.
         session.execute(update(SignInCode).where(SignInCode.mobile == mobile, SignInCode.used_at.is_(None))
                         .values(used_at=now).execution_options(synchronize_session=False))
-        session.add(SignInCode(mobile=mobile, code_hash=_hash(secret, mobile, code), created_at=now,
-                               expires_at=now + CODE_TTL, ip=ip))
+        row = SignInCode(mobile=mobile, code_hash=_hash(secret, mobile, code), created_at=now, expires_at=now + CODE_TTL,
+                         ip=ip)
+        session.add(row)
+        session.flush()
+        code_id = row.id
     sender.send(mobile, text.format(code=code))
-    return CodeRequest(True, code=code)
+    return CodeRequest(True, code=code, code_id=code_id)
 
 
 @dataclass(frozen=True)
@@ -87,42 +103,88 @@ class Verified:
     problem: str | None = None  # code.wrong | code.expired | rate.too_many
 
 
-def verify_code(session: Session, *, mobile: str, code: str, ip: str | None, now: datetime, secret: str) -> Verified:
-    """Check a code; on success spend it and return the account (created on first sign-in)."""
+def _reserve_owner_alert(session: Session, mobile: str, *, now: datetime, ip: str | None, budget: SmsBudget) -> bool:
+    """Whether to text the owner that someone is guessing at their number: at most once a day, within the budgets."""
+    bucket = {f"owner-alert:{mobile}": OWNER_ALERT}
+    if ratelimit.blocked(session, bucket, now) or not spend_sms(session, mobile, budget=budget, now=now, ip=ip,
+                                                                purpose="owner_alert"):
+        return False
+    ratelimit.count(session, bucket, now)
+    audit.record(session, "signin.owner_alerted", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
+    return True
+
+
+def verify_code(session: Session, *, mobile: str, code: str, ip: str | None, now: datetime, secret: str,
+                requested_id: int | None = None, sender: SmsSender | None = None, alert_text: str = "",
+                budget: SmsBudget = SmsBudget()) -> Verified:
+    """Check a code; on success spend it and return the account (created on first sign-in).
+
+    Nobody but the owner can keep the owner out (issue 17 item 1). A guess when the number has no live code counts
+    against the guessing IP only. A wrong guess at a live code counts against the code (dead after CODE_GUESSES),
+    the IP, and the number from that IP. The session that asked for the live code (`requested_id`, the owner's
+    own phone in the ordinary case) is always heard: only the code's own CODE_GUESSES limit it. Anyone else is
+    refused unheard when their IP is over its limit, when that IP has already made CODE_GUESSES wrong guesses at
+    this number within the hour, or while the number is blocked (VERIFY_LIMITS["mobile"] wrong guesses from
+    BLOCK_SOURCES IPs or more). The owner is texted (`alert_text` through `sender`, at most once a day) when
+    someone else guesses wrong or a code dies of wrong guesses.
+    """
     require_aware(now, "now")
     code = (code or "").strip()
-    buckets = {f"verify-mobile:{mobile}": VERIFY_LIMITS["mobile"], f"verify-ip:{ip}": VERIFY_LIMITS["ip"]}
+    ip_limit = {f"verify-ip:{ip}": VERIFY_LIMITS["ip"]}
+    source = f"verify-source:{mobile}:{ip}"
+    window = VERIFY_LIMITS["mobile"].window
+    alert = False
     with write_transaction(session):
         # One guess at a time per number and per IP: a burst of parallel guesses must not all be checked
         # against the code before any of them is counted.
-        ratelimit.lock(session, buckets)
-        if ratelimit.blocked(session, buckets, now):
-            audit.record(session, "signin.verify_limited", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
-            return Verified(None, "rate.too_many")
+        ratelimit.lock(session, [f"verify-mobile:{mobile}", f"verify-ip:{ip}"])
         row = session.scalar(select(SignInCode).where(SignInCode.mobile == mobile, SignInCode.used_at.is_(None))
                              .order_by(SignInCode.id.desc()).limit(1))
-        if row is None or row.expires_at <= now or row.attempts >= CODE_GUESSES:
-            ratelimit.count(session, buckets, now)
-            return Verified(None, "code.expired")
-        if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _hash(secret, mobile, code))):
-            ratelimit.count(session, buckets, now)
+        live = row is not None and row.expires_at > now and row.attempts < CODE_GUESSES
+        asker = live and requested_id is not None and requested_id == row.id
+        if not asker:
+            if ratelimit.blocked(session, ip_limit, now):
+                audit.record(session, "signin.verify_limited", now=now, ip=ip,
+                             detail={"mobile_tail": mobile[-4:], "rule": "ip"})
+                return Verified(None, "rate.too_many")
+            ratelimit.count(session, ip_limit, now)
+            if not live:
+                return Verified(None, "code.expired")  # nothing to guess: nothing counts against the number
+            guesses, sources = ratelimit.spread(session, f"verify-source:{mobile}:", now, window)
+            rule = ("source" if ratelimit.hits(session, source, now, window) >= CODE_GUESSES
+                    else "number" if guesses >= VERIFY_LIMITS["mobile"].count and sources >= BLOCK_SOURCES else None)
+            if rule:
+                audit.record(session, "signin.verify_limited", now=now, ip=ip,
+                             detail={"mobile_tail": mobile[-4:], "rule": rule})
+                return Verified(None, "rate.too_many")
+        else:
+            ratelimit.count(session, ip_limit, now)
+        right = len(code) == 6 and code.isdigit() and hmac.compare_digest(row.code_hash, _hash(secret, mobile, code))
+        if not right:
+            ratelimit.count(session, [source], now)
             session.execute(update(SignInCode).where(SignInCode.id == row.id).values(attempts=SignInCode.attempts + 1)
                             .execution_options(synchronize_session=False))
             audit.record(session, "signin.code_wrong", now=now, ip=ip, detail={"mobile_tail": mobile[-4:]})
-            return Verified(None, "code.wrong")
-        spent = session.execute(update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
-                                .values(used_at=now).execution_options(synchronize_session=False))
-        if spent.rowcount != 1:  # a parallel request used it first
-            return Verified(None, "code.expired")
-        account = session.scalar(select(Account).where(Account.mobile == mobile))
-        if account is None:
-            account = Account(mobile=mobile, created_at=now)
-            session.add(account)
-            session.flush()
-        if not account.is_active:
-            audit.record(session, "signin.disabled", now=now, actor_id=account.id, ip=ip)
-            return Verified(None, "account.disabled")
-        audit.record(session, "signin.ok", now=now, actor_id=account.id, ip=ip)
+            if sender is not None and (not asker or row.attempts + 1 >= CODE_GUESSES):
+                alert = _reserve_owner_alert(session, mobile, now=now, ip=ip, budget=budget)
+        else:
+            spent = session.execute(update(SignInCode).where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
+                                    .values(used_at=now).execution_options(synchronize_session=False))
+            if spent.rowcount != 1:  # a parallel request used it first
+                return Verified(None, "code.expired")
+            account = session.scalar(select(Account).where(Account.mobile == mobile))
+            if account is None:
+                account = Account(mobile=mobile, created_at=now)
+                session.add(account)
+                session.flush()
+            if not account.is_active:
+                audit.record(session, "signin.disabled", now=now, actor_id=account.id, ip=ip)
+                return Verified(None, "account.disabled")
+            audit.record(session, "signin.ok", now=now, actor_id=account.id, ip=ip)
+    if not right:
+        if alert:
+            sender.send(mobile, alert_text)
+        return Verified(None, "code.wrong")
     return Verified(account)
 
 

@@ -1,14 +1,16 @@
 """Sign-in with mobile number + SMS code, binding to the insured person, sign-out."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..services import signin
+from ..services import human_check, signin
 from ..services.identity import mask_mobile, normalise_mobile
 from ..sms import sender_for
+from . import seen_device
 from .common import client_ip, now, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -18,6 +20,7 @@ PROBLEMS = {
     "rate.too_many": lambda p: _("Too many attempts. Please wait a while and try again, or call the service hotline."),
     "code.wrong": lambda p: _("That code is not right. Please check the text message and try again."),
     "code.expired": lambda p: _("That code has expired or was already used. Please ask for a new one."),
+    "sms.budget": lambda p: _("We cannot send codes just now. Please try again later, or call the service hotline."),
     "account.disabled": lambda p: _("This account has been closed. Please call the service hotline."),
     "bind.invalid_id": lambda p: _("Please check the ID number: it should be 18 characters, and the last one may be X."),
     "bind.not_found": lambda p: _("We found no policy for that name and ID number. Please check both, exactly as on the policy."),
@@ -53,24 +56,60 @@ def sign_in():
     if current_user.is_authenticated and not again:
         return redirect(target or _home_for(current_user))
     if request.method == "GET":
-        return render_template("auth/sign_in.html", step="mobile", next=target, again=again,
-                               mobile=current_user.mobile if again else "")
+        return _mobile_step(target, again, current_user.mobile if again else "")
     raw = request.form.get("mobile", "")
     mobile = normalise_mobile(raw)
     if mobile is None or (again and mobile != current_user.mobile):
         error = _("Please use the mobile number you signed in with.") if mobile else \
             _("Please enter an 11-digit mainland China mobile number.")
-        return render_template("auth/sign_in.html", step="mobile", next=target, again=again, mobile=raw[:20],
-                               error=error), 422
+        return _mobile_step(target, again, raw[:20], error=error, status=422)
+    if not again and not _person_checked(mobile):
+        check_error = _("That answer is not right. Please answer the new question below.") \
+            if request.form.get("human_answer", "").strip() else \
+            _("Before we text a code to a number not used on this phone before, please answer the question below.")
+        return _mobile_step(target, again, raw[:20], check_error=check_error, status=422)
     outcome = signin.request_code(
         db.session, mobile=mobile, ip=client_ip(), now=now(), secret=current_app.config["SECRET_KEY"],
         sender=sender_for(current_app), text=_("Your 绿通 sign-in code is {code}. It is valid for 5 minutes. Never tell anyone this code."),
+        seen=seen_device.has_seen(mobile), budget=_sms_budget(),
     )
+    if outcome.sent:
+        session["code_request"] = outcome.code_id  # this session's guesses at this code are always heard
     demo_code = outcome.code if current_app.config.get("SHOW_DEMO_CODE") else None
     error = PROBLEMS[outcome.problem](outcome.retry_after) if outcome.problem else None
     # The same page whether or not the number has an account: it only ever says a code was sent.
     return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
                            demo_code=demo_code, error=error, sent=outcome.sent, again=again)
+
+
+def _mobile_step(target: str, again: bool, mobile: str, *, error: str | None = None, check_error: str | None = None,
+                 status: int = 200):
+    """The number form; with a question for a person (issue 17 item 4) unless this device has signed in before
+    (it is then asked only if the number typed is new to it) or the person is confirming a sign-in."""
+    question = None
+    if not again and request.method in ("GET", "POST") and (check_error or not seen_device.digests()):
+        question = human_check.ask(db.session, now=now())
+        session["human_check"] = question.token
+    return render_template("auth/sign_in.html", step="mobile", next=target, again=again, mobile=mobile, error=error,
+                           question=question, check_error=check_error), status
+
+
+def _person_checked(mobile: str) -> bool:
+    """Whether a code may be texted to `mobile` from here: the device signed in with it before, this session passed
+    the question for it (a "Send a new code" needs no new one), or the answer posted now is right. Any answer
+    spends the question."""
+    if seen_device.has_seen(mobile) or session.get("human_ok") == seen_device.digest(mobile):
+        return True
+    token = session.pop("human_check", None)
+    if not human_check.answer(db.session, token, request.form.get("human_answer", "")[:16], now=now()):
+        return False
+    session["human_ok"] = seen_device.digest(mobile)
+    return True
+
+
+def _sms_budget() -> signin.SmsBudget:
+    return signin.SmsBudget(daily=current_app.config["SMS_DAILY_BUDGET"],
+                            per_prefix=current_app.config["SMS_PREFIX_DAILY_BUDGET"])
 
 
 @bp.post("/sign-in/verify")
@@ -79,11 +118,15 @@ def verify():
     mobile = normalise_mobile(request.form.get("mobile", ""))
     if mobile is None:
         return redirect(url_for("auth.sign_in", next=target or None))
+    with force_locale("zh_CN"):  # to the number's owner, whoever is typing: the portal's first language
+        alert = _("Someone has just typed a wrong sign-in code for your number on 绿通. If it was not you, never tell anyone a code we text you; you can still sign in as usual.")
     result = signin.verify_code(db.session, mobile=mobile, code=request.form.get("code", ""), ip=client_ip(), now=now(),
-                                secret=current_app.config["SECRET_KEY"])
+                                secret=current_app.config["SECRET_KEY"], requested_id=session.get("code_request"),
+                                sender=sender_for(current_app), alert_text=alert, budget=_sms_budget())
     if result.account is None:
         return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
                                error=PROBLEMS[result.problem](0)), 422
+    after_this_request(lambda response: seen_device.remember(response, mobile))
     moment = now()
     signin.end_login(db.session, session.get("login_token"), now=moment, reason="signed_in_again")
     token = signin.start_login(db.session, result.account, now=moment, ip=client_ip(),
