@@ -80,12 +80,12 @@ def spent(service: Service, event: str, *, starts_at: datetime, at: datetime, bo
         return served_units
     if event == "completed":
         return booked_units
+    if event == "cancel" and cancel_always_counts(service):
+        return booked_units  # before or after it began (003 二次诊疗意见 特别说明(4) line 2581: "就无法取消服务")
     if event == "cancel" and at >= starts_at:
         event = "no_show"
     if event == "no_show":
         return booked_units if UsageEvent.NO_SHOW in service.counts_as_used else 0
-    if cancel_always_counts(service):
-        return booked_units
     if may_change_free(service.change_rule, starts_at, at):
         return 0
     return booked_units if late_cancel_counts(service) else 0
