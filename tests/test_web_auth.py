@@ -536,10 +536,11 @@ def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine,
 
 @pytest.fixture()
 def unbound(session, world):
-    """An insured person with a policy and no account yet, and a person who is insured under nothing."""
+    """An insured person with a policy and no account yet (the insurer gave UNKNOWN as her mobile, so binding from
+    that number is verified at once: services/binding.py), and a person who is insured under nothing."""
     product = fresh(session).scalar(select(Product).where(Product.code == "zhongan_vip"))
     insured = Person(name="赵敏", id_number=demo_resident_id("310104", date(1975, 2, 3), 515), birth_date=date(1975, 2, 3),
-                     created_at=NOW)
+                     mobile=UNKNOWN, created_at=NOW)
     bystander = Person(name="钱进", id_number=demo_resident_id("310104", date(1980, 4, 5), 616), birth_date=date(1980, 4, 5),
                        created_at=NOW)
     session.add_all([insured, bystander])

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..db import write_transaction
 from ..models import Account, AuditEvent, Document, Notification, Person, Policy, ProxyGrant
-from . import audit, ratelimit
+from . import audit, binding, ratelimit
 from .catalog import Document as Paper
 from .clock import china_date, require_aware
 from .eligibility import Actor
-from .identity import is_valid_resident_id
+from .identity import is_valid_resident_id, mask_mobile
 
 GUARDIAN_MINOR, GUARDIAN_INCAPACITATED, POWER_OF_ATTORNEY = "guardian_minor", "guardian_incapacitated", "power_of_attorney"
 KINDS = (GUARDIAN_MINOR, GUARDIAN_INCAPACITATED, POWER_OF_ATTORNEY)
@@ -291,12 +291,21 @@ def _bind_applicant(session, account, *, name, id_number, now, ip) -> Person | R
     me = session.get(Account, account.id, populate_existing=True)
     if me.person_id is not None:
         return me.person
-    person = session.scalar(select(Person).where(Person.id_type == "resident_id", Person.id_number == id_number))
+    if me.claimed_person_id is not None:
+        return Refused("access.identity_pending")
+    person = binding.person_by_resident_id(session, id_number)
     if person is not None:
-        holder = session.scalar(select(Account.id).where(Account.person_id == person.id))
-        if person.name != name or holder is not None:
+        held = [a for a in binding.holders(session, person.id) if a.id != me.id]
+        if person.name != name or held:
             audit.record(session, "access.applicant_mismatch", now=now, actor_id=account.id, ip=ip)
             return Refused("access.own_id_taken")
+        if binding.on_policy(session, person.id):
+            # Someone the insurer knows: only their own policy mobile binds it here (binding.py); anyone else is
+            # asked to find the policy first, where the claim waits for staff.
+            if not binding.matches_policy_data(session, me, person):
+                audit.record(session, "access.applicant_on_policy", now=now, actor_id=account.id, ip=ip)
+                return Refused("access.own_id_on_policy")
+            binding.bind_verified(session, me, person, method=binding.POLICY_MOBILE, now=now, ip=ip)
     else:
         person = Person(name=name, id_number=id_number, birth_date=_birth_of(id_number), mobile=me.mobile, created_at=now)
         session.add(person)
@@ -322,6 +331,8 @@ def request_access(session: Session, account: Account, *, kind: str, insured_nam
     require_aware(now, "now")
     if account.is_staff:
         raise Refused("access.staff")
+    if account.claimed_person_id is not None:  # who they are is being checked: nobody is asked in that name
+        raise Refused("access.identity_pending")
     if account.person_id is None and applicant is None:
         raise Refused("access.own_identity")
     insured_name = " ".join((insured_name or "").split())[:64]
@@ -519,6 +530,11 @@ def verify(session: Session, public_id: str, *, staff: Account, now: datetime, v
             doc.status, doc.updated_at = "accepted", now
         grant.valid_until = valid_until
         grant.status, grant.verified_at, grant.verified_by_id, grant.decided_at = VERIFIED, now, staff.id, now
+        grantee = session.get(Account, grant.grantee_account_id)
+        if Paper.APPLICANT_ID.value in proofs_needed(grant) and grantee.person_id is not None \
+                and not binding.is_verified(grantee):
+            # Staff have just accepted the photo of the requester's own ID card: that verifies who they are.
+            binding.verify(session, grantee, method=binding.ID_PAPER, now=now, staff=staff, ip=ip)
         audit.record(session, "access.verify", now=now, actor_id=staff.id, subject_person_id=grant.insured_person_id,
                      target=f"grant:{grant.public_id}", ip=ip,
                      detail={"until": valid_until.isoformat() if valid_until else None})
@@ -628,6 +644,39 @@ def grants_over(session: Session, person_id: int) -> list[ProxyGrant]:
     return list(session.scalars(select(ProxyGrant).where(ProxyGrant.insured_person_id == person_id)
                                 .options(selectinload(ProxyGrant.grantee).selectinload(Account.person))
                                 .order_by(ProxyGrant.id.desc())))
+
+
+NEW_ACCOUNT = timedelta(days=30)  # an account younger than this is shown as new to the insured it asks
+
+
+@dataclass(frozen=True)
+class Requester:
+    """What the insured should know about who asks before approving (issue 17 item 2: an impostor's request must
+    not look like their daughter's): the number it comes from, how new the account is, whether its identity was
+    verified, and anyone with the same name who already acts for them from another account."""
+
+    masked_mobile: str
+    opened: datetime
+    new: bool
+    verified: bool
+    same_name: tuple[tuple[str, str], ...]  # (name, masked mobile) of each one already acting for them
+
+
+def _name_of(account: Account) -> str:
+    return " ".join(((account.person.name if account.person is not None else None) or account.display_name or "").split())
+
+
+def requester_of(session: Session, grant: ProxyGrant, now: datetime) -> Requester:
+    today = china_date(now)
+    account = grant.grantee
+    name = _name_of(account)
+    others = session.scalars(select(ProxyGrant).where(ProxyGrant.insured_person_id == grant.insured_person_id,
+                                                      ProxyGrant.grantee_account_id != account.id)
+                             .options(selectinload(ProxyGrant.grantee).selectinload(Account.person))).all()
+    same = tuple(dict.fromkeys((name, mask_mobile(g.grantee.mobile)) for g in others
+                               if in_force(g, today) and name and _name_of(g.grantee) == name))
+    return Requester(mask_mobile(account.mobile), account.created_at, now - account.created_at < NEW_ACCOUNT,
+                     binding.is_verified(account), same)
 
 
 def grants_in_force(session: Session, today: date, limit: int = 200) -> list[ProxyGrant]:

@@ -160,6 +160,13 @@ def bind():
     target = safe_next(request.values.get("next"), "")
     if current_user.person_id is not None:
         return redirect(target or _home_for(current_user))
+    if current_user.claimed_person_id is not None:  # a claim waits for staff: nothing to type until it is decided
+        if request.method == "POST":
+            return redirect(url_for("auth.bind"))
+        from ..models import Person
+
+        claimed = db.session.get(Person, current_user.claimed_person_id)
+        return render_template("auth/bind.html", next=target, name="", claimed=claimed)
     if request.method == "GET":
         return render_template("auth/bind.html", next=target, name="")
     name = request.form.get("name", "")[:64]
@@ -167,7 +174,10 @@ def bind():
                                 ip=client_ip(), now=now())
     if result.person is None:
         # The ID number is never echoed back into the page.
-        return render_template("auth/bind.html", next=target, name=name, error=PROBLEMS[result.problem](0)), 422
+        return render_template("auth/bind.html", next=target, name=name, error=PROBLEMS[result.problem](0),
+                               taken=result.problem == "bind.taken"), 422
+    if result.provisional:
+        return redirect(url_for("auth.bind", next=target or None))
     flash(_("Welcome, %(name)s. Your policies are below.", name=result.person.name))
     return redirect(target or _home_for(current_user))
 

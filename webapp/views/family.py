@@ -70,8 +70,10 @@ def index():
     asking = [g for g in over_me if g.status in family.OPEN]
     holding = [g for g in over_me if family.shown_state(g, day) in (family.VERIFIED, family.NOT_YET)]
     earlier = [g for g in over_me if g not in asking and g not in holding]
+    moment = now()
+    requesters = {g.id: family.requester_of(db.session, g, moment) for g in asking}
     return render_template("family/index.html", requests=family.requests_of(db.session, current_user), today=day,
-                           insured_adult=adult, asking=asking, holding=holding, earlier=earlier,
+                           insured_adult=adult, asking=asking, holding=holding, earlier=earlier, requesters=requesters,
                            may_revoke=lambda g: family.may_revoke(current_user, g))
 
 
@@ -99,6 +101,8 @@ def _check_form(values: dict, insured_id_number: str, own_id_number: str) -> Non
     order the form asks."""
     if current_user.is_staff:
         raise family.Refused("access.staff")
+    if current_user.claimed_person_id is not None:
+        raise family.Refused("access.identity_pending")
     if current_user.person_id is None and not values["own_name"]:
         raise family.Refused("access.own_name")
     if current_user.person_id is None and not is_valid_resident_id(own_id_number):
@@ -133,6 +137,7 @@ def _ask(values: dict, form):
 def _request_form(values: dict, refused: family.Refused | None = None):
     return render_template("family/new.html", values=values, needs_identity=current_user.person_id is None,
                            error=words.refusal_text(refused) if refused else None,
+                           reclaim=refused is not None and refused.reason == "access.own_id_taken",
                            error_field=words.REFUSAL_FIELDS.get(refused.reason) if refused else None)
 
 

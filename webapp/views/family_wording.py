@@ -86,6 +86,8 @@ REFUSALS = {
     "access.own_name": N_("Please enter your own full name."),
     "access.own_id": N_("Please check your own ID number: it should be 18 characters, and the last one may be X."),
     "access.own_id_taken": N_("That ID number is already linked to another account, or the name does not match it. Please call the service hotline."),
+    "access.own_id_on_policy": N_("That ID number is on a policy with another mobile number. Please sign in with that number, or find your policy first and we will check your ID card."),
+    "access.identity_pending": N_("We are still checking who you are. You can ask to act for a family member once our staff have checked your ID card."),
     "access.insured_id": N_("Please check their ID number: it should be 18 characters, and the last one may be X."),
     "access.rate_limited": N_("Too many requests today. Please try again tomorrow, or call the service hotline."),
     "access.not_found": N_("We found no insured person with that name and ID number. Please check both, exactly as on the policy."),
@@ -102,7 +104,7 @@ REFUSALS = {
 
 # Which field of the request form a refusal is about (the field is marked invalid and points to the message).
 REFUSAL_FIELDS = {
-    "access.own_name": "own_name", "access.own_id": "own_id_number", "access.own_id_taken": "own_id_number",
+    "access.own_name": "own_name", "access.own_id": "own_id_number", "access.own_id_taken": "own_id_number", "access.own_id_on_policy": "own_id_number",
     "access.kind": "kind", "access.not_minor": "kind", "access.is_minor": "kind",
     "access.insured_name": "insured_name", "access.insured_id": "insured_id_number",
     "access.not_found": "insured_id_number", "access.self": "insured_id_number",
