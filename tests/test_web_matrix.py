@@ -87,12 +87,6 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "auth.verify": ("/sign-in/verify", {"mobile": ADULT, "code": "123456"}),
         "auth.bind": ("/bind", {"name": "张伟", "id_number": "11010519800101101X"}),
         "auth.sign_out": ("/sign-out", {}),
-        "auth.reclaim_request": ("/identity/reclaim", {"name": "张伟", "id_number": "11010519800101101X"}),
-        "auth.bind_cancel": ("/bind/cancel", {}),
-        "staff.identity_reclaim_approve": ("/staff/identity/reclaims/rc-none-0000/approve", {"note": "ID card seen"}),
-        "staff.identity_reclaim_reject": ("/staff/identity/reclaims/rc-none-0000/reject", {"note": "no answer"}),
-        "staff.identity_claim_verify": ("/staff/identity/claims/1/verify", {"note": "ID card seen"}),
-        "staff.identity_claim_refuse": ("/staff/identity/claims/1/refuse", {"note": "no answer"}),
         "portal.mark_read": ("/messages/read", {}),
         "bookings.cancel": (f"/bookings/{ref}/cancel", {}),
         "bookings.change": (f"/bookings/{ref}/change", {"dates": "12月1日上午", "note": ""}),
@@ -131,6 +125,11 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "staff.calendar_day": ("/staff/calendar/day", {"date": "2027-02-20", "status": "workday", "name": "调休"}),
         "staff.calendar_import": ("/staff/calendar/import", {"year": "2027", "schedule": "2027-01-01,rest,元旦"}),
         "staff.calendar_publish": ("/staff/calendar/2027/publish", {}),
+        "account.end_login": ("/account/logins/999999/end", {}),
+        "account.end_others": ("/account/logins/end-others", {}),
+        "account.end_all": ("/account/logins/end-all", {}),
+        "staff.account_disable": ("/staff/accounts/disable", {"mobile": ADULT, "reason": "matrix"}),
+        "staff.account_enable": ("/staff/accounts/enable", {"mobile": ADULT, "reason": "matrix"}),
     }[endpoint]
 
 
@@ -140,8 +139,6 @@ ARRANGED = {"hospital": "复旦大学附属中山医院", "department": "儿科"
 
 POST_ENDPOINTS = [
     "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
-    "auth.reclaim_request", "auth.bind_cancel", "staff.identity_reclaim_approve", "staff.identity_reclaim_reject",
-    "staff.identity_claim_verify", "staff.identity_claim_refuse",
     "bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
     "papers.upload", "papers.remove", "papers.send", "papers.grant_upload", "papers.grant_remove", "papers.grant_send",
     "family.new", "family.withdraw_request", "family.approve", "family.decline", "family.revoke", "family.act_for",
@@ -150,6 +147,7 @@ POST_ENDPOINTS = [
     "staff.booking_failed", "staff.booking_release", "staff.booking_close", "staff.booking_reverse",
     "staff.booking_admission_slip", "staff.booking_diagnosis_stage", "staff.booking_diagnosis",
     "staff.calendar_day", "staff.calendar_import", "staff.calendar_publish",
+    "account.end_login", "account.end_others", "account.end_all", "staff.account_disable", "staff.account_enable",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
@@ -527,10 +525,6 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "main.healthz": ["/healthz"],
         "auth.sign_in": ["/sign-in", "/sign-in?next=/bookings"],
         "auth.bind": ["/bind"],
-        "auth.reclaim_request": ["/identity/reclaim"],
-        "staff.identity_queue": ["/staff/identity"],
-        "staff.identity_reclaim": ["/staff/identity/reclaims/rc-none-0000", "/staff/identity/reclaims/" + "x" * 40],
-        "staff.identity_claim": ["/staff/identity/claims/1", "/staff/identity/claims/99999999999999999999"],
         "portal.home": ["/home"],
         "portal.messages": ["/messages"],
         "bookings.index": ["/bookings"],
@@ -558,6 +552,8 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "staff.report_csv": ["/staff/report.csv?week=2026-11-11"],
         "staff.report_xlsx": ["/staff/report.xlsx?week=2026-11-11"],
         "staff.report_cases_csv": ["/staff/report-cases.csv?week=2026-11-11"],
+        "account.logins_page": ["/account/logins"],
+        "staff.accounts": ["/staff/accounts", f"/staff/accounts?mobile={ADULT}", "/staff/accounts?mobile=x"],
     }
 
 

@@ -58,7 +58,12 @@ def register_extensions(app: Flask) -> None:
 
         if not account_id.isdigit():
             return None
-        return signin.account_for_token(db.session, session.get("login_token"), int(account_id), now())
+        account = signin.account_for_token(db.session, session.get("login_token"), int(account_id), now())
+        if account is None:
+            from .views.account import forget_ended_login
+
+            forget_ended_login()  # signed out here too, told why once (closed, 30 days, ended from another device)
+        return account
 
     @login_manager.unauthorized_handler
     def _sign_in_first():
@@ -107,9 +112,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
-    from .views import staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
-    from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
+    from .views import account, apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
+    from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -119,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(papers.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(account.bp)
     wording.init_app(app)
     paper_wording.init_app(app)
     phone_wording.init_app(app)

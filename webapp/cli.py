@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(papers_purge)
     app.cli.add_command(family_birthdays)
     app.cli.add_command(diagnoses_import)
+    app.cli.add_command(accounts_disable)
+    app.cli.add_command(accounts_enable)
     app.cli.add_command(ids_reencrypt)
 
 
@@ -207,3 +209,49 @@ def diagnoses_import(path):
     click.echo(f"{report.recorded} recorded, {report.already} already on file, {len(report.problems)} refused")
     if report.problems:
         raise SystemExit(1)
+
+def _account_action(do, mobile: str, reason: str):
+    """Run logins.disable_account / enable_account for the operator at the terminal (audited as the command line)."""
+    import getpass
+
+    from .services import logins
+
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        operator = "unknown"
+    try:
+        return do(db.session, mobile=mobile, reason=f"{reason} (operator {operator})", now=_now(), via="cli")
+    except logins.Refused as refused:
+        raise click.ClickException({"account.not_found": f"no account has the mobile number {mobile}",
+                                    "account.reason_needed": "--reason must say why",
+                                    "account.already_disabled": "the account is already closed",
+                                    "account.not_disabled": "the account is not closed"}[refused.reason]) from refused
+
+
+@click.command("accounts-disable")
+@click.argument("mobile")
+@click.option("--reason", required=True, help="why (kept in the audit log)")
+@with_appcontext
+def accounts_disable(mobile, reason):
+    """Close the account of MOBILE: every login ends at once and it cannot sign in until accounts-enable."""
+    from .services import logins
+
+    if not reason.strip():
+        raise click.ClickException("--reason must say why")
+    account, ended = _account_action(logins.disable_account, mobile, reason)
+    click.echo(f"account {account.id} closed; {ended} login(s) ended")
+
+
+@click.command("accounts-enable")
+@click.argument("mobile")
+@click.option("--reason", required=True, help="why (kept in the audit log)")
+@with_appcontext
+def accounts_enable(mobile, reason):
+    """Open the closed account of MOBILE again (the person signs in with a new code)."""
+    from .services import logins
+
+    if not reason.strip():
+        raise click.ClickException("--reason must say why")
+    account = _account_action(logins.enable_account, mobile, reason)
+    click.echo(f"account {account.id} open again")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, LoginSession, Person, Policy, SignInCode
-from . import audit, binding, family, ratelimit
+from . import audit, family, ratelimit
 from .clock import china_date, require_aware
 from .identity import is_valid_resident_id
 from .ratelimit import Limit
@@ -36,6 +36,7 @@ BLOCK_SOURCES = 3
 OWNER_ALERT = Limit(1, timedelta(days=1))  # "someone is trying your number": at most one text a day per number
 BIND_LIMITS = {"account": Limit(5, timedelta(hours=1)), "ip": Limit(20, timedelta(hours=1))}
 LOGIN_IDLE = timedelta(days=7)  # a login unused for a week ends by itself
+LOGIN_ABSOLUTE = timedelta(days=30)  # and any login ends 30 days after it started, however often used (ASVS 7.3.2)
 
 
 class SmsSender:
@@ -206,7 +207,7 @@ _LIVE_LOGIN = (
 
 
 def account_for_token(session: Session, token: str | None, account_id: int, now: datetime) -> Account | None:
-    """The account of a live login, or None (signed out, idle too long, disabled, or a forged id).
+    """The account of a live login, or None (signed out, idle too long, older than 30 days, disabled, or a forged id).
     Keeps the login alive, writing at most once a minute (in its own short write transaction)."""
     if not token:
         return None
@@ -214,13 +215,29 @@ def account_for_token(session: Session, token: str | None, account_id: int, now:
     if row is None:
         return None
     login, account = row
-    if now - login.last_seen_at > LOGIN_IDLE or not account.is_active:
+    over = ("disabled" if not account.is_active else "expired" if now >= login.created_at + LOGIN_ABSOLUTE
+            else "idle" if now - login.last_seen_at > LOGIN_IDLE else None)
+    if over is not None:
+        # The row ends now, so the reason can be told once (login_end_reason) and the list of devices agrees.
+        with write_transaction(session):
+            ended = session.execute(update(LoginSession).where(LoginSession.id == login.id, LoginSession.ended_at.is_(None))
+                                    .values(ended_at=now, ended_reason=over).execution_options(synchronize_session=False))
+            if ended.rowcount and over != "disabled":
+                audit.record(session, "login.expired", now=now, actor_id=account_id, target=f"login:{login.id}",
+                             detail={"rule": over})
         return None
     if now - login.last_seen_at > timedelta(minutes=1):
         with write_transaction(session):
             session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
                             .execution_options(synchronize_session=False))
     return account
+
+
+def login_end_reason(session: Session, token: str | None) -> str | None:
+    """Why the login of `token` ended (disabled | expired | idle | ended_by_user | sign_out …), or None."""
+    if not token:
+        return None
+    return session.scalar(select(LoginSession.ended_reason).where(LoginSession.token_hash == _token_hash(token)))
 
 
 def end_login(session: Session, token: str | None, *, now: datetime, reason: str = "sign_out") -> None:
@@ -240,18 +257,12 @@ def end_all_logins(session: Session, account_id: int, *, now: datetime, reason: 
 @dataclass(frozen=True)
 class Bound:
     person: Person | None
-    problem: str | None = None  # bind.invalid_id | bind.not_found | bind.minor | bind.taken | rate.too_many
-    provisional: bool = False  # a claim kept until staff check the ID card: it gives nothing yet
+    problem: str | None = None  # bind.invalid_id | bind.not_found | bind.taken | rate.too_many
 
 
 def bind_person(session: Session, account: Account, *, name: str, id_number: str, ip: str | None, now: datetime) -> Bound:
     """First sign-in: tie the account to the insured person by name and resident ID number, checked against the
-    policy data. Only a person insured under a policy can be bound; one account per person.
-
-    Name and ID number are only asserted: the binding is verified when the account's mobile is the one the insurer
-    gave for the person; otherwise it is kept as a claim that gives nothing until staff check the ID card
-    (services/binding.py). The owner verified by the policy mobile ends someone else's claim; a verified or
-    earlier binding elsewhere is refused (bind.taken), and its owner asks staff to reclaim it."""
+    policy data. Only a person insured under a policy can be bound; one account per person."""
     name = " ".join((name or "").split())
     id_number = (id_number or "").strip().upper()
     if not is_valid_resident_id(id_number):
@@ -262,7 +273,7 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
         if ratelimit.blocked(session, buckets, now):
             return Bound(None, "rate.too_many")
         ratelimit.count(session, buckets, now)
-        person = binding.person_by_resident_id(session, id_number)
+        person = session.scalar(select(Person).where(Person.id_type == "resident_id", Person.id_number == id_number))
         insured = person is not None and session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1))
         if not insured or person.name != name:
             audit.record(session, "bind.not_found", now=now, actor_id=account.id, ip=ip)
@@ -272,25 +283,18 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
             # their own number and asks for guardianship (family access); the child signs in at 18.
             audit.record(session, "bind.minor", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
             return Bound(None, "bind.minor")
-        me = session.get(Account, account.id, populate_existing=True)
-        verified = binding.matches_policy_data(session, me, person)
-        for holder in binding.holders(session, person.id):
-            if holder.id == me.id:
-                continue
-            if verified and holder.person_id != person.id:  # only a claim: the owner's policy mobile outranks it
-                binding.drop_claim(session, holder, now=now, action="bind.claim_replaced", actor=me, ip=ip)
-                continue
+        holder = session.scalar(select(Account).where(Account.person_id == person.id))
+        if holder is not None and holder.id != account.id:
             audit.record(session, "bind.taken", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
             return Bound(None, "bind.taken")
-        if not verified:
-            binding.claim(session, me, person, now=now, ip=ip)
-            return Bound(person, provisional=True)
-        binding.bind_verified(session, me, person, method=binding.POLICY_MOBILE, now=now, ip=ip)
+        me = session.get(Account, account.id, populate_existing=True)
+        me.person_id = person.id
+        me.display_name = me.display_name or person.name
         audit.record(session, "bind.ok", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
     return Bound(person)
 
 
 __all__ = [
-    "Bound", "CodeRequest", "SmsSender", "Verified", "account_for_token", "bind_person", "end_all_logins", "end_login",
+    "Bound", "CodeRequest", "SmsSender", "Verified", "account_for_token", "bind_person", "end_all_logins", "end_login", "login_end_reason",
     "request_code", "start_login", "verify_code",
 ]
