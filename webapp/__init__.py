@@ -114,6 +114,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .views import account, apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
     from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
+    from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, LoginSession, Person, Policy, SignInCode
-from . import audit, family, ratelimit
+from . import audit, binding, family, ratelimit
 from .clock import china_date, require_aware
 from .identity import is_valid_resident_id
 from .ratelimit import Limit
@@ -257,12 +257,18 @@ def end_all_logins(session: Session, account_id: int, *, now: datetime, reason: 
 @dataclass(frozen=True)
 class Bound:
     person: Person | None
-    problem: str | None = None  # bind.invalid_id | bind.not_found | bind.taken | rate.too_many
+    problem: str | None = None  # bind.invalid_id | bind.not_found | bind.minor | bind.taken | rate.too_many
+    provisional: bool = False  # a claim kept until staff check the ID card: it gives nothing yet
 
 
 def bind_person(session: Session, account: Account, *, name: str, id_number: str, ip: str | None, now: datetime) -> Bound:
     """First sign-in: tie the account to the insured person by name and resident ID number, checked against the
-    policy data. Only a person insured under a policy can be bound; one account per person."""
+    policy data. Only a person insured under a policy can be bound; one account per person.
+
+    Name and ID number are only asserted: the binding is verified when the account's mobile is the one the insurer
+    gave for the person; otherwise it is kept as a claim that gives nothing until staff check the ID card
+    (services/binding.py). The owner verified by the policy mobile ends someone else's claim; a verified or
+    earlier binding elsewhere is refused (bind.taken), and its owner asks staff to reclaim it."""
     name = " ".join((name or "").split())
     id_number = (id_number or "").strip().upper()
     if not is_valid_resident_id(id_number):
@@ -273,7 +279,7 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
         if ratelimit.blocked(session, buckets, now):
             return Bound(None, "rate.too_many")
         ratelimit.count(session, buckets, now)
-        person = session.scalar(select(Person).where(Person.id_type == "resident_id", Person.id_number == id_number))
+        person = binding.person_by_resident_id(session, id_number)
         insured = person is not None and session.scalar(select(Policy.id).where(Policy.insured_id == person.id).limit(1))
         if not insured or person.name != name:
             audit.record(session, "bind.not_found", now=now, actor_id=account.id, ip=ip)
@@ -283,13 +289,20 @@ def bind_person(session: Session, account: Account, *, name: str, id_number: str
             # their own number and asks for guardianship (family access); the child signs in at 18.
             audit.record(session, "bind.minor", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
             return Bound(None, "bind.minor")
-        holder = session.scalar(select(Account).where(Account.person_id == person.id))
-        if holder is not None and holder.id != account.id:
+        me = session.get(Account, account.id, populate_existing=True)
+        verified = binding.matches_policy_data(session, me, person)
+        for holder in binding.holders(session, person.id):
+            if holder.id == me.id:
+                continue
+            if verified and holder.person_id != person.id:  # only a claim: the owner's policy mobile outranks it
+                binding.drop_claim(session, holder, now=now, action="bind.claim_replaced", actor=me, ip=ip)
+                continue
             audit.record(session, "bind.taken", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
             return Bound(None, "bind.taken")
-        me = session.get(Account, account.id, populate_existing=True)
-        me.person_id = person.id
-        me.display_name = me.display_name or person.name
+        if not verified:
+            binding.claim(session, me, person, now=now, ip=ip)
+            return Bound(person, provisional=True)
+        binding.bind_verified(session, me, person, method=binding.POLICY_MOBILE, now=now, ip=ip)
         audit.record(session, "bind.ok", now=now, actor_id=account.id, subject_person_id=person.id, ip=ip)
     return Bound(person)
 
