@@ -138,6 +138,8 @@ SPOT_CHECKS = [
     pytest.param("cigc_classic", "expert_outpatient", "choose.doctor", True, id="000-expert-doctor"),
     # 000 （一）2.9(5) line 88: "无故迟到30分钟（含）以上……视为客户放弃本次服务"
     pytest.param("cigc_classic", "expert_outpatient", "late_arrival_minutes", 30, id="000-expert-late"),
+    # 000 Q&A line 232: "若被保险人在本保险产品犹豫期后不幸确诊或疑似罹患"
+    pytest.param("cigc_classic", None, "diagnosis_after", "cooling_off_end", id="000-after-cooling-off"),
     # 000 （一）2.2 line 36: "客户在服务有效期内只能使用一次"
     pytest.param("cigc_classic", "expert_outpatient", "quota.period", "service_term", id="000-expert-term"),
     # 000 （二）2.9(11) line 222: "本项服务预约成功后，不可取消。若取消，仍计为有效服务一次。"

@@ -129,6 +129,27 @@ def test_illness_diagnosed_before_the_policy_is_refused():
     assert keys(result) == ["diagnosis.before_policy"]
 
 
+@pytest.mark.parametrize("first, expected", [
+    (date(2026, 1, 1), ["diagnosis.in_cooling_off"]),  # the effective date: day 1 of 15
+    (date(2026, 1, 15), ["diagnosis.in_cooling_off"]),  # day 15, the last of the cooling-off period
+    (date(2026, 1, 16), []),  # the first day after it
+])
+def test_000_needs_the_illness_first_diagnosed_after_the_cooling_off_period(first, expected):
+    # 000 Q&A line 232: "若被保险人在本保险产品犹豫期后不幸确诊或疑似罹患本保险产品保障的重大疾病需要就医时，即可致电";
+    # a suspected diagnosis counts as the first one, and the refusal stays after the period is over.
+    for certainty in ("suspected", "confirmed"):
+        diagnoses = (DiagnosisFacts(certainty, first, "3A"),)
+        for code in ("expert_outpatient", "inpatient_surgery"):
+            result = check(CIGC, CIGC.service(code), policy(), SELF, at(2026, 6, 1, 10, 0), usage=FREE, diagnoses=diagnoses)
+            assert keys(result) == expected, (certainty, code)
+
+
+def test_the_cooling_off_rule_is_000s_alone():
+    # 003 names no cooling-off for the illness (重疾绿通PLUS 2(1) line 678: "保单等待期满后"); only before the policy is refused there.
+    early = (DiagnosisFacts("confirmed", date(2026, 1, 10), "3A"),)
+    assert check(ZHONGAN, ZHONGAN.service("mdt"), policy(), SELF, at(2026, 6, 1, 10, 0), usage=FREE, diagnoses=early).allowed
+
+
 def test_002_needs_the_illness_first_diagnosed_after_the_waiting_period():
     # 002 一、2(1): "等待期90天（含）后…被保险人初次罹患"
     in_waiting = (DiagnosisFacts("confirmed", date(2026, 3, 1), "3A"),)

@@ -360,8 +360,9 @@ class Product(_Strict):
     phones: Phones
     acceptance_hours: Hours
     service_window: ServiceWindow = ServiceWindow()
-    # 002/004: "等待期后，被保险人初次罹患" -> waiting_period; 000 Q&A: before the policy -> effective_date
-    diagnosis_after: Literal["effective_date", "waiting_period_end"] = "effective_date"
+    # The illness must be first diagnosed on or after this day: 002/004 "等待期后，被保险人初次罹患" -> waiting_period_end;
+    # 000 Q&A line 232 "在本保险产品犹豫期后不幸确诊或疑似罹患" -> cooling_off_end; otherwise not before the policy.
+    diagnosis_after: Literal["effective_date", "cooling_off_end", "waiting_period_end"] = "effective_date"
     min_hospital_grade: HospitalGrade = HospitalGrade.LEVEL_2A
     coverage_cities: tuple[Text, ...] = ()  # empty: all of mainland China
     services: tuple[Service, ...] = Field(min_length=1)

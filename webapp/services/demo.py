@@ -97,8 +97,10 @@ def build(session: Session, now: datetime, storage: Storage | None = None) -> No
     wang_policy = policy("P001-DEMO-0006", "haorensheng_gc", wang, wang, today - timedelta(days=150))
     session.flush()
     session.add_all([
-        Diagnosis(person_id=zhang.id, certainty="confirmed", diagnosed_on=today - timedelta(days=35),
-                  hospital="复旦大学附属肿瘤医院", hospital_grade="3A", verified_at=now - timedelta(days=30),
+        # After the 000 policy's 15-day cooling-off (it started 40 days ago): 000 Q&A line 232 covers only an illness
+        # diagnosed "犹豫期后", so an earlier date would refuse 张伟's classic policy for good.
+        Diagnosis(person_id=zhang.id, certainty="confirmed", diagnosed_on=today - timedelta(days=20),
+                  hospital="复旦大学附属肿瘤医院", hospital_grade="3A", verified_at=now - timedelta(days=15),
                   verified_by_id=reviewer.id),
         Diagnosis(person_id=xiaoming.id, certainty="confirmed", diagnosed_on=today - timedelta(days=60),
                   hospital="上海儿童医学中心", hospital_grade="3A", verified_at=now - timedelta(days=55),

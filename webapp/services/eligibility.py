@@ -4,8 +4,9 @@ stops applying where there is one. Plain facts in, translation keys out; no data
 Seeds: a service is only for the insured (000 2.4(1), 2.5(1); a guardian or an agent may apply for them:
 003 医疗垫付 材料 8, 重疾住院护工 服务声明 2); the policy must be in force and past cooling-off (000 2.5(2),
 2.8) and the waiting period (002 一、2(1): "等待期90天（含）后"); the illness first diagnosed after the policy
-started (000 Q&A) — after the waiting period for 002/004 ("等待期后…初次罹患") — by a public hospital of the
-product's grade (000 2.4(3): 二甲; 001 注意事项1 and 003: 二级); quotas per policy year or service term.
+started (000 Q&A) — after the cooling-off period for 000 ("犹豫期后…确诊或疑似罹患"), after the waiting period
+for 002/004 ("等待期后…初次罹患") — by a public hospital of the product's grade (000 2.4(3): 二甲; 001 注意事项1 and
+003: 二级); quotas per policy year or service term.
 """
 from __future__ import annotations
 
@@ -187,9 +188,13 @@ def _policy_reasons(product: Product, policy: PolicyFacts, today: date) -> list[
 
 def first_diagnosis_reason(product: Product, policy: PolicyFacts, first: date) -> Reason | None:
     """Why an illness first diagnosed on `first` is not covered, or None: before the policy (000 Q&A: "投保前已经
-    罹患…不能"), or inside the waiting period where the seed says "等待期后…初次罹患" (002 一 2(1); 004 一 1 line 37)."""
+    罹患…不能"), inside the cooling-off period where the seed says "犹豫期后不幸确诊或疑似罹患" (000 Q&A line 232),
+    or inside the waiting period where the seed says "等待期后…初次罹患" (002 一 2(1); 004 一 1 line 37)."""
     if first < policy.effective_date:
         return Reason("diagnosis.before_policy")
+    if product.diagnosis_after == "cooling_off_end":
+        if first < cooling_off_ends(policy.effective_date, policy.cooling_off_days):
+            return Reason("diagnosis.in_cooling_off")
     if product.diagnosis_after == "waiting_period_end" and not policy.is_renewal:
         if first < waiting_period_ends(policy.effective_date, policy.waiting_days):
             return Reason("diagnosis.in_waiting_period")

@@ -22,8 +22,8 @@ REVIEWERS = ("reviewer", "admin")
 COORDINATORS = ("coordinator", "admin")
 
 # Why an application is not approved (the customer reads the words; wording.ELIGIBILITY_REASONS).
-REJECT_REASONS = ("diagnosis_not_covered", "diagnosed_before_policy", "hospital_grade", "waiting_period",
-                  "not_insured_person", "outside_coverage", "papers_not_provided", "other")
+REJECT_REASONS = ("diagnosis_not_covered", "diagnosed_before_policy", "diagnosed_in_cooling_off", "hospital_grade",
+                  "waiting_period", "not_insured_person", "outside_coverage", "papers_not_provided", "other")
 
 
 class Refused(ValueError):

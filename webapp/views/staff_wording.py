@@ -23,6 +23,8 @@ STAGES = {
 ELIGIBILITY_REASONS = {
     "diagnosis_not_covered": N_("The diagnosis is not a critical illness this policy covers."),
     "diagnosed_before_policy": N_("The illness was first diagnosed before the policy started."),
+    # 000 Q&A line 232: "犹豫期后不幸确诊或疑似罹患" (eligibility.first_diagnosis_reason, diagnosis_after cooling_off_end).
+    "diagnosed_in_cooling_off": N_("The illness was first diagnosed during the policy's cooling-off period."),
     "hospital_grade": N_("The diagnosis is not from a public hospital of the required grade."),
     "waiting_period": N_("The illness was diagnosed during the waiting period."),
     "not_insured_person": N_("The papers are not the insured person's."),

@@ -35,6 +35,7 @@ REASONS = {
     "policy.waiting_period": N_("The policy is in its waiting period."),
     "diagnosis.before_policy": N_("The illness was first diagnosed before the policy started, so it is not covered."),
     "diagnosis.in_waiting_period": N_("The illness was first diagnosed during the waiting period, so it is not covered."),
+    "diagnosis.in_cooling_off": N_("The illness was first diagnosed during the cooling-off period, so it is not covered."),
     "diagnosis.missing": N_("A confirmed diagnosis of a covered critical illness is needed first."),
     # 003 重疾绿通PLUS 特别说明(1) line 745; 预留高端病房 特别说明(1) line 468 (eligibility._first_illness_year_reasons).
     "diagnosis.first_year_over": N_("This service can only be used in the policy year in which the critical illness "
