@@ -79,6 +79,28 @@ def test_003_plus_ward_and_car_run_on_952299(service):
     assert set(lines("zhongan_vip", service).values()) == {"952299"}
 
 
+@pytest.mark.parametrize("service, applies_on, elsewhere", [
+    ("advanced_therapy", "952299", {}),  # 先进医疗就医协助 7 line 1454
+    ("case_manager", "952299", {}),  # 重疾直通车 五 line 1979
+    ("gene_testing", "952299", {}),  # 基因检测 3 line 3017
+    ("cancer_drugs", "952299", {}),  # 肿瘤特药 5.2 1) line 3122
+    ("home_nursing", "10109955", {}),  # 术后家庭护理 4 line 2816
+    ("rare_disease_drugs", "10109955", {}),  # 罕见病特药 5(1) line 3196
+    ("boao_drugs", "10109955", {}),  # 海南博鳌国际特药 5 (1) line 3318
+    ("online_drug_bills", "10109955", {}),  # 在线问诊&药费直赔 服务说明(6) line 3814
+    # 直付医疗 五 3) line 287: booking, changes and accidents on 400-114-9606; complaints to ZhongAn
+    ("direct_billing", "400-114-9606", {"complaints": "952299"}),
+    # 术后心理倾诉 lines 2868, 2912: problems with a call go to 壹点灵; the section names no application line
+    ("counselling", "952299", {"change_cancel": "400-626-0852", "urgent": "400-626-0852"}),
+    # 癌症早筛优选 五 lines 3608, 3620: rebooking after the booked time has passed, on the supplier's line
+    ("early_screening", "952299", {"change_cancel": "400-6762-960"}),
+])
+def test_003_information_services_give_their_seeds_numbers(service, applies_on, elsewhere):
+    got = lines("zhongan_vip", service)
+    assert got["apply"] == applies_on
+    assert {p: n for p, n in got.items() if p != "apply" and n != applies_on} == elsewhere
+
+
 def test_003_rescue_line_has_its_number_from_abroad():
     # 紧急救援服务手册 三 lines 1887-1889
     product = CATALOG.product("zhongan_vip")
@@ -181,6 +203,20 @@ def test_003_says_its_review_is_not_a_claims_decision_where_the_seed_does(servic
 
 def test_003_rescue_card_warns_of_the_pre_existing_condition_exclusion():
     assert any("既往病症" in t for t in told("zhongan_vip", "emergency_rescue", "card"))  # 一（四）A(1) line 1754
+
+
+@pytest.mark.parametrize("service, promise", [
+    ("case_manager", "1个小时内"),  # 重疾直通车 三 表 line 1927: "自客户申请审核通过后1个小时内主动电话联系客户"
+    ("advanced_therapy", "5个工作日内"),  # 先进医疗就医协助 5 表 lines 1122, 1144: visit in 5, admission in 20
+    ("advanced_therapy", "20个工作日内"),
+    ("home_nursing", "3个工作日内"),  # 术后家庭护理 3 表 line 2754
+    ("gene_testing", "3-10个工作日内"),  # 基因检测 2 表 line 2981
+    ("boao_drugs", "15个工作日"),  # 海南博鳌国际特药 2(3) line 3230
+    ("direct_billing", "2个工作日"),  # 直付医疗 六 4) line 353
+    ("online_drug_bills", "门急诊加油包"),  # 在线问诊&药费直赔 line 3744: "仅适用于门急诊加油包/补充责任"
+])
+def test_003_information_cards_state_their_seeds_promises(service, promise):
+    assert any(promise in t for t in told("zhongan_vip", service, "card"))
 
 
 def test_004_overseas_care_card_states_its_3_and_40_working_days():

@@ -122,6 +122,14 @@ def test_information_services_show_a_phone_link(adult):
         assert f'href="tel:{tel.replace("-", "")}"' in info and 'data-testid="apply"' not in info  # digits only
 
 
+def test_information_cards_say_what_the_service_is_and_promises(adult):
+    # 003 重疾直通车 一, 三 表 lines 1899, 1927: a case manager who calls within 1 hour of approval.
+    info = card(home(adult), "P003-DEMO-0002", "case_manager")
+    assert "专案管家" in text_of(block(info, "service-summary")) and 'data-testid="apply"' not in info
+    assert "1个小时内" in text_of(block(info, "service-note"))
+    assert 'href="tel:952299"' in info
+
+
 def mentions_day(text: str, day: date) -> bool:
     """Whether `text` names `day` (ISO, or formatted for people in Chinese or English)."""
     return any(form in text for form in (day.isoformat(), f"{day.year}年{day.month}月{day.day}日",
