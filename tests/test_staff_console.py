@@ -75,7 +75,7 @@ def counts(session) -> dict:
 
 def staff_routes(app) -> list[tuple[str, str]]:
     """Every /staff route with sample arguments, GET or POST, from the app's own URL map."""
-    sample = {"reference": "LTAAAAAAAA", "page_id": "p", "public_id": "g", "year": "2027"}
+    sample = {"reference": "LTAAAAAAAA", "page_id": "p", "public_id": "g", "year": "2027", "account_id": "1"}
     out = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/staff"):
