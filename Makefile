@@ -34,7 +34,7 @@ run: setup
 	LVTONG_ENV=$${LVTONG_ENV:-demo} $(FLASK) db upgrade
 	LVTONG_ENV=$${LVTONG_ENV:-demo} $(FLASK) demo
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	LVTONG_ENV=$${LVTONG_ENV:-demo} $(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	LVTONG_ENV=$${LVTONG_ENV:-demo} $(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 system-deps:
 	@bash scripts/system-deps.sh

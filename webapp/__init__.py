@@ -5,7 +5,7 @@ from babel import Locale
 from flask import Flask, g, session
 
 from . import config as settings
-from . import formatting, i18n
+from . import formatting, i18n, input_guard, logsafe
 from .extensions import babel, compress, csrf, db, htmx, login_manager
 
 
@@ -25,10 +25,12 @@ def create_app(config: dict | None = None) -> Flask:
 
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    logsafe.install()  # a line break in a path or a form value cannot forge a log line
     from .views.papers import body_limit
 
     app.before_request(body_limit)  # before CSRF's check, which is the first to read a form body
     register_extensions(app)
+    input_guard.init_app(app)  # no NUL, control or bidi character reaches a view
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)

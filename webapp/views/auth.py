@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..services import human_check, signin
+from ..services.apply_forms import clean_text
 from ..services.identity import mask_mobile, normalise_mobile
 from ..sms import sender_for
 from . import seen_device
@@ -55,7 +56,7 @@ def sign_in():
     again = current_user.is_authenticated and request.values.get("again") == "1"
     if current_user.is_authenticated and not again:
         return redirect(target or _home_for(current_user))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
         return _mobile_step(target, again, current_user.mobile if again else "")
     raw = request.form.get("mobile", "")
     mobile = normalise_mobile(raw)
@@ -167,9 +168,12 @@ def bind():
 
         claimed = db.session.get(Person, current_user.claimed_person_id)
         return render_template("auth/bind.html", next=target, name="", claimed=claimed)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
         return render_template("auth/bind.html", next=target, name="")
-    name = request.form.get("name", "")[:64]
+    name = clean_text(request.form.get("name", ""))[:64]  # no NUL, control or bidi character is ever stored
+    if not name:
+        return render_template("auth/bind.html", next=target, name="",
+                               error=_("Please enter the insured person's full name as on the ID card.")), 422
     result = signin.bind_person(db.session, current_user, name=name, id_number=request.form.get("id_number", "")[:32],
                                 ip=client_ip(), now=now())
     if result.person is None:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template, request
 from jinja2_fragments.flask import render_block
 
+from ..input_guard import DB_INT_MAX
 from ..services.clock import require_aware, utc_now
 
 
@@ -43,6 +44,16 @@ def refuse(target: str, *, status: int = 404, subject_person_id: int | None = No
         audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, subject_person_id=subject_person_id,
                      target=target, ip=client_ip())
     abort(status)
+
+
+def bounded_int(text: str | None, *, low: int = 0, high: int = DB_INT_MAX) -> int | None:
+    """A whole number typed in a form or query string, within [low, high], else None. ASCII digits only (int()
+    refuses "²" that str.isdigit() accepts) and never a 5,000-digit parse: a number ≥ 2^63 once answered 500."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
 
 
 def client_ip() -> str | None:

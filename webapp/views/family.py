@@ -18,7 +18,7 @@ from ..services.clock import china_date
 from ..services.identity import is_valid_resident_id
 from . import acting
 from . import family_wording as words
-from .common import client_ip, login_is_fresh, now, refuse, safe_next
+from .common import bounded_int, client_ip, login_is_fresh, now, refuse, safe_next
 
 bp = Blueprint("family", __name__)
 
@@ -148,7 +148,7 @@ def new():
     again = confirm_first(url_for("family.new"))
     if again is not None:
         return again
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
         return _request_form(dict(NEW_FORM))
     values = _form_values(request.form)
     try:
@@ -258,7 +258,7 @@ def log():
     """Who saw or did what on the insured's behalf, newest first; only the insured themself (an adult) reads it."""
     if not family.decides_for_self(db.session, current_user, today()):
         abort(404)
-    before = request.args.get("before", type=int)
+    before = bounded_int(request.args.get("before"), low=1)
     entries, next_id = family.access_log(db.session, current_user.person_id, before_id=before)
     return render_template("family/log.html", entries=entries, next_id=next_id, before=before,
                            bookings=_bookings_of(entries, current_user.person_id))
@@ -293,7 +293,7 @@ def switch():
 @login_required
 def act_for():
     """Act for another person from now on (the banner then names them on every page); 404 for anyone else."""
-    person_id = request.form.get("person_id", type=int)
+    person_id = bounded_int(request.form.get("person_id"), low=1)
     if person_id is None or acting.choose(person_id) is None:
         abort(404)
     return redirect(safe_next(request.form.get("next"), url_for("portal.home")), code=303)

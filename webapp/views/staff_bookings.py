@@ -27,7 +27,7 @@ from ..services.cutoffs import change_deadline
 from ..services.identity import mask_id_number, mask_mobile
 from . import staff_wording as words
 from .wording import GRADES, reason_text
-from .common import client_ip, login_is_fresh, now
+from .common import bounded_int, client_ip, login_is_fresh, now
 from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
 
 QUEUE_LIMIT = 150  # rows on one screen; filters narrow it down
@@ -320,11 +320,12 @@ def booking_close(reference):
     moment = now()
     if decision == "completed":
         raw = request.form.get("served_days", "").strip()
-        if raw and not (raw.isdigit() and len(raw) <= 4):
+        served = bounded_int(raw, high=9999)
+        if raw and served is None:
             _refused("close.days_range")
             return _back(found, "close")
         return _act(found, lambda: bookings.complete(db.session, found.id, staff=current_user, now=moment,
-                                                     served_units=int(raw) if raw else None),
+                                                     served_units=served),
                     N_("Closed as completed."))
     if decision == "vendor_failed":
         return _act(found, lambda: bookings.close_vendor_failed(db.session, found.id, staff=current_user, now=moment,
@@ -334,12 +335,12 @@ def booking_close(reference):
         return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment),
                     N_("Closed as a no-show. It counts as used; the customer sees the rule."))
     if decision == "late":
-        raw = request.form.get("minutes_late", "").strip()
-        if not raw.isdigit() or not 0 < int(raw) < 1440:
+        minutes = bounded_int(request.form.get("minutes_late"), low=1, high=1439)
+        if minutes is None:
             _refused("close.minutes")
             return _back(found, "close")
         return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment,
-                                                         minutes_late=int(raw)),
+                                                         minutes_late=minutes),
                     N_("Closed as a late arrival. It counts as used; the customer sees the rule."))
     if decision == "cancel":
         return _act(found, lambda: bookings.cancel(db.session, found.id, actor=current_user, now=moment),
