@@ -118,6 +118,40 @@ def test_pillow_own_limits_cap_a_laxer_limits():
     assert (e.reason, e.params) == ("photo.too_many_pixels", {"max_mp": 1})
 
 
+def _lossless_webp(width: int, height: int, mode: str = "RGBA") -> bytes:
+    from tests.photo_corpus import _page_scene, _save
+
+    return _save(_page_scene(width, height).convert(mode), "WEBP", lossless=True, quality=0)
+
+
+def _with_vp8l_size(webp: bytes, width: int, height: int) -> bytes:
+    """The same lossless WebP with a VP8L header claiming another size (its pixels stay the small ones)."""
+    data = bytearray(webp)
+    at = data.index(b"VP8L") + 8
+    bits = int.from_bytes(data[at + 1:at + 5], "little")
+    bits = (bits & ~((1 << 28) - 1)) | (width - 1) | ((height - 1) << 14)
+    data[at + 1:at + 5] = bits.to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_a_small_lossless_webp_that_would_decode_to_too_many_bytes_is_refused_before_decoding(monkeypatch):
+    """Issue 17 item 6: a 481 KB lossless WebP at the 40 MP cap cost a worker ~580 MB. The decoded size
+    (width × height × bands × bytes per band) is capped, not the pixels alone, and checked before decoding."""
+    webp = _lossless_webp(1000, 750)
+    assert process(webp).source_format == "WEBP"  # 3 MB decoded: a normal page
+    decodes = []
+    from PIL import WebPImagePlugin
+
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "load", lambda im: decodes.append(im), raising=True)
+    e = refusal(webp, limits=Limits(max_decoded_bytes=2_900_000))
+    assert (e.reason, e.params) == ("photo.too_many_pixels", {"max_mp": 0}) and decodes == []
+    monkeypatch.undo()
+    # The assessment's file: 8000×5000 (exactly the pixel cap) is 160 MB decoded: over the default cap.
+    e = refusal(_with_vp8l_size(webp, 8000, 5000))
+    assert (e.reason, e.params) == ("photo.too_many_pixels", {"max_mp": 25})
+    assert LIMITS.max_decoded_bytes < 8000 * 5000 * 4 and 4032 * 3024 * 4 < LIMITS.max_decoded_bytes  # a 12 MP photo passes
+
+
 def test_truncation_is_found_even_when_pillow_is_told_to_load_truncated_images(monkeypatch):
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     for name in ("jpeg_truncated", "png_truncated", "jpeg_truncated_with_eoi"):

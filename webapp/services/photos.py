@@ -67,6 +67,10 @@ class Limits:
     # stored page is ~0.5 MB rather than 2–3 MB: quicker for a reviewer to open, cheaper to keep.
     max_long_side: int = 2048
     thumb_side: int = 320
+    # The memory one decode takes, checked before it starts: a 481 KB lossless WebP of 40 MP with alpha decodes to
+    # 160 MB (and cost a worker ~580 MB with libwebp's buffer and the RGB copy). 96 MB holds a 24 MP photo in
+    # colour, so every 12–20 MP phone photo in any format passes (a JPEG is decoded reduced, see `_draft`).
+    max_decoded_bytes: int = 96 * 1024 * 1024
 
 
 LIMITS = Limits()
@@ -175,6 +179,9 @@ def _decode(data: bytes, fmt: str, limits: Limits) -> Image.Image:
             raise PhotoRefused("photo.embedded")  # HEIF metadata lives in items our box walk does not read
         if fmt == "JPEG":
             _draft(im, limits.max_long_side)
+        if decoded_bytes(im) > limits.max_decoded_bytes:
+            raise PhotoRefused("photo.too_many_pixels",
+                               max_mp=limits.max_decoded_bytes // _BYTES_PER_PIXEL.get(im.mode, 4) // 1_000_000)
         im.load()
         if fmt == "JPEG" and _grey_tail(im):
             raise PhotoRefused("photo.corrupt")
@@ -189,6 +196,16 @@ def _decode(data: bytes, fmt: str, limits: Limits) -> Image.Image:
         im.close()
         log.info("photo refused as corrupt on decode: %r", e)
         raise PhotoRefused("photo.corrupt") from e
+
+
+# Bytes per pixel as Pillow holds an image in memory: one byte for "1", "L" and "P"; every pixel of two to four
+# bands ("LA", "PA", "RGB", "RGBA") in four bytes, one per band rounded up to a 32-bit word.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1}
+
+
+def decoded_bytes(im: Image.Image) -> int:
+    """width × height × bands × bytes per band that decoding `im` (opened, not loaded) will allocate."""
+    return im.width * im.height * _BYTES_PER_PIXEL.get(im.mode, 4)
 
 
 def _for_pillow(data: bytes, layout: Layout) -> bytes:
