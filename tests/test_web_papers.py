@@ -388,6 +388,25 @@ def test_id_papers_are_shown_only_after_a_fresh_sign_in(app, world, client):
     assert client.get(f"/papers/{page.public_id}/image").status_code == 200
 
 
+def test_id_paper_thumbnails_are_never_cached_other_thumbnails_briefly(app, world, client, ref):
+    """Issue 17 item 6: an ID paper's thumbnail cached for a day outlived sign-out and the 15-minute fresh-login
+    rule on a shared phone. ID papers: no-store; a medical page's thumbnail: private for 5 minutes at most."""
+    sign_in(client, PARENT)
+    child = booking_of(world, "P003-DEMO-0005", "expert_outpatient")
+    assert upload(client, child.reference, "applicant_id", photo(101)).status_code == 200
+    id_page = fresh(world).scalars(select(DocumentPage)).one()
+    for kind in ("thumb", "image"):
+        response = client.get(f"/papers/{id_page.public_id}/{kind}")
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", kind
+    other = app.test_client()
+    sign_in(other, ADULT)
+    assert upload(other, ref, "diagnosis", photo(102)).status_code == 200
+    page = pages_of(world, "diagnosis")[0]
+    thumb = other.get(f"/papers/{page.public_id}/thumb").headers["Cache-Control"]
+    age = int(re.search(r"max-age=(\d+)", thumb).group(1))
+    assert thumb.startswith("private, ") and "immutable" not in thumb and 0 < age <= 300
+
+
 # ------------------------------------------------------------------------------------------------ the S3 store
 
 def test_the_portal_works_the_same_on_the_s3_store_chosen_by_configuration(app, world, client, s3_server, s3_storage):

@@ -312,8 +312,19 @@ def _serve(public_id: str, *, thumbnail: bool):
     response.headers["Content-Disposition"] = f'inline; filename="{"thumb" if thumbnail else "page"}-{page.public_id}.jpg"'
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Cache-Control"] = "private, max-age=86400, immutable" if thumbnail else "private, no-store"
+    response.headers["Cache-Control"] = cache_control(page.document.kind, thumbnail=thumbnail)
     return response
+
+
+THUMBNAIL_CACHE_SECONDS = 300  # a list of papers scrolls without refetching; gone from the cache soon after sign-out
+
+
+def cache_control(kind: str, *, thumbnail: bool) -> str:
+    """ID papers are never kept by the browser (a cached copy would outlive sign-out and the 15-minute fresh-login
+    rule); other pages' thumbnails for a few minutes only, full images not at all (issue 17 item 6)."""
+    if kind in papers.SENSITIVE_KINDS:
+        return "no-store"
+    return f"private, max-age={THUMBNAIL_CACHE_SECONDS}" if thumbnail else "private, no-store"
 
 
 def _audit_view(owner, page, thumbnail: bool, moment) -> None:
