@@ -482,8 +482,8 @@ def test_switching_networks_keeps_the_login(app, client, world):
     assert response.status_code == 200
 
 
-def _session_cookie(response) -> str:
-    cookies = [c for c in response.headers.get_all("Set-Cookie") if c.startswith("session=")]
+def _session_cookie(response, name: str = "session") -> str:
+    cookies = [c for c in response.headers.get_all("Set-Cookie") if c.startswith(f"{name}=")]
     assert cookies, response.headers
     return cookies[-1]
 
@@ -524,9 +524,11 @@ def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine,
         assert done.status_code == 302 and done.headers["Location"] == "/home"
         seen = [c for c in done.headers.get_all("Set-Cookie") if c.startswith("__Host-seen=")]
         assert len(seen) == 1 and {"secure", "httponly", "path=/"} <= {p.strip().lower() for p in seen[0].split(";")}
-        parts = [p.strip().lower() for p in _session_cookie(done).split(";")]
-        assert {"secure", "httponly", "samesite=lax"} <= set(parts)
+        # The __Host- prefix (issue 17 item 6): Secure, Path=/ and no Domain, or the browser refuses the cookie.
+        parts = [p.strip().lower() for p in _session_cookie(done, "__Host-session").split(";")]
+        assert {"secure", "httponly", "samesite=lax", "path=/"} <= set(parts)
         assert not any(p.startswith("domain=") for p in parts)
+        assert not [c for c in done.headers.get_all("Set-Cookie") if c.startswith("session=")]
         assert client.get("https://localhost/home").status_code == 200
     finally:
         prod.extensions["db_engine"].dispose()

@@ -68,6 +68,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(ROOT / "uploads"),
         "RULES_TIMEZONE": RULES_TIMEZONE,
         "SESSION_COOKIE_SECURE": mode == "production",
+        # __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no subdomain can set or shadow it
+        # (ASVS 3.3.1; plain "session" over http in development, where a __Host- cookie would be dropped).
+        "SESSION_COOKIE_NAME": "__Host-session" if mode == "production" else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # forms; photo uploads get their own limit (views/papers.py)
