@@ -358,7 +358,9 @@ def test_a_bad_week_or_product_shows_the_default(app, demo_world, query):
     assert response.status_code == 200
     assert attr_values(html, "report", "data-week") == ["2026-11-16"]
     assert len(attr_values(html, "report-table", "data-product")) == 5
-    if query != "week=&product=":
+    # A NUL is removed from every query value before a view reads it (webapp/input_guard.py): what is left of
+    # "2026-11-16%00" is that very week, shown without a complaint.
+    if query not in ("week=&product=", "week=2026-11-16%00"):
         assert 'data-testid="flash-error"' in html
     assert "<script>" not in html
     for kind in ("csv", "xlsx"):
