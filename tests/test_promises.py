@@ -2,7 +2,7 @@
 
 One row per rule: seed file and line, the events known (China time), and the promised day. The promise counts
 from the latest of the application and every event the seed names, each on the day the desk can act on it; the
-admission slip from its own date. Cases across National Day 2026 (1–8 Oct off, Sat 10 Oct worked) and into 2027.
+admission slip from its own date. Cases across National Day 2026 (1–7 Oct off, Sat 10 Oct worked) and into 2027.
 """
 from __future__ import annotations
 

@@ -26,9 +26,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(papers_purge)
     app.cli.add_command(family_birthdays)
     app.cli.add_command(diagnoses_import)
+    app.cli.add_command(ids_reencrypt)
     app.cli.add_command(accounts_disable)
     app.cli.add_command(accounts_enable)
-    app.cli.add_command(ids_reencrypt)
 
 
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -209,6 +209,7 @@ def diagnoses_import(path):
     click.echo(f"{report.recorded} recorded, {report.already} already on file, {len(report.problems)} refused")
     if report.problems:
         raise SystemExit(1)
+
 
 def _account_action(do, mobile: str, reason: str):
     """Run logins.disable_account / enable_account for the operator at the terminal (audited as the command line)."""
