@@ -97,7 +97,12 @@ def test_the_reason_is_worded_in_both_languages(app):
     from webapp.views.wording import reason_text
 
     reason = Reason("diagnosis.first_year_over", params={"diagnosed": "2026-05-01", "last_day": "2026-12-31"})
-    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        zh = reason_text(reason)  # Chinese first
+        assert zh.startswith("本服务仅限在首次确诊重大疾病的保单年度内使用") and "%(" not in zh
+    with app.test_request_context("/"), force_locale("en"):
         text = reason_text(reason)
         assert text.startswith("This service can only be used in the policy year in which the critical illness")
         assert "2026" in text and "%(" not in text
