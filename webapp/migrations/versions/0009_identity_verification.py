@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
+from webapp.migrate import sqlite_table_rebuild
+
 import webapp.models.base
 
 
@@ -21,7 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
+    with sqlite_table_rebuild(), op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_person_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', webapp.models.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('identity_method', sa.String(length=16), nullable=True))
@@ -81,7 +83,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_identity_reclaims_account_id'))
     op.drop_table('identity_reclaims')
     # A claim not verified yet gave nothing and is dropped; verified bindings stay bound (person_id).
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
+    with sqlite_table_rebuild(), op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_accounts_identity_verified_by_id_accounts'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_accounts_claimed_person_id_persons'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_accounts_claimed_person_id'))

@@ -10,10 +10,10 @@ Create Date: 2026-12-03 03:00:00
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from webapp.migrate import sqlite_table_rebuild
 
 from webapp.services import id_vault
 
@@ -25,39 +25,12 @@ depends_on = None
 BATCH = 500
 
 
-@contextmanager
-def _table_rebuild():
-    """SQLite changes a constraint by rebuilding the table (batch mode: new table, copy, drop, rename), and dropping
-    a table other rows point at fails while foreign keys are enforced. sqlite.org/lang_altertable.html: turn them
-    off outside any transaction, check with foreign_key_check before committing, turn them on again."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    raw = bind.connection.dbapi_connection
-    if raw.in_transaction:
-        raw.execute("COMMIT")  # this revision's transaction, empty so far
-    raw.execute("PRAGMA foreign_keys=OFF")
-    raw.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        if raw.execute("PRAGMA foreign_key_check").fetchall():
-            raise RuntimeError("persons rebuilt with rows pointing nowhere")
-        raw.execute("COMMIT")
-    except BaseException:
-        raw.execute("ROLLBACK")
-        raise
-    finally:
-        raw.execute("PRAGMA foreign_keys=ON")
-        raw.execute("BEGIN")  # Alembic stamps the revision in it and commits
-
-
 def _persons(*columns):
     return sa.table('persons', sa.column('id', sa.Integer()), *columns)
 
 
 def upgrade() -> None:
-    with _table_rebuild():
+    with sqlite_table_rebuild():
         with op.batch_alter_table('persons', schema=None) as batch_op:
             batch_op.add_column(sa.Column('id_number_ct', sa.LargeBinary(), nullable=True))
             batch_op.add_column(sa.Column('id_number_key', sa.String(length=16), nullable=True))
@@ -84,7 +57,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _table_rebuild():
+    with sqlite_table_rebuild():
         with op.batch_alter_table('persons', schema=None) as batch_op:
             batch_op.add_column(sa.Column('id_number', sa.String(length=32), nullable=True))
         persons = _persons(sa.column('id_number', sa.String()), sa.column('id_number_ct', sa.LargeBinary()),
