@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ..db import write_transaction
 from ..models import Account, LoginSession
 from . import audit
+from .apply_forms import clean_text
 from .clock import require_aware
 from .identity import normalise_mobile
 from .signin import LOGIN_ABSOLUTE, LOGIN_IDLE, _token_hash, end_all_logins
@@ -150,9 +151,7 @@ def find_account(session: Session, mobile: str | None) -> Account | None:
 
 def clean_reason(reason: str | None) -> str:
     """One line of plain text: control and bidi characters dropped, spaces folded, at most REASON_MAX."""
-    text = "".join(c for c in (reason or "") if c.isprintable() and not 0x202A <= ord(c) <= 0x202E
-                   and not 0x2066 <= ord(c) <= 0x2069)
-    return " ".join(text.split())[:REASON_MAX]
+    return " ".join(clean_text(reason or "").split())[:REASON_MAX]
 
 
 def disable_account(session: Session, *, mobile: str | None, reason: str | None, now: datetime, by: Account | None = None,
