@@ -16,6 +16,7 @@ Helpers for the tests (import them: `from .conftest import visit, sign_in`):
   axe_check(page)                      axe-core WCAG 2.1 A/AA: fail on serious/critical violations (once per page
                                        and phone: a page already checked in this run, in the same state, is not
                                        checked again)
+  fits_width(page, url, name)          open at 320 px and fail if the page scrolls sideways
   shot(page, name)                     full-page screenshot in test-artifacts/screenshots/, when LVTONG_SCREENSHOTS=1
                                        (a failing test always leaves one of each page it had open)
   sign_in(page, base_url, mobile, next=None)   mobile → demo code → /home (or `next`)
@@ -454,6 +455,14 @@ def visit(page, url: str, name: str | None = None, *, status: int | None = 200):
     axe_check(page)
     shot(page, name or (url.split("?")[0].strip("/").replace("/", "-") or "landing"))
     return response
+
+
+def fits_width(page, url: str, name: str, width: int = 320) -> None:
+    """Open `url` at `width` CSS px (the narrowest phones) and fail if the page scrolls sideways; axe runs too."""
+    page.set_viewport_size({"width": width, "height": 640})
+    visit(page, url, f"{name}-{width}")
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"{url} scrolls sideways at {width} px: scrollWidth is {scroll}"
 
 
 def settle(page) -> None:
