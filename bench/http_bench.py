@@ -237,6 +237,15 @@ def _form_with(html: str, input_name: str) -> tuple[str, dict[str, str]]:
     raise BenchError(f"no form with an input named {input_name!r} on the page")
 
 
+def human_answer(html: str) -> str | None:
+    """The answer to the sign-in page's question for a person ("what is 3 plus 4?"), if the page asks it."""
+    found = re.search(r'data-testid="human-check".*?<label[^>]*>(.*?)</label>', html, re.S)
+    if not found:
+        return None
+    numbers = [int(n) for n in re.findall(r"\d+", found.group(1))]
+    return str(sum(numbers[:2])) if len(numbers) >= 2 else None
+
+
 def sign_in(base: str, mobile: str = INSURED) -> dict[str, str]:
     """Sign in over HTTP exactly as a phone would; returns the cookies of the signed-in session."""
     client = Client(base)
@@ -250,7 +259,13 @@ def sign_in(base: str, mobile: str = INSURED) -> dict[str, str]:
         if "csrf_token" not in fields:
             raise BenchError("the sign-in form has no csrf_token field")
         fields["mobile"] = mobile
-        resp, html = client.request("POST", action or "/sign-in", form=fields)
+        for _attempt in range(2):  # a new device is asked a sum (issue 17), at once or after the first try
+            answer = human_answer(html)
+            if answer:
+                fields["human_answer"] = answer
+            resp, html = client.request("POST", action or "/sign-in", form=fields)
+            if resp.status == 200 or not human_answer(html):
+                break
         if resp.status != 200:
             raise BenchError(f"POST {action or '/sign-in'} (mobile) answered {resp.status}")
         code = re.search(r'data-testid="demo-code"[^>]*>\s*(\d{6})\s*<', html)
