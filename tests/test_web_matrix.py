@@ -83,6 +83,7 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
     policy = ZHANG_POLICY if whose == "zhang" else CHILD_POLICY
     return {
         "main.set_language": ("/language", {"locale": "en", "next": "/"}),
+        "main.set_care": ("/care", {"care": "on", "next": "/"}),
         "auth.sign_in": ("/sign-in", {"mobile": ADULT}),
         "auth.verify": ("/sign-in/verify", {"mobile": ADULT, "code": "123456"}),
         "auth.bind": ("/bind", {"name": "张伟", "id_number": "11010519800101101X"}),
@@ -144,7 +145,7 @@ ARRANGED = {"hospital": "复旦大学附属中山医院", "department": "儿科"
 
 
 POST_ENDPOINTS = [
-    "main.set_language", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
+    "main.set_language", "main.set_care", "auth.sign_in", "auth.verify", "auth.bind", "auth.sign_out", "portal.mark_read",
     "auth.reclaim_request", "auth.bind_cancel", "staff.identity_reclaim_approve", "staff.identity_reclaim_reject",
     "staff.identity_claim_verify", "staff.identity_claim_refuse",
     "bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
@@ -158,7 +159,7 @@ POST_ENDPOINTS = [
     "account.end_login", "account.end_others", "account.end_all", "staff.account_disable", "staff.account_enable",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
-PUBLIC_BY_DESIGN = {"main.set_language", "auth.sign_in", "auth.verify"}
+PUBLIC_BY_DESIGN = {"main.set_language", "main.set_care", "auth.sign_in", "auth.verify"}
 OWNED = ["bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
          "papers.upload", "papers.remove", "papers.send"]
 
@@ -262,7 +263,7 @@ def test_a_foreign_referer_is_not_a_place_to_return_to(app, session, refs):
 
 
 @pytest.mark.parametrize("endpoint, status", [
-    ("main.set_language", 303), ("auth.sign_in", 200), ("auth.verify", 422),
+    ("main.set_language", 303), ("main.set_care", 303), ("auth.sign_in", 200), ("auth.verify", 422),
 ])
 def test_public_posts_work_signed_out(app, session, refs, endpoint, status):
     client = client_as(app, "anonymous")
@@ -535,6 +536,7 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "static": ["/static/css/app.css", "/static/vendor/htmx.min.js"],
         "main.index": ["/"],
         "main.healthz": ["/healthz"],
+        "main.help_page": ["/help"],
         "auth.sign_in": ["/sign-in", "/sign-in?next=/bookings"],
         "auth.bind": ["/bind"],
         "auth.reclaim_request": ["/identity/reclaim"],

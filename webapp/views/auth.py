@@ -9,6 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..services import human_check, signin
 from ..services.apply_forms import clean_text
+from ..services.catalog import default_catalog
+from ..services.hotlines import application_lines
 from ..services.identity import mask_mobile, normalise_mobile
 from ..sms import sender_for
 from . import seen_device
@@ -28,6 +30,17 @@ PROBLEMS = {
     "bind.minor": lambda p: _("This insured person is under 18. A parent or guardian signs in with their own number and asks to act for them under “I am applying for a family member” below."),
     "bind.taken": lambda p: _("This insured person is already linked to another mobile number. Please call the service hotline."),
 }
+
+
+@bp.context_processor
+def _no_code_help():
+    """The true numbers for "收不到验证码？" on the code step (services/signin.py) and the hotlines to call instead."""
+    if request.endpoint not in ("auth.sign_in", "auth.verify"):
+        return {}
+    return {"no_code": {"resend_seconds": int(signin.RESEND_AFTER.total_seconds()),
+                        "per_hour": signin.REQUEST_LIMITS["mobile"].count,
+                        "valid_minutes": int(signin.CODE_TTL.total_seconds() // 60),
+                        "lines": application_lines(default_catalog())}}
 
 
 def _home_for(account) -> str:

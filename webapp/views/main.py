@@ -1,9 +1,9 @@
-"""The landing page and a health check."""
+"""The landing page, the help page, the language and care-mode switches, and a health check."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text, update
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -11,7 +11,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from ..config import LOCALES
 from ..db import write_transaction
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Account
+from ..services.catalog import default_catalog
+from ..services.hotlines import application_lines, held_products, product_hotlines
+from . import acting
 from .common import safe_next
 
 bp = Blueprint("main", __name__)
@@ -34,6 +38,57 @@ def set_language():
             with write_transaction(db.session):
                 db.session.execute(update(Account).where(Account.id == current_user.id).values(locale=chosen))
     return redirect(_page_to_return_to(request.form.get("next")), code=303)
+
+
+CARE_MAX_AGE = 2 * 365 * 24 * 3600  # 关怀模式 sticks on this phone for two years (issue 15 item 11: "a switch that sticks")
+
+
+def _care_cookie() -> str:
+    # __Host-: only over HTTPS, for this host and path / alone (production sets SESSION_COOKIE_SECURE).
+    return "__Host-care" if current_app.config.get("SESSION_COOKIE_SECURE") else "care"
+
+
+@bp.app_template_global()
+def care_on() -> bool:
+    """Whether 关怀模式 (larger text, larger targets, stronger contrast) is on for this browser. It changes every page,
+    so a whole-page cache must have it in its key."""
+    return request.cookies.get(_care_cookie()) == "1"
+
+
+@bp.post("/care")
+def set_care():
+    """Turn 关怀模式 on or off; kept in a long-lived cookie on this phone (before and after sign-in alike), not in
+    the account: an older person's own phone stays in large print whoever signs in on it."""
+    chosen = request.form.get("care")
+    if chosen not in ("on", "off"):
+        flash(_("Please choose to turn care mode on or off."), "error")
+    else:
+        def keep(response):
+            response.set_cookie(_care_cookie(), "1" if chosen == "on" else "0", max_age=CARE_MAX_AGE, path="/",
+                                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), httponly=True,
+                                samesite="Lax")
+            return response
+
+        after_this_request(keep)
+        flash(_("Care mode is on: larger text and buttons.") if chosen == "on" else _("Care mode is off."))
+    return redirect(_page_to_return_to(request.form.get("next")), code=303)
+
+
+@bp.get("/help")
+def help_page():
+    """Whom to call: signed in, the lines of every product the customer holds and of the person they act for;
+    otherwise every product's hotline. Calling is one tap (tel: buttons)."""
+    catalog = default_catalog()
+    people = []
+    if current_user.is_authenticated and not current_user.is_staff:
+        me = next((p for p in acting.represented() if p.standing.relation == "self"), None)
+        chosen = acting.current()
+        wanted = [p for p in (me, chosen) if p is not None]
+        if len(wanted) == 2 and wanted[0].person_id == wanted[1].person_id:
+            wanted.pop()
+        held = held_products(db.session, catalog, [p.person_id for p in wanted])
+        people = [(p, [product_hotlines(product) for product in held[p.person_id]]) for p in wanted if p.person_id in held]
+    return render_template("main/help.html", people=people, lines=application_lines(catalog))
 
 
 @bp.get("/healthz")
