@@ -7,8 +7,10 @@ and on the seed it cites. Plain Python: no Flask, no clock — the caller passes
 Every label, hint and error is an English msgid marked with `N_` (Babel: `pybabel extract -k N_`); errors
 come back as (msgid, params) for the view to translate and fill. Posted values are strings (as in
 `request.form`); a list is read as its first item. Preferred dates arrive as separate keys
-`preferred_date_1` … `preferred_date_3` (see `date_keys`), so a plain HTML form works without script.
-Posted keys that are not fields of the form are ignored and never stored.
+`preferred_date_1` … `preferred_date_3` (see `date_keys`), and a date with a time as `pickup_at_date` and
+`pickup_at_time` (or one `pickup_at`), so a plain HTML form works without script (`posted_keys`).
+Posted keys that are not fields of the form are ignored and never stored. A field the customer is not asked
+(`Field.asked` false: the service desk establishes it) is still checked when posted.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from .catalog import BookingForm, Document, Product, QuotaPeriod, QuotaUnit, Ser
 from .clock import CHINA, require_aware, to_china
 from .deadlines import EVENTS, desk_receives, promise, promise_if_applied, slip_moment
 from .eligibility import PolicyFacts, Usage, quota_period
+from .phones import notes_to_tell
 from .workdays import add_workdays
 
 
@@ -75,6 +78,7 @@ class Field:
     help: str | None = None
     min: int | None = None  # int: smallest value; dates: fewest dates
     max: int | None = None  # int: largest value; dates: most dates
+    asked: bool = True  # False: not on the customer's form; the service desk establishes it (a posted value is checked)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,27 @@ def date_keys(field: Field) -> tuple[str, ...]:
     """The posted keys of a "dates" field: preferred_dates -> preferred_date_1 … preferred_date_3."""
     stem = field.name.removesuffix("s")
     return tuple(f"{stem}_{i}" for i in range(1, (field.max or 1) + 1))
+
+
+def time_keys(field: Field) -> tuple[str, str]:
+    """The date and the time of a "datetime" field, posted from two controls: pickup_at_date, pickup_at_time."""
+    return f"{field.name}_date", f"{field.name}_time"
+
+
+def incomplete(field: Field, raw: Mapping) -> bool:
+    """A date and time half filled in (one control of two): a live check waits for the other before it speaks."""
+    if field.kind != "datetime" or _first(raw, field.name).strip():
+        return False
+    return len({bool(_first(raw, key).strip()) for key in time_keys(field)}) == 2
+
+
+def posted_keys(field: Field) -> tuple[str, ...]:
+    """The field's name and every key it may be posted under (a live check names one of them)."""
+    if field.kind == "dates":
+        return (field.name, *date_keys(field))
+    if field.kind == "datetime":
+        return (field.name, *time_keys(field))
+    return (field.name,)
 
 
 # ---------------------------------------------------------------------------------------------- the fields
@@ -174,9 +199,12 @@ def _car_pickup(product, service, locale, units_left) -> list[Field]:
         ), help=N_("We drive only between your home and the hospital, never to another hospital.")),
         Field("pickup_at", "datetime", N_("Pickup date and time")),
         Field("hospital", "text", N_("Hospital")),
-        Field("address", "text", N_("Your home address")),
+        Field("address", "text", N_("Your home address"),
+              help=N_("The service desk works out the distance to the hospital from this address.")),
+        # 4 表1 line 550: "单程距离（以最短实际交通行驶路线为准）在100公里以内（含）" — the desk measures it (not asked; a
+        # posted value is still checked against the limit, and without one the desk is asked to check it).
         Field("distance_km", "int", N_("Distance from home to the hospital (km)"), min=1, max=service.max_distance_km,
-              help=N_("One way, by the shortest driving route.")),
+              help=N_("One way, by the shortest driving route."), asked=False),
         Field("admission_slip_date", "date", N_("Date on the admission slip"), required=False),
         Field("discharge_date", "date", N_("Discharge date"), required=False,
               help=N_("Give the admission slip date, or the discharge date: the planned one, or the day you left.")),
@@ -381,6 +409,12 @@ def _parse(field: Field, raw: Mapping) -> object:
             raise _Invalid(_REQUIRED["dates"])
         return days or None
     text = _first(raw, field.name)
+    if field.kind == "datetime" and not text.strip():
+        day, time = (_first(raw, key).strip() for key in time_keys(field))
+        if day and time:
+            text = f"{day}T{time}"
+        elif day or time:
+            raise _Invalid(N_("Please enter a date and time."))
     if field.kind == "bool":
         folded = text.strip().casefold()
         if folded in _TRUE:
@@ -489,6 +523,8 @@ WARN_BEFORE_PROMISE = N_("Admission is promised by %(date)s; an earlier day is a
                          "admissions).")
 WARN_LARGE_CAR = N_("More than %(seats)s people need a larger car than a saloon; the service desk will confirm the car "
                     "with you.")
+WARN_DISTANCE = N_("The service desk checks that the hospital is at most %(km)s km from your home, one way by the "
+                   "shortest driving route; a car is arranged only within that distance.")
 
 
 @dataclass
@@ -502,6 +538,7 @@ class _Context:
     values: dict
     errors: dict
     warnings: dict
+    asked_only: bool = False
 
     def rule(self, name: str, check) -> None:
         """Run `check(value)` on a field that parsed to a value; its _Invalid becomes that field's error."""
@@ -633,6 +670,10 @@ def _car_rules(ctx: _Context) -> None:
             ctx.flag("passengers", WARN_LARGE_CAR, seats=SALOON_PASSENGERS)
     ctx.rule("passengers", seats)
 
+    if ctx.asked_only and values.get("distance_km") is None and "distance_km" not in ctx.errors:
+        # 4 表1 line 550 "单程距离……在100公里以内（含）": the customer gives addresses, the desk checks the distance.
+        ctx.flag("distance_km", WARN_DISTANCE, km=service.max_distance_km)
+
 
 def _escort_rules(ctx: _Context) -> None:
     _department_rule(ctx)
@@ -710,15 +751,23 @@ def check(
     field: str | None = None,
     locale: str = "zh_CN",
     earliest_date: date | None = None,
+    asked_only: bool = False,
+    last_day: date | None = None,
 ) -> Checked:
     """Clean and check a posted application form. `field` limits errors and data to one field (live checks;
     `preferred_date_2` names the preferred_dates field). `earliest_date` overrides the first visit day offered
-    (default `earliest_visit_date`). `locale` picks the language of names put into error params."""
+    (default `earliest_visit_date`). `locale` picks the language of names put into error params.
+    `asked_only`: the customer's form — a field it does not ask (`Field.asked` false) may be left out, and is then
+    flagged for the service desk. `last_day`: the last day the policy's services can be used
+    (eligibility.service_window_end); a day to be booked after it is refused."""
     require_aware(now, "now")
     fields = fields_for(product, service, locale=locale, units_left=units_left)
     values: dict = {}
     errors: dict = {}
     for spec in fields:
+        if asked_only and not spec.asked and not any(_first(raw, key).strip() for key in posted_keys(spec)):
+            values[spec.name] = None
+            continue
         try:
             values[spec.name] = _parse(spec, raw)
         except _Invalid as problem:
@@ -727,9 +776,16 @@ def check(
         errors["days"] = (N_("You have no aide days left in this policy year."), {})
         values.pop("days", None)
     warnings: dict = {}
+    ctx = _Context(product, service, today, to_china(now), locale, earliest_date, values, errors, warnings, asked_only)
     rules = _RULES.get(service.form)
     if rules is not None:
-        rules(_Context(product, service, today, to_china(now), locale, earliest_date, values, errors, warnings))
+        rules(ctx)
+    if last_day is not None:
+        def within_policy(value: date | datetime | list[date]) -> None:
+            for day in value if isinstance(value, list) else [value]:
+                _not_after(_day_of(day), last_day)
+        for name in BOOKED_DAYS:
+            ctx.rule(name, within_policy)
     warnings = {name: w for name, w in warnings.items() if name not in errors}
 
     data = {name: _json(value) for name, value in values.items() if value is not None and name not in errors}
@@ -755,9 +811,74 @@ def check(
 
 def _field_named(fields: tuple[Field, ...], key: str) -> str | None:
     for spec in fields:
-        if key == spec.name or (spec.kind == "dates" and key in date_keys(spec)):
+        if key in posted_keys(spec):
             return spec.name
     return None
+
+
+def _day_of(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+# ---------------------------------------------------------------------------------------------- date bounds
+
+# The days a person books (a visit, an admission, a pickup, a meeting, an aide's first day), as opposed to the day a
+# paper was issued or a discharge happened: the first is told before they pick, and none may be after `last_day`.
+BOOKED_DAYS = ("preferred_dates", "admission_date", "visit_date", "start_date", "pickup_at", "meeting_at")
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    first: date | None
+    last: date | None
+    booked: bool  # a day to book (BOOKED_DAYS): its first day is told as the earliest one can choose
+
+
+def date_bounds(product: Product, service: Service, *, now: datetime, last_day: date | None = None,
+                earliest_date: date | None = None) -> dict[str, DateBounds]:
+    """For each date field of `service`'s form, the first and last day `check` accepts at `now` (China time), for the
+    date picker's min and max. The same functions as the rules: `earliest_visit_date` (the promise and the lead
+    time, counted in the desk's working days), `earliest_admission_date` (never urgent, Q&A line 348), today for a
+    meeting, pickup or aide (a later time today is accepted), the discharge window (003 同城专车接送 2(2) line 516),
+    and never after today for a paper's issue date. `last_day` ends every booked day."""
+    require_aware(now, "now")
+    today = to_china(now).date()
+    firsts = {
+        "preferred_dates": lambda: earliest_date or earliest_visit_date(product, service, now),
+        "admission_date": lambda: earliest_admission_date(product, service, now, None)[0],
+        "visit_date": lambda: today,
+        "start_date": lambda: today,
+        "pickup_at": lambda: today,
+        "meeting_at": lambda: today,
+    }
+    bounds = {}
+    for spec in fields_for(product, service):
+        if spec.name in firsts:
+            bounds[spec.name] = DateBounds(firsts[spec.name](), last_day, booked=True)
+        elif spec.name == "discharge_date":
+            bounds[spec.name] = DateBounds(today - timedelta(days=service.discharge_within_days), last_day, booked=False)
+        elif spec.kind == "date":
+            bounds[spec.name] = DateBounds(None, today, booked=False)  # issued: "This date cannot be in the future."
+    return bounds
+
+
+# ---------------------------------------------------------------------------------------------- who pays
+
+_PAYS = ("自行承担", "自付", "不包含")
+
+
+def fee_rule(product: Product, service: Service) -> Text | None:
+    """Who pays the medical fees, in the catalog's words for the application form: the fee note the form tells (the
+    seed's words, issue 14: 000 line 208, 002 lines 62/211, 003 lines 1544/1638/2577), else the summary's clause
+    saying the fees are the customer's ("费用自付", 003 line 923; 001 line 61). None where the catalog says nothing."""
+    for note in notes_to_tell(product, service, "apply"):
+        if "费" in note.tell.zh and any(word in note.tell.zh for word in _PAYS):
+            return note.tell
+    zh = next((c for c in re.split(r"[，；。]", service.summary.zh) if "自付" in c), None)
+    en = re.search(r"\byou pay\b[^;,.]*", service.summary.en)
+    if zh is None or en is None:
+        return None
+    return Text(zh=f"{zh}。", en=f"{en.group(0)[0].upper()}{en.group(0)[1:]}.")
 
 
 # ---------------------------------------------------------------------------------------------- consequence

@@ -1,7 +1,7 @@
 """Applying for a service: one form per kind of service (fields from services/apply_forms.py), each field
-checked as it is filled (htmx), a review step that states the consequence, and a commit that re-checks
-everything and is idempotent (the form's request key: a double tap or a replay creates one application).
-Works without JavaScript: every step is a plain form post answered with a whole page.
+checked as it is filled (htmx), a review step that states the consequence, who pays and every paper needed, and
+a commit that re-checks everything and is idempotent (the form's request key: a double tap or a replay creates
+one application). Works without JavaScript: every step is a plain form post answered with a whole page.
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from ..db import write_transaction
 from ..extensions import db
-from ..models import Policy, Service
-from ..services import apply_forms, audit, family, ratelimit
+from ..models import Booking, Policy, Service
+from ..services import apply_forms, audit, documents, family, form_suggestions, ratelimit
 from ..services import bookings as service
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date, to_china
+from ..services.eligibility import service_window_end
 from ..services.people import policy_facts
 from ..services.ratelimit import Limit
 from . import acting
@@ -44,6 +45,7 @@ class Target:
         if row is None:
             abort(404)
         standing = family.standing_of(db.session, current_user, self.policy.insured_id, self.today)
+        self.standing = standing
         actor = standing.actor
         if not standing.may(family.APPLY):  # an agent given "view" only may not apply
             refuse(f"policy:{self.policy.id}", subject_person_id=self.policy.insured_id)
@@ -55,13 +57,37 @@ class Target:
         self.usage = service.usage_of(db.session, self.policy, row, max(self.today, self.policy.effective_date))
         self.verdict = service.eligibility(db.session, current_user, self.policy, row, self.now, actor=actor)
         self.locale = str(get_locale())
+        self.last_day = service_window_end(self.product, policy_facts(self.policy)) - timedelta(days=1)
 
     def fields(self):
         return apply_forms.fields_for(self.product, self.service, locale=self.locale, units_left=self.usage.left)
 
+    def asked(self):
+        """The fields the customer's form shows (the desk establishes the others, e.g. the car's distance)."""
+        return tuple(f for f in self.fields() if f.asked)
+
+    def date_bounds(self):
+        return apply_forms.date_bounds(self.product, self.service, now=to_china(self.now), last_day=self.last_day)
+
+    def suggestions(self):
+        """The person's earlier entries, offered only to someone who may see their bookings."""
+        if not self.standing.may(family.VIEW):
+            return {}
+        return form_suggestions.earlier_entries(db.session, self.policy.insured_id,
+                                                [f.name for f in self.asked() if f.kind == "text"])
+
     def check(self, form, field=None):
         return apply_forms.check(self.product, self.service, form, today=self.today, now=to_china(self.now),
-                                 units_left=self.usage.left, field=field, locale=self.locale)
+                                 units_left=self.usage.left, field=field, locale=self.locale, asked_only=True,
+                                 last_day=self.last_day)
+
+    def papers(self, checked) -> list[tuple[str, object]]:
+        """Every paper the application will ask for, the applicant's own proxy papers included, as (kind, on file
+        since): what documents.checklist will show once it is sent (an unsaved booking, never added to the session)."""
+        draft = Booking(details=checked.data, acting_as=self.standing.relation, policy=self.policy,
+                        applicant_account_id=current_user.id)
+        filed = documents.on_file(db.session, draft)
+        return [(kind, filed.get(kind)) for kind in documents.required_kinds(self.service, draft)]
 
     def consequence(self, checked) -> str:
         msgid, params = apply_forms.consequence_of(self.product, self.service, policy_facts(self.policy), self.usage,
@@ -69,7 +95,8 @@ class Target:
         return _(msgid, **localise_params(params))
 
     def context(self, **extra):
-        return {"t": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now, **extra}
+        return {"t": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now,
+                "time_keys": apply_forms.time_keys, **extra}
 
 
 @bp.get("/<policy>/<service_code>")
@@ -85,11 +112,11 @@ def check_field(policy, service_code, name):
     """Live validation of one field as the person fills it in (htmx); the submit re-checks everything."""
     t = Target(policy, service_code)
     fields = t.fields()
-    field = next((f for f in fields if name == f.name or (f.kind == "dates" and name in apply_forms.date_keys(f))), None)
+    field = next((f for f in fields if name in apply_forms.posted_keys(f)), None)
     if field is None:
         abort(404)
     checked = t.check(request.form, field=name)
-    name, error = field.name, checked.errors.get(field.name)
+    name, error = field.name, None if apply_forms.incomplete(field, request.form) else checked.errors.get(field.name)
     return render_template("apply/_field_error.html", name=name, error=_(error[0], **localise_params(error[1])) if error else "")
 
 
@@ -104,7 +131,8 @@ def review(policy, service_code):
         return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={} if request.form.get("edit") else _errors(checked),
                                                                        request_key=key)), status
     return page_or_fragment("apply/form.html", "form", **t.context(
-        values=request.form, errors={}, request_key=key, review=checked, consequence=t.consequence(checked)))
+        values=request.form, errors={}, request_key=key, review=checked, consequence=t.consequence(checked),
+        papers=t.papers(checked), pays=apply_forms.fee_rule(t.product, t.service)))
 
 
 @bp.post("/<policy>/<service_code>/confirm")
