@@ -13,7 +13,11 @@ reason, and only those pages need sending again (a retake replaces its page once
 A request for family access (a ProxyGrant, services/family.py) owns its proof papers the same way: the family
 member's own ID, the proof of guardianship, of incapacity, or the power of attorney. Only the person who asked
 adds and sends them, and only they and staff see them; sending them puts the request in staff's queue. Once
-the grant is verified, a proxy's applications show those papers as "on file" instead of asking for them again.
+the grant is verified, a proxy's applications show those papers as "on file" instead of asking for them again;
+so do the proxy's own papers accepted on an earlier application for the same insured under that grant (issue 15
+item 9: a verified guardian is never asked twice). No seed asks for them with every application of a service the
+portal books: seed 003's "需同步提供" (lines 331-333, 1064-1066, 1430-1432) is the material list of 医疗垫付, which
+the portal does not book (catalog 003 medical_advance is information only).
 
 Storage order (SECURITY.md, Uploads, "No orphans"): the image and its thumbnail are stored durably first,
 then the row is committed. A crash in between leaves files without a row, which `sweep` removes; deleting
@@ -73,6 +77,17 @@ class DocumentRefused(ValueError):
         self.params = params
 
 
+@dataclass(frozen=True)
+class OnFile:
+    """A proxy's own paper already proved, and by what: their verified grant (its accepted proof, or the insured's
+    approval in their own account), or the accepted pages of an earlier application of theirs for the insured."""
+
+    at: datetime  # when the grant was verified, or when the earlier application's paper was accepted
+    grant: str  # the grant's public id
+    approved: bool = False  # the insured approved the agent in their own account: there is no paper
+    booking: str | None = None  # the reference of the earlier application holding the accepted pages
+
+
 @dataclass
 class Item:
     """One line of a checklist: a kind of paper, its pages as the customer should see them, and its state."""
@@ -84,6 +99,7 @@ class Item:
     pages: list[DocumentPage] = field(default_factory=list)  # live pages in upload order, retakes excluded
     retakes: dict[int, DocumentPage] = field(default_factory=dict)  # page id → the draft that will replace it
     on_file: datetime | None = None  # proved by the applicant's verified grant (then): nothing to send here
+    on_file_source: OnFile | None = None  # what proves it: the grant, or an earlier application's accepted pages
 
     @property
     def needs_action(self) -> bool:
@@ -134,10 +150,10 @@ def checklist(session: Session, booking: Booking, service: Service) -> list[Item
     ).all()
     by_kind = {d.kind: d for d in docs}
     items = _items([*required_kinds(service, booking), *by_kind], by_kind)
-    filed = on_file(session, booking)
+    filed = proofs_on_file(session, booking)
     for item in items:
         if item.kind in filed and item.status == MISSING:
-            item.status, item.on_file = ACCEPTED, filed[item.kind]
+            item.status, item.on_file, item.on_file_source = ACCEPTED, filed[item.kind].at, filed[item.kind]
     return items
 
 
@@ -181,18 +197,38 @@ def applicants_grant(session: Session, booking: Booking) -> ProxyGrant | None:
 
 
 def on_file(session: Session, booking: Booking) -> dict[str, datetime]:
-    """The proxy's own papers their verified grant already proves → when it was verified: those staff accepted
-    with the request, or all of them when the insured approved the agent in their own account (the approval,
-    after the insured's own sign-in, is the authority). The grant's images are never shown through a booking."""
+    """The proxy's own papers already proved → since when (proofs_on_file)."""
+    return {kind: filed.at for kind, filed in proofs_on_file(session, booking).items()}
+
+
+def proofs_on_file(session: Session, booking: Booking) -> dict[str, OnFile]:
+    """The proxy's own papers already proved, so the application does not ask for them again: those their
+    verified grant proves (staff accepted them with the request, or all of them when the insured approved the
+    agent in their own account: the approval, after the insured's own sign-in, is the authority), then those
+    staff accepted on an earlier application the same proxy made for the same insured, in the same role, since
+    that grant was verified (a grant revoked and asked for again starts afresh). The grant's images are never
+    shown through a booking; staff open the earlier application to see its pages."""
     grant = applicants_grant(session, booking)
     if grant is None:
         return {}
     kinds = PROXY_PAPERS[booking.acting_as]
-    if grant.method != family.INSURED_APPROVAL:
-        accepted = set(session.scalars(select(Document.kind).where(Document.proxy_grant_id == grant.id,
-                                                                   Document.status == ACCEPTED)))
-        kinds = tuple(k for k in kinds if k in accepted)
-    return {kind: grant.verified_at for kind in kinds}
+    if grant.method == family.INSURED_APPROVAL:
+        return {kind: OnFile(grant.verified_at, grant.public_id, approved=True) for kind in kinds}
+    accepted = set(session.scalars(select(Document.kind).where(Document.proxy_grant_id == grant.id,
+                                                               Document.status == ACCEPTED)))
+    filed = {kind: OnFile(grant.verified_at, grant.public_id) for kind in kinds if kind in accepted}
+    wanted = [kind for kind in kinds if kind not in filed]
+    if wanted:
+        earlier = session.execute(
+            select(Document.kind, Document.updated_at, Booking.reference)
+            .join(Booking, Document.booking_id == Booking.id).join(Policy, Booking.policy_id == Policy.id)
+            .where(Booking.applicant_account_id == booking.applicant_account_id, Booking.id != booking.id,
+                   Booking.acting_as == booking.acting_as, Policy.insured_id == booking.policy.insured_id,
+                   Booking.applied_at >= grant.verified_at, Document.kind.in_(wanted), Document.status == ACCEPTED)
+            .order_by(Document.updated_at.desc(), Document.id.desc()))
+        for kind, at, reference in earlier:
+            filed.setdefault(kind, OnFile(at, grant.public_id, booking=reference))
+    return filed
 
 
 # --- who may touch a booking's papers -----------------------------------------------------------------

@@ -59,8 +59,11 @@ ADULT_AGE = 18
 MAX_AGENT_TERM_YEARS = 5
 REQUEST_LIMIT = ratelimit.Limit(10, timedelta(days=1))  # requests per account per day (each names an ID number)
 
-# Notification kinds this module writes (rendered per language by the messages page).
+# Notification kinds this module writes (rendered per language by the messages page). ACCESS_SENT is the asker's
+# receipt (issue 15 item 9): in the inbox only, like every message here; no SMS goes with it.
 ACCESS_REQUEST, ACCESS_DECIDED, ACCESS_REVOKED, ACCESS_ENDED = "access_request", "access_decided", "access_revoked", "access_ended"
+ACCESS_SENT = "access_sent"
+RECENT = timedelta(days=30)  # a decided request stays on the asker's home this long (recent_requests)
 
 
 class Refused(ValueError):
@@ -399,9 +402,10 @@ def _ask(session, account, buckets, *, kind, insured_name, insured_id_number, la
     session.flush()
     audit.record(session, "access.request", now=now, actor_id=account.id, subject_person_id=person.id,
                  target=f"grant:{grant.public_id}", ip=ip, detail={"kind": kind, "method": method})
-    if method == INSURED_APPROVAL:
+    if method == INSURED_APPROVAL:  # sent at once: the insured is asked, the asker gets a receipt
         for insured_account in insured_accounts:
             _notify(session, insured_account.id, grant, ACCESS_REQUEST, now, {"state": AWAITING_INSURED})
+        _notify(session, account.id, grant, ACCESS_SENT, now, {"state": AWAITING_INSURED})
     return grant
 
 
@@ -428,6 +432,8 @@ def mark_sent(session: Session, grant: ProxyGrant, *, account: Account, now: dat
         doc = docs.get(kind)
         if doc is None or not [p for p in doc.pages if p.status != "replaced"]:
             raise Refused("access.proof_missing", kind=kind)
+    if grant.submitted_at is None:  # the first sending: a receipt (a retake sent later is no new request)
+        _notify(session, account.id, grant, ACCESS_SENT, now, {"state": PENDING})
     # The first sending keeps its place in the staff queue: a retake sent later does not move it to the back.
     grant.status, grant.submitted_at = PENDING, grant.submitted_at or now
     audit.record(session, "access.proofs_sent", now=now, actor_id=account.id, subject_person_id=grant.insured_person_id,
@@ -637,6 +643,43 @@ def requests_of(session: Session, account: Account) -> list[ProxyGrant]:
     """Everything `account` asked for, newest first."""
     return list(session.scalars(select(ProxyGrant).where(ProxyGrant.grantee_account_id == account.id)
                                 .options(selectinload(ProxyGrant.insured)).order_by(ProxyGrant.id.desc())))
+
+
+@dataclass(frozen=True)
+class AskedFor:
+    """One request an account made, as its home shows it: whom for, and where it stands today."""
+
+    public_id: str
+    name: str  # the insured person's
+    label: str | None  # how they are related to the asker (儿子, 母亲 …)
+    kind: str
+    method: str
+    state: str  # shown_state: draft (proofs to add and send) | awaiting_insured | pending | verified | not_yet | ended | rejected | declined | revoked
+    valid_from: date | None
+    valid_until: date | None
+    revoked_at: datetime | None
+    decided_at: datetime | None
+
+    @property
+    def needs_action(self) -> bool:
+        """The asker has something to do: add and send the proofs."""
+        return self.state == DRAFT
+
+
+def recent_requests(session: Session, account_id: int, now: datetime) -> list[AskedFor]:
+    """The account's requests still open, and those decided (accepted, refused, declined) within RECENT, newest
+    first, in one query. Withdrawn requests are left out: the asker ended them themself."""
+    require_aware(now, "now")
+    today = china_date(now)
+    rows = session.execute(
+        select(ProxyGrant, Person.name).join(Person, Person.id == ProxyGrant.insured_person_id)
+        .where(ProxyGrant.grantee_account_id == account_id,
+               ProxyGrant.status.in_(OPEN) | (ProxyGrant.status.in_((VERIFIED, REJECTED, DECLINED, REVOKED))
+                                              & (ProxyGrant.decided_at >= now - RECENT)))
+        .order_by(ProxyGrant.id.desc())
+    ).all()
+    return [AskedFor(g.public_id, name, g.relationship_label, g.kind, g.method, shown_state(g, today), g.valid_from,
+                     g.valid_until, g.revoked_at, g.decided_at) for g, name in rows]
 
 
 def grants_over(session: Session, person_id: int) -> list[ProxyGrant]:

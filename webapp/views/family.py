@@ -307,6 +307,22 @@ def relation_text(label):
 
 
 @bp.app_template_global()
+def acting_scopes(represented) -> str:
+    """The banner's second line: what the signed-in family member may do for the person acted for."""
+    return words.banner_scopes_text(represented.standing, represented.name)
+
+
+@bp.app_template_global()
+def proofs_on_file_text(items, insured_name: str) -> str:
+    return words.proofs_on_file_text(items, insured_name)
+
+
+@bp.app_template_global()
+def on_file_text(item, mine: bool) -> str:
+    return words.on_file_text(item, mine)
+
+
+@bp.app_template_global()
 def access_message(notification) -> str:
     """A family-access message for the person reading it (the insured, or the family member)."""
     to_insured = current_user.person_id is not None and notification.subject_person_id == current_user.person_id

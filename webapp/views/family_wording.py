@@ -60,6 +60,25 @@ MY_SCOPES = {
     family.DOCUMENTS: N_("See and send your papers, ID photos included"),
 }
 
+# The scopes a family member holds, in one line under the acting-for banner (issue 15 item 9). "apply" covers
+# change and cancel too (services/bookings.py), so each line names cancelling with it. Keyed by the scopes beyond
+# "view" (always held).
+BANNER_SCOPES = {
+    frozenset({family.APPLY, family.DOCUMENTS}): N_("You may view, apply, send papers and cancel"),
+    frozenset({family.APPLY}): N_("You may view, apply and cancel; %(name)s sends the papers themself"),
+    frozenset({family.DOCUMENTS}): N_("You may view and send papers; %(name)s applies and cancels themself"),
+    frozenset(): N_("View only"),
+}
+
+# A proxy's own papers already accepted, said once above the checklist to the one who applied, by what is on file.
+PROOFS_ON_FILE = {
+    frozenset({"applicant_id", "guardianship_proof"}): N_("Your ID card and proof of guardianship were already checked and accepted: no need to send them again."),
+    frozenset({"applicant_id", "power_of_attorney"}): N_("Your ID card and the power of attorney were already checked and accepted: no need to send them again."),
+    frozenset({"applicant_id"}): N_("Your ID card was already checked and accepted: no need to send it again."),
+    frozenset({"guardianship_proof"}): N_("Your proof of guardianship was already checked and accepted: no need to send it again."),
+    frozenset({"power_of_attorney"}): N_("The power of attorney was already checked and accepted: no need to send it again."),
+}
+
 METHODS = {
     family.INSURED_APPROVAL: N_("They approve it in their own account (quickest)"),
     family.PAPERS: N_("I send photos of a power of attorney they signed"),
@@ -136,6 +155,38 @@ def scope_text(scope: str, *, mine: bool = False) -> str:
     return translate(names[scope]) if scope in names else scope
 
 
+def banner_scopes_text(standing, name: str) -> str:
+    """What the family member may do for `name`, in one line: "可查看、申请、取消；材料由王芳本人上传"."""
+    held = frozenset(standing.scopes) & {family.APPLY, family.DOCUMENTS}
+    return translate(BANNER_SCOPES[held], name=name)
+
+
+def proofs_on_file_text(items, insured_name: str) -> str:
+    """One sentence for the applicant's own papers already on file (documents.Item.on_file), or "" for none."""
+    filed = [item for item in items if item.on_file]
+    if not filed:
+        return ""
+    if all(item.on_file_source is not None and item.on_file_source.approved for item in filed):
+        return _("%(name)s approved you in their own account: no ID card or power of attorney is needed.",
+                 name=insured_name)
+    kinds = frozenset(item.kind for item in filed)
+    return translate(PROOFS_ON_FILE[kinds]) if kinds in PROOFS_ON_FILE else ""
+
+
+def on_file_text(item, mine: bool) -> str:
+    """Where one paper on file was accepted: with an earlier application, or when the access was verified."""
+    source = item.on_file_source
+    if source is not None and source.booking:
+        if mine:
+            return _("On file: accepted with your application %(reference)s on %(date)s",
+                     reference=source.booking, date=day(item.on_file, with_year=True))
+        return _("On file: accepted with the applicant's application %(reference)s on %(date)s",
+                 reference=source.booking, date=day(item.on_file, with_year=True))
+    if mine:
+        return _("On file: checked when your access was verified on %(date)s", date=day(item.on_file, with_year=True))
+    return _("On file: checked when the applicant's access was verified on %(date)s", date=day(item.on_file, with_year=True))
+
+
 def refusal_text(refused: family.Refused) -> str:
     """A refusal of the rules (or of the form) as one sentence that says what to do."""
     params = dict(refused.params)
@@ -169,8 +220,16 @@ def rejection_text(stored: str | None) -> str:
 
 def state_text(grant, today: date) -> str:
     """Where a request stands, for the family member who made it."""
-    name = grant.insured.name
-    state = family.shown_state(grant, today)
+    return _state_sentence(family.shown_state(grant, today), grant.insured.name, grant)
+
+
+def asked_for_text(asked: family.AskedFor) -> str:
+    """Where one of family.recent_requests stands, for the family member who made it (the home's card)."""
+    return _state_sentence(asked.state, asked.name, asked)
+
+
+def _state_sentence(state: str, name: str, grant) -> str:
+    """`grant`: a ProxyGrant or a family.AskedFor (kind, valid_from, valid_until, revoked_at are read)."""
     if state == family.DRAFT:
         return _("Add your proof photos and send them.")
     if state == family.AWAITING_INSURED:
@@ -270,6 +329,12 @@ def access_message(notification, to_insured: bool) -> str:
     kind, state = notification.kind, p.get("state")
     if kind == family.ACCESS_REQUEST:
         return _("%(name)s asks to act for you. Please approve or decline under Family.", name=grantee)
+    if kind == family.ACCESS_SENT:
+        if state == family.AWAITING_INSURED:
+            return _("Your request to act for %(name)s was sent. %(name)s approves or declines it in their own account; you get a message here when they decide.",
+                     name=insured)
+        return _("Your proof to act for %(name)s was sent. Our staff check it, usually within 1 working day; you get a message here when they have.",
+                 name=insured)
     if kind == family.ACCESS_DECIDED:
         if state == family.VERIFIED:
             return _("Your request to act for %(name)s was accepted. You can now act for them.", name=insured)
