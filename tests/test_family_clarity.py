@@ -253,6 +253,21 @@ def test_a_guardians_papers_accepted_on_an_earlier_application_are_on_file(world
     assert documents.on_file(world, second) == {kind: NOW - timedelta(hours=20) for kind in PROOFS}
 
 
+def test_an_application_not_sent_yet_already_knows_her_proofs_are_on_file(app, world):
+    """The review step asks documents.on_file about an unsaved application: the earlier one counts there too."""
+    accept_on_first_visit(world)
+    policy = world.scalar(select(Policy).where(Policy.number == CHILD_POLICY))
+    draft = Booking(details={}, acting_as="guardian", policy=policy, applicant_account_id=account(world, PARENT).id)
+    assert documents.on_file(world, draft) == {kind: NOW - timedelta(hours=20) for kind in PROOFS}
+    client = client_for(app, PARENT)
+    url = f"/apply/{CHILD_POLICY}/second_opinion"
+    review = client.post(url, data={"csrf_token": csrf_from(page(client, url)), "questions": "化疗方案是否合适？",
+                                    "current_diagnosis": "急性淋巴细胞白血病", "treating_hospital": "上海儿童医学中心"})
+    papers = block(review.get_data(as_text=True), "review-papers")
+    for kind in PROOFS:
+        assert 'data-testid="review-on-file"' in papers[papers.index(f'data-kind="{kind}"'):].split("</li>")[0]
+
+
 @pytest.mark.parametrize("case", ["not_accepted", "before_the_grant", "another_applicant", "one_of_two"])
 def test_only_papers_accepted_under_the_same_grant_for_the_same_applicant_count(world, case):
     if case == "not_accepted":

@@ -219,7 +219,7 @@ def proofs_on_file(session: Session, booking: Booking) -> dict[str, OnFile]:
     filed = {kind: OnFile(grant.verified_at, grant.public_id) for kind in kinds if kind in accepted}
     wanted = [kind for kind in kinds if kind not in filed]
     if wanted:
-        earlier = session.execute(
+        earlier = session.execute(  # `booking` may be unsaved (the review step): id None renders IS NOT NULL
             select(Document.kind, Document.updated_at, Booking.reference)
             .join(Booking, Document.booking_id == Booking.id).join(Policy, Booking.policy_id == Policy.id)
             .where(Booking.applicant_account_id == booking.applicant_account_id, Booking.id != booking.id,
