@@ -55,6 +55,19 @@ def relative(value: datetime | None, now: datetime) -> str:
     return format_timedelta(value - now, granularity="minute", threshold=1.0, add_direction=True)
 
 
+def span(value: datetime | None, now: datetime) -> str:
+    """How long from `now` until `value`, without a direction: '3 hours' / '3小时'."""
+    if value is None:
+        return ""
+    return format_timedelta(value - now, granularity="minute", threshold=1.0)
+
+
+def clock(value: datetime | None) -> str:
+    """The time of day in China: '15:30'."""
+    return to_china(value).strftime("%H:%M") if value is not None else ""
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, iso_day=iso_day, fromiso=fromiso, fromisodate=fromisodate)
-    app.jinja_env.globals.update(relative=relative)
+    app.jinja_env.filters.update(day=day, moment=moment, iso_day=iso_day, fromiso=fromiso, fromisodate=fromisodate,
+                                 clock=clock)
+    app.jinja_env.globals.update(relative=relative, span=span)
