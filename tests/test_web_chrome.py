@@ -189,3 +189,14 @@ def test_a_term_carries_its_tip_and_is_valid_inside_a_paragraph(app):
 def test_an_unknown_term_is_an_error_not_a_silent_blank(app):
     with app.test_request_context("/"), pytest.raises(UndefinedError, match="no_such_term"):
         render_template_string('{% from "_terms.html" import term with context %}{{ term("no_such_term") }}')
+
+
+def test_care_reaches_the_cached_home(app, session, client, demo):
+    """The home is cached whole (views/fragments.py): care mode is part of its key, so a plain visit after switching
+    it on is in care mode too, not the page kept from before."""
+    sign_in(client, ADULT)
+    get(client, "/home")
+    get(client, "/home")
+    care(client, "on", "/bookings")
+    get(client, "/bookings")  # the flash is shown here
+    assert '<body class="care"' in get(client, "/home")

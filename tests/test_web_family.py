@@ -14,7 +14,7 @@ from webapp.services import demo, family
 from webapp.services.identity import demo_resident_id
 
 from .web_helpers import (
-    ADULT, NOW, OTHER, PARENT, attr_values, block, csrf_from, fresh, set_clock, sign_in, text_of, use_english,
+    ADULT, NOW, OTHER, PARENT, attr_values, block, csrf_from, element, fresh, set_clock, sign_in, text_of, use_english,
 )
 from .web_helpers import testids as ids_in  # (a name pytest would collect)
 
@@ -113,7 +113,11 @@ def test_the_father_asks_for_guardianship_with_his_own_name_and_id(app, world):
     assert "Add your proof photos and send them." in text_of(block(html, "request-status"))
     # Until staff verify, nothing of the child's: no cards, no banner, no booking.
     home = client.get("/home", follow_redirects=True).get_data(as_text=True)
-    assert "李小明" not in home.split('data-testid="family-requests"')[0] and 'data-testid="acting-banner"' not in home
+    # The home's strip shows his own request with its state (issue 15 item 9), naming whom he asked for; nothing else.
+    strip_item = element(home, 'data-kind="family_request"')
+    assert "李小明" in strip_item and 'href="/family/requests/%s"' % made.public_id in strip_item
+    rest = home.replace(strip_item, "")
+    assert "李小明" not in rest.split('data-testid="family-requests"')[0] and 'data-testid="acting-banner"' not in home
     child_booking = session.scalar(select(Booking).join(Policy).where(Policy.insured_id == child.id))
     assert client.get(f"/bookings/{child_booking.reference}").status_code == 404
     assert client.get("/acting-for").status_code == 200

@@ -10,14 +10,23 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Account, Entitlement, Policy
+from ..models import Account, Booking, Entitlement, Policy
 from . import catalog as cat
 from . import family
+from .booking_states import OPEN
 from .catalog import default_catalog
 from .clock import china_date
 from .deadlines import promise_if_applied
 from .eligibility import Actor, Reason, check, quota_amount, quota_period, service_window_end, usage_from
 from .people import diagnoses_of, policy_facts
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who applied for an open application that holds a use: the card says "held by 王芳's application"."""
+
+    account_id: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class Card:
     resets_on: date | None = None  # None when the period is the last one
     promise_by: date | None = None  # the arrangement deadline if applied now with every paper in
     promise_from_slip: bool = False  # counted from the admission slip date instead
+    held_by: tuple[Holder, ...] = ()  # the open applications holding this card's uses, by who applied
+    shares_with: tuple[str, ...] = ()  # codes of the product's other services spending the same uses
 
     @property
     def code(self) -> str:
@@ -95,12 +106,13 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
         for ent in session.scalars(select(Entitlement).where(Entitlement.policy_id.in_([p.id for p in policies]))):
             entitlements.setdefault(ent.policy_id, []).append(ent)
     diagnoses = diagnoses_of(session, ids)
+    holders = _holders(session, [e.id for rows in entitlements.values() for e in rows])
     result = []
     for person, standing in people:
         relation, label = standing.relation, standing.label
         actor = Actor(relation)
         groups = [_policy_cards(policy, entitlements.get(policy.id, []), actor, diagnoses.get(person.id, []), now,
-                                can_apply=standing.may(family.APPLY))
+                                can_apply=standing.may(family.APPLY), holders=holders)
                   for policy in policies if policy.insured_id == person.id]
         # Policies with something to apply for first, then those still in force, then ended ones (newest first).
         groups.sort(key=lambda g: (g.ended is not None, not any(c.available and c.service.bookable for c in g.cards)))
@@ -108,8 +120,28 @@ def cards_for(session: Session, account: Account, now: datetime) -> list[PersonC
     return result
 
 
+def _holders(session: Session, entitlement_ids: list[int]) -> dict[int, tuple[Holder, ...]]:
+    """Per entitlement, who applied for the open applications holding it (one query)."""
+    if not entitlement_ids:
+        return {}
+    rows = session.execute(
+        select(Booking.entitlement_id, Account.id, Account.display_name).join(Account, Account.id == Booking.applicant_account_id)
+        .where(Booking.entitlement_id.in_(entitlement_ids), Booking.state.in_([s.value for s in OPEN]))
+        .order_by(Booking.id)
+    ).all()
+    found: dict[int, dict[int, Holder]] = {}
+    for entitlement_id, account_id, name in rows:
+        found.setdefault(entitlement_id, {})[account_id] = Holder(account_id, name or "")
+    return {k: tuple(v.values()) for k, v in found.items()}
+
+
+def _sharing(product: cat.Product, service: cat.Service) -> tuple[str, ...]:
+    """The product's other bookable services spending the same uses (a pool, e.g. 001's 住院/手术安排)."""
+    return tuple(s.code for s in product.services if s.bookable and s.code != service.code and s.pool == service.pool)
+
+
 def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnoses, now: datetime,
-                  can_apply: bool = True) -> PolicyCards:
+                  can_apply: bool = True, holders: dict[int, tuple[Holder, ...]] | None = None) -> PolicyCards:
     product = default_catalog().product(policy.product.code)
     facts = policy_facts(policy)
     today = china_date(now)
@@ -132,6 +164,8 @@ def _policy_cards(policy: Policy, rows: list[Entitlement], actor: Actor, diagnos
             resets_on=end if end < service_window_end(product, facts) else None,
             promise_by=promise_if_applied(service.arrangement, product.hours_for(service), now),
             promise_from_slip=from_slip,
+            held_by=(holders or {}).get(ent.id, ()) if ent is not None and usage.held else (),
+            shares_with=_sharing(product, service),
         ))
     ended = next((r for c in cards for r in c.reasons if r.key in ENDED), None)
     bookable = [c for c in cards if c.service.bookable]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Account
 from . import workdays
+from .booking_states import OPEN
 from .cards import PersonCards, cards_for
 from .catalog import default_catalog
 from .clock import china_date
@@ -37,6 +38,7 @@ def _joined(*columns: str) -> str:
 _PEOPLE = ("(SELECT id FROM persons WHERE id = :person_id OR id IN "
            "(SELECT insured_person_id FROM proxy_grants WHERE grantee_account_id = :account_id))")
 _POLICIES = "(SELECT id FROM policies WHERE insured_id IN " + _PEOPLE + ")"  # nosec B608
+_OPEN_STATES = "(" + ", ".join(f"'{state.value}'" for state in sorted(OPEN)) + ")"  # constants of booking_states
 
 
 def _part(tag: str, table: str, columns: tuple[str, ...], where: str) -> str:
@@ -53,6 +55,9 @@ FINGERPRINT = text(" UNION ALL ".join([
     _part("o", "policies", ("id", "number", "product_id", "insured_id", "status", "status_changed_on", "effective_date",
                             "expiry_date", "is_renewal", "cooling_off_days", "waiting_days", "add_ons"), "insured_id IN " + _PEOPLE),
     _part("e", "entitlements", ("id", "policy_id", "pool", "period_start", "quota", "held", "used"), "policy_id IN " + _POLICIES),
+    # Who holds a use (the card names the applicant): the open applications on the account's policies.
+    _part("b", "bookings", ("id", "entitlement_id", "applicant_account_id", "state"),
+          "policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES),
     _part("d", "diagnoses", ("id", "person_id", "certainty", "diagnosed_on", "hospital_grade", "public_hospital",
                              "verified_at"), "person_id IN " + _PEOPLE),
     # Not a card input, but the page frame shows it: read in the same round trip.

@@ -21,19 +21,22 @@ _cache: OrderedDict[tuple, Markup] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _key(pc: PolicyCards, locale: str) -> tuple:
+def _key(pc: PolicyCards, locale: str, viewer: int | None) -> tuple:
     p = pc.policy
     cards = tuple(
         (c.service.code, c.available, tuple((r.key, r.until, tuple(sorted(r.params.items()))) for r in c.reasons), c.quota,
-         c.left, c.in_progress, c.period_start, c.period_last_day, c.resets_on, c.promise_by, c.promise_from_slip)
+         c.left, c.in_progress, c.period_start, c.period_last_day, c.resets_on, c.promise_by, c.promise_from_slip,
+         c.held_by)
         for c in pc.cards
     )
     ended = (pc.ended.key, pc.ended.until) if pc.ended else None
-    return (locale, p.id, p.number, p.effective_date, p.expiry_date, pc.product.code, ended, pc.can_apply, cards)
+    # The viewer matters only where a card names who holds a use ("your application" or someone else's).
+    held = viewer if any(c.held_by for c in pc.cards) else None
+    return (locale, held, p.id, p.number, p.effective_date, p.expiry_date, pc.product.code, ended, pc.can_apply, cards)
 
 
-def policy_html(pc: PolicyCards, locale: str) -> Markup:
-    key = _key(pc, locale)
+def policy_html(pc: PolicyCards, locale: str, viewer: int | None = None) -> Markup:
+    key = _key(pc, locale, viewer)
     with _lock:
         found = _cache.get(key)
         if found is not None:

@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime
 
 from flask_babel import get_locale
+from flask_login import current_user
 
 from ..formatting import day, moment
 from ..i18n import N_
@@ -221,7 +222,8 @@ def init_app(app) -> None:
                                  documents=DOCUMENTS, state_names=STATES, next_steps=NEXT_STEP, role_names=ROLES, acting_names=ACTING,
                                  message_text=message_text, choice_label=choice_label,
                                  form_list=form_list, date_keys=_date_keys, document_text=document_text,
-                                 uses_text=uses_text, show_value=show_value, asked_for=asked_for)
+                                 uses_text=uses_text, policy_year_text=policy_year_text, held_text=held_text,
+                                 shared_names=shared_names, show_value=show_value, asked_for=asked_for)
 
 
 # What a scheduled booking's time is, by its arrangement (services/arrangements.when_key); a visit, and a message
@@ -302,24 +304,59 @@ def document_text(document: str, product=None) -> str:
 
 
 def uses_text(card) -> str:
-    """'1 of 1 left this policy year (2026-03-01 – 2027-02-28); renews on …' in one translatable sentence."""
+    """'1 of 1 left this policy year' in one translatable sentence, and when none is left the day they renew. The
+    policy year's dates are shown once, on the policy (policy_year_text), not on every card."""
     s = card.service
     if card.quota is None:
         return _("No limit on uses.")
-    params = {"left": card.left, "quota": card.quota, "start": card.period_start.isoformat(),
-              "end": card.period_last_day.isoformat(), "date": day(card.resets_on, with_year=True) if card.resets_on else ""}
+    params = {"left": card.left, "quota": card.quota, "end": card.period_last_day.isoformat(),
+              "date": day(card.resets_on, with_year=True) if card.resets_on else ""}
     days = s.quota.unit.value == "days"
     if s.quota.period.value != "policy_year":
         if days:
             return _("%(left)s of %(quota)s days left for the whole service term, until %(end)s.", **params)
         return _("%(left)s of %(quota)s left for the whole service term, until %(end)s.", **params)
-    if card.resets_on:
+    if card.resets_on and not card.left:  # the renewal matters once the year's uses are spent
         if days:
-            return _("%(left)s of %(quota)s days left this policy year (%(start)s – %(end)s); renews on %(date)s.", **params)
-        return _("%(left)s of %(quota)s left this policy year (%(start)s – %(end)s); renews on %(date)s.", **params)
+            return _("%(left)s of %(quota)s days left this policy year; renews on %(date)s.", **params)
+        return _("%(left)s of %(quota)s left this policy year; renews on %(date)s.", **params)
     if days:
-        return _("%(left)s of %(quota)s days left this policy year (%(start)s – %(end)s).", **params)
-    return _("%(left)s of %(quota)s left this policy year (%(start)s – %(end)s).", **params)
+        return _("%(left)s of %(quota)s days left this policy year.", **params)
+    return _("%(left)s of %(quota)s left this policy year.", **params)
+
+
+def held_text(card) -> str:
+    """Who holds the card's uses: 'Held by your application in progress.' / 'Held by 王芳's application in progress.'"""
+    you = current_user.is_authenticated and any(h.account_id == current_user.id for h in card.held_by)
+    others = "、".join(h.name for h in card.held_by if not (current_user.is_authenticated and h.account_id == current_user.id))
+    days = card.service.quota is not None and card.service.quota.unit.value == "days"
+    if you and others:
+        text = (_("%(n)s days held by your application and %(names)s's.", n=card.in_progress, names=others) if days
+                else _("%(n)s held by your application and %(names)s's.", n=card.in_progress, names=others))
+    elif you:
+        text = (_("%(n)s days held by your application in progress.", n=card.in_progress) if days
+                else _("%(n)s held by your application in progress.", n=card.in_progress))
+    else:
+        text = (_("%(n)s days held by %(names)s's application in progress.", n=card.in_progress, names=others) if days
+                else _("%(n)s held by %(names)s's application in progress.", n=card.in_progress, names=others))
+    return text
+
+
+def shared_names(card) -> str:
+    """The names of the services spending the same uses as the card's, in the page's language."""
+    lang = "en" if str(get_locale()).startswith("en") else "zh"
+    names = [s.name.get(lang) for s in card.product.services if s.code in card.shares_with]
+    return ", ".join(names) if lang == "en" else "、".join(names)
+
+
+def policy_year_text(cards, policy) -> str:
+    """'This policy year: 2026-03-01 – 2027-02-28', once per policy, from its first card counted per policy year;
+    nothing when the policy year is the policy's whole term (a one-year policy: its dates already say it)."""
+    card = next((c for c in cards if c.period_start and c.service.quota and c.service.quota.period.value == "policy_year"),
+                None)
+    if card is None or (card.period_start == policy.effective_date and card.resets_on is None):
+        return ""
+    return _("This policy year: %(start)s – %(end)s", start=card.period_start.isoformat(), end=card.period_last_day.isoformat())
 
 
 def show_value(field, value) -> str:
