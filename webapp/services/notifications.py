@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Protocol
 
@@ -231,6 +232,61 @@ def mark_read(session: Session, account_id: int, now: datetime, ids: Iterable[in
     with write_transaction(session):
         done = session.execute(update(Notification).where(*condition).values(read_at=now))
         return done.rowcount
+
+
+def mark_booking_read(session: Session, account_id: int, booking_id: int, now: datetime) -> int:
+    """Reading a booking reads the account's own messages about it (issue 15 item 5). Only `account_id`'s: a family
+    member or staff member looking never marks anyone else's. Idempotent; one UPDATE and a commit, and no write at
+    all when nothing is unread. Returns how many were marked."""
+    require_aware(now, "now")
+    condition = [Notification.account_id == account_id, Notification.booking_id == booking_id,
+                 Notification.read_at.is_(None)]
+    if session.scalar(select(Notification.id).where(*condition).limit(1)) is None:
+        return 0
+    with write_transaction(session):
+        return session.execute(update(Notification).where(*condition).values(read_at=now)).rowcount
+
+
+def asks_action(note: Notification) -> bool:
+    """Whether the message asks its reader to act: retake a page, choose among alternatives (000 Q&A: a named
+    expert could not be booked), or answer a family member's request for access. Decided by its kind, and for a
+    status message by its rule."""
+    from .bookings import FAILED_BOOKING  # bookings imports this module; family as recipients does: at use
+    from .family import ACCESS_REQUEST
+
+    if note.kind in (PAPER_RETAKE, ACCESS_REQUEST):
+        return True
+    return note.kind == STATUS and (note.payload or {}).get("rule") == FAILED_BOOKING
+
+
+@dataclass(frozen=True)
+class MessageGroup:
+    """The messages about one booking (booking_id None: those about family access, which have none)."""
+
+    booking_id: int | None
+    messages: list[Notification]
+
+    @property
+    def asks_action(self) -> bool:
+        return any(asks_action(n) for n in self.messages)
+
+    @property
+    def reference(self) -> str | None:
+        return next(((n.payload or {}).get("reference") for n in self.messages if (n.payload or {}).get("reference")), None)
+
+
+def grouped(notes: list[Notification]) -> list[MessageGroup]:
+    """`notes` by booking: groups with a message that asks for action first, then the others, each by its newest
+    message; inside a group the messages asking for action first, then newest first."""
+    def newest_first(n: Notification):
+        return (-n.created_at.timestamp(), -n.id)
+
+    by_booking: dict[int | None, list[Notification]] = {}
+    for note in sorted(notes, key=newest_first):
+        by_booking.setdefault(note.booking_id, []).append(note)
+    groups = [MessageGroup(booking_id, sorted(items, key=lambda n: (not asks_action(n), *newest_first(n))))
+              for booking_id, items in by_booking.items()]
+    return sorted(groups, key=lambda g: (not g.asks_action, *newest_first(max(g.messages, key=lambda n: (n.created_at, n.id)))))
 
 
 def record_grant_retake(session: Session, grant, *, page_id: int, public_id: str, kind: str, page_number: int,

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Account, Booking, Policy
+from ..models import Account, Booking
 from ..services import documents, expert_cancellations, family
 from ..services import bookings as service
-from ..services.booking_states import OPEN, State
+from ..services.booking_list import booking_list
+from ..services.booking_states import State
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date
 from . import acting
@@ -53,13 +54,8 @@ def index():
     ids = [person.person_id] if person is not None else []
     if person is not None and person.standing.is_proxy:
         acting.record_view(person.person_id, "bookings")
-    rows = db.session.scalars(
-        select(Booking).join(Policy).where(Policy.insured_id.in_(ids)).order_by(Booking.applied_at.desc())
-        .options(selectinload(Booking.service), selectinload(Booking.policy).selectinload(Policy.insured))
-    ).all() if ids else []
-    open_ = [b for b in rows if State(b.state) in OPEN]
-    closed = [b for b in rows if State(b.state) not in OPEN]
-    return render_template("bookings/index.html", open_bookings=open_, closed_bookings=closed, now=now())
+    moment = now()
+    return render_template("bookings/index.html", rows=booking_list(db.session, ids, moment), now=moment)
 
 
 @bp.get("/<reference>")

@@ -51,20 +51,47 @@ def home():
     return cached_page(key, render)
 
 
+MAX_SHOWN = 100  # ids read from one page (the inbox shows 50)
+
+
 @bp.get("/messages")
 @login_required
 def messages():
+    """The account's own messages by booking, those asking for action first. The page, once loaded in a browser,
+    reads the unread ones shown (htmx posts their ids to mark_read: a GET never changes state, and a link preview
+    reads nothing): the nav's badge counts them on this page and is gone from the next; here they stay marked new."""
     items = notifications.inbox(db.session, current_user.id)
+    fresh = [n.id for n in items if n.read_at is None]
     ids = {n.booking_id for n in items if n.booking_id}
-    names = {}
+    names, references = {}, {}
     if ids:
-        rows = db.session.execute(select(Booking.id, Service.name_zh, Service.name_en).join(Service).where(Booking.id.in_(ids)))
-        names = {r.id: (r.name_en if str(get_locale()).startswith("en") else r.name_zh) for r in rows}
-    return render_template("portal/messages.html", items=items, names=names, now=now())
+        rows = db.session.execute(select(Booking.id, Booking.reference, Service.name_zh, Service.name_en).join(Service)
+                                  .where(Booking.id.in_(ids)))
+        for r in rows:
+            names[r.id] = r.name_en if str(get_locale()).startswith("en") else r.name_zh
+            references[r.id] = r.reference
+    return render_template("portal/messages.html", items=items, groups=notifications.grouped(items), fresh=fresh,
+                           names=names, references=references, now=now())
 
 
 @bp.post("/messages/read")
 @login_required
 def mark_read():
-    notifications.mark_read(db.session, current_user.id, now())  # commits
+    """Mark the account's own messages read (others' ids are ignored): all of them (the button), the ones a page
+    showed (`ids`, comma-separated: the messages page once open), or those about one booking (`booking`: its page
+    once open). Idempotent; commits. The page that asked in the background gets 204."""
+    moment = now()
+    reference, shown = request.form.get("booking", "")[:16], request.form.get("ids")
+    if reference:
+        booking_id = db.session.scalar(select(Booking.id).where(Booking.reference == reference))
+        if booking_id is not None:
+            notifications.mark_booking_read(db.session, current_user.id, booking_id, moment)  # commits
+    elif shown is not None:
+        parts = (part.strip() for part in shown.split(",")[:MAX_SHOWN])
+        ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 12]
+        notifications.mark_read(db.session, current_user.id, moment, ids=ids)  # commits
+    else:
+        notifications.mark_read(db.session, current_user.id, moment)  # commits
+    if request.headers.get("HX-Request"):
+        return "", 204
     return redirect(url_for("portal.messages"), code=303)
