@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
 from . import audit, deadlines, family, notifications
-from .booking_states import CUSTOMER, STAFF, Effect, IllegalMove, State, move
+from .booking_states import CUSTOMER, OPEN, STAFF, Effect, IllegalMove, State, move
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .cutoffs import change_deadline, may_change_free
@@ -456,6 +456,19 @@ def cancel_quote(booking: Booking, now: datetime) -> CancelQuote:
     _, service = rules_for(booking.service)
     counted = units_spent(service, "cancel", starts_at=booking.starts_at, at=now, booked_units=booking.units) > 0
     return CancelQuote("counted" if counted else "uncounted", booking.change_rule, deadline)
+
+
+def cancel_spends(booking: Booking, now: datetime) -> int:
+    """Units a cancellation at `now` would spend, as `cancel` decides them: by the customer online, or through the
+    service line where it cannot be cancelled online (staff record it the same way). 0 for a closed booking."""
+    quote = cancel_quote(booking, now)
+    if State(booking.state) not in OPEN or booking.starts_at is None or quote.outcome in ("withdraw", "free"):
+        return 0
+    if changed_late(booking):
+        return booking.units
+    _, service = rules_for(booking.service)
+    return units_spent(service, "cancel", starts_at=booking.starts_at, at=now, booked_units=booking.units,
+                       served_units=_served(booking, service, now))
 
 
 def cancel(session: Session, booking_id: int, *, actor: Account, now: datetime) -> Booking:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Account, Booking
+from ..services import booking_actions as actions
 from ..services import documents, expert_cancellations, family
 from ..services import bookings as service
 from ..services.booking_list import booking_list
@@ -67,9 +68,14 @@ def detail(reference):
     quote = service.cancel_quote(booking, moment)
     standing = family.standing_of(db.session, current_user, booking.policy.insured_id, china_date(moment))
     acting.record_view(booking.policy.insured_id, "booking", f"booking:{booking.id}")
-    items = documents.checklist(db.session, booking, svc) if standing.may(family.DOCUMENTS) else []
+    # Every paper's state; an agent without the papers scope sees the states only (no pages, no file names).
+    items = documents.checklist(db.session, booking, svc)
     return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                           items=items, papers_open=documents.takes_papers(booking), may_apply=standing.may(family.APPLY),
+                           items=items, may_papers=standing.may(family.DOCUMENTS), may_apply=standing.may(family.APPLY),
+                           step=actions.papers_step(booking, items, product.code, svc),
+                           waits_for_papers=actions.promise_waits_for_papers(booking, svc),
+                           late=service.late_change_allowed(booking, moment), after=actions.after_cancel(booking, svc, moment),
+                           phone_spends=service.cancel_spends(booking, moment),
                            actors=actors_of(booking), offered=service.alternatives_offered(booking))
 
 
@@ -89,7 +95,15 @@ def confirm_cancel(reference):
     moment = now()
     quote = service.cancel_quote(booking, moment)
     return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                            expert_warning=expert_cancellations.cancel_warning(db.session, booking))
+                            expert_warning=expert_cancellations.cancel_warning(db.session, booking),
+                            **_after_cutoff(booking, svc, moment))
+
+
+def _after_cutoff(booking: Booking, svc, moment) -> dict:
+    """What the change and cancel pages say past the free change time: whom to call on the day, what a
+    cancellation spends (online or by phone) and what it leaves of the quota."""
+    return {"contact": actions.day_contact(booking.appointment), "after": actions.after_cancel(booking, svc, moment),
+            "phone_spends": service.cancel_spends(booking, moment)}
 
 
 @bp.post("/<reference>/cancel")
@@ -137,11 +151,12 @@ def change(reference):
     late = service.late_change_allowed(booking, moment)  # 003 car: a change inside the 4 hours, counted
     if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
         return page_or_fragment("bookings/change.html", "confirm", b=booking, product=product, svc=svc, quote=quote,
-                                now=moment, errors={}, form={}, late=late)
+                                now=moment, errors={}, form={}, late=late, **_after_cutoff(booking, svc, moment))
     form = {"dates": request.form.get("dates", "").strip()[:200], "note": request.form.get("note", "").strip()[:500]}
     if not form["dates"]:
         return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                               form=form, late=late, errors={"dates": _("Please say which dates or times suit you.")}), 422
+                               form=form, late=late, errors={"dates": _("Please say which dates or times suit you.")},
+                               **_after_cutoff(booking, svc, moment)), 422
 
     def said(done):
         if service.changed_late(done):

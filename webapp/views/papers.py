@@ -21,6 +21,7 @@ from ..i18n import N_
 from ..i18n import gettext as translate
 from ..models import ProxyGrant
 from ..services import audit, documents as papers, family, photos
+from ..services import booking_actions as actions
 from ..services.catalog import Document as Kind
 from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
@@ -121,8 +122,11 @@ def _context(booking):
     product, svc = rules_for(booking.service)
     items = papers.checklist(db.session, booking, svc)
     reference = booking.reference
-    return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items),
-            "open": papers.takes_papers(booking), "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(),
+    # Complete, arranged or closed papers are not asked for again (uploads still work while the booking is open:
+    # the page just does not offer them).
+    step = actions.papers_step(booking, items, product.code, svc)
+    return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items), "step": step,
+            "open": papers.takes_papers(booking) and not step.done, "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(),
             "upload_url": lambda kind: url_for("papers.upload", reference=reference, kind=kind),
             "remove_url": lambda page: url_for("papers.remove", reference=reference, public_id=page.public_id),
             "send_url": url_for("papers.send", reference=reference), "send_all_at_once": False,
