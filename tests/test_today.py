@@ -38,11 +38,11 @@ def strip(session, mobile: str, now=NOW, person_id=None):
 def test_zhang_weis_day_what_to_do_first_then_what_is_coming(papered):
     items = strip(papered, demo.ADULT)
     assert [(i.kind, i.service_code) for i in items] == [
-        ("retake", "second_opinion"), ("free_change", "nursing_aide"),
-        ("appointment", "car_pickup"), ("appointment", "nursing_aide")]
-    retake, change, car, aide = items
+        ("retake", "second_opinion"), ("appointment", "car_pickup"), ("appointment", "nursing_aide")]
+    retake, car, aide = items
     assert (retake.count, retake.document) == (1, "medical_records")
-    assert change.at == NOW + timedelta(hours=3)  # 12 hours before the aide starts
+    assert (aide.free_until, aide.free_day) == (NOW + timedelta(hours=3), "today")  # 12 hours before the aide starts
+    assert car.free_until is None  # inside its 4-hour cutoff
     assert (car.day, car.at, car.contact) == ("today", NOW + timedelta(hours=3), today.Contact("car", "王建军", "13900000031"))
     assert car.place == "上海市徐汇区示例路1号"
     assert (aide.day, aide.contact.name, aide.place) == ("tomorrow", "李秀梅", "复旦大学附属中山医院")
@@ -66,9 +66,12 @@ def test_nothing_to_do_is_an_empty_strip(papered):
 
 @pytest.mark.parametrize("hours_earlier, shown", [(22, False), (21, True), (20, True)])
 def test_a_free_change_shows_only_in_its_last_24_hours(papered, hours_earlier, shown):
-    # The aide's free change ends at NOW + 3 h: 25, 24 and 23 hours away.
+    # The aide's free change ends at NOW + 3 h: 25, 24 and 23 hours away. Its start (Tue 01:00) is not today or
+    # tomorrow then, so the countdown is an item of its own.
     items = strip(papered, demo.ADULT, now=NOW - timedelta(hours=hours_earlier))
-    assert any(i.kind == "free_change" and i.service_code == "nursing_aide" for i in items) is shown
+    found = [i for i in items if i.kind == "free_change" and i.service_code == "nursing_aide"]
+    assert bool(found) is shown
+    assert all(i.at == NOW + timedelta(hours=3) for i in found)
 
 
 def test_without_anything_today_or_tomorrow_the_next_appointment(papered):
@@ -95,11 +98,11 @@ def test_family_requests_open_or_decided_lately(session):
     world = World(session)
     parent = world.guardian(status="pending")
     [item] = today.items_for(session, parent, None, at(2026, 11, 23, 10, 0))
-    assert (item.kind, item.grant_state, item.person) == ("family_request", "pending", world.person.name)
+    assert (item.kind, item.request.state, item.request.name) == ("family_request", "pending", world.person.name)
     grant = session.scalar(select(ProxyGrant).where(ProxyGrant.grantee_account_id == parent.id))
     decided = at(2026, 11, 16, 9, 0)
     grant.status, grant.decided_at = "rejected", decided
     session.commit()
     [item] = today.items_for(session, parent, None, decided + family.RECENT - timedelta(hours=1))
-    assert item.grant_state == "rejected"
+    assert item.request.state == "rejected"
     assert today.items_for(session, parent, None, decided + family.RECENT + timedelta(hours=1)) == []

@@ -77,6 +77,11 @@ class PolicyCards:
     waiting: Reason | None = None  # one policy-wide reason every card shares for now (waiting or cooling-off period)
     can_apply: bool = True  # False for an agent given "view" only: the cards show, the Apply buttons do not
 
+    @property
+    def has_open(self) -> bool:
+        """Whether any service of the policy can be applied for now (the home folds the others away)."""
+        return any(c.available and c.service.bookable for c in self.cards)
+
 
 WAITING = {"policy.not_yet_effective", "policy.cooling_off", "policy.waiting_period"}
 ENDED = {"policy.surrendered_cooling_off", "policy.surrendered", "policy.lapsed", "policy.expired", "service.window_closed"}

@@ -5,7 +5,7 @@ For the person the account acts for, from their open bookings and the account's 
 - the next appointments: every one today or tomorrow (China time), else the next one, with who to call on the
   day (the arranged driver, aide or escort, else the service's own change/cancel line);
 - free changes ending within 24 hours (the change rule of the booking, services/cutoffs.py, as the cancel page
-  quotes it);
+  quotes it), on the appointment's own item when that is shown;
 - pages sent back for a retake, and photos added but not sent;
 - alternatives offered after a named expert could not be booked, waiting for an answer (000 Q&A, decline_alternatives);
 - the account's family requests still open, or decided lately (family.recent_requests).
@@ -58,9 +58,9 @@ class Item:
     document: str | None = None  # the first paper concerned, for the checklist's anchor
     place: str | None = None  # where to be (hospital, pickup address)
     contact: Contact | None = None  # who to call on the day
-    grant: str | None = None  # a family request's public id
-    grant_state: str | None = None
-    person: str | None = None  # the family request's person
+    free_until: datetime | None = None  # an appointment's free change, when it ends within FREE_CHANGE_WINDOW
+    free_day: str | None = None  # "today" | "tomorrow" | None, of `free_until`
+    request: family.AskedFor | None = None  # a family request, as family.recent_requests gives it
 
 
 def day_contact(appointment: dict | None) -> Contact | None:
@@ -108,15 +108,18 @@ def _booking_items(session: Session, person_id: int, now: datetime, today: date)
     items += [Item(ALTERNATIVES, b.reference, b.service.code, b.policy.product.code) for b in rows if alternatives_offered(b)]
     upcoming = sorted((b for b in rows if b.state == State.SCHEDULED.value and b.starts_at and b.starts_at > now),
                       key=lambda b: b.starts_at)
-    soon = [b for b in upcoming if _day_word(b.starts_at, today)] or upcoming[:1]
-    for b in soon:
-        items.append(Item(APPOINTMENT, b.reference, b.service.code, b.policy.product.code, at=b.starts_at,
-                          day=_day_word(b.starts_at, today), place=_place(b.appointment), contact=day_contact(b.appointment)))
+    soon = {b.id for b in upcoming if _day_word(b.starts_at, today)} or {b.id for b in upcoming[:1]}
     for b in upcoming:
         quote = cancel_quote(b, now)
-        if quote.outcome == "free" and quote.deadline and quote.deadline - now <= FREE_CHANGE_WINDOW:
-            items.append(Item(FREE_CHANGE, b.reference, b.service.code, b.policy.product.code, at=quote.deadline,
-                              day=_day_word(quote.deadline, today)))
+        free_until = quote.deadline if quote.outcome == "free" and quote.deadline - now <= FREE_CHANGE_WINDOW else None
+        if b.id in soon:  # the appointment, with its free change ending if it ends soon
+            items.append(Item(APPOINTMENT, b.reference, b.service.code, b.policy.product.code, at=b.starts_at,
+                              day=_day_word(b.starts_at, today), place=_place(b.appointment),
+                              contact=day_contact(b.appointment), free_until=free_until,
+                              free_day=_day_word(free_until, today) if free_until else None))
+        elif free_until:
+            items.append(Item(FREE_CHANGE, b.reference, b.service.code, b.policy.product.code, at=free_until,
+                              day=_day_word(free_until, today)))
     return items
 
 
@@ -147,5 +150,4 @@ def _paper_items(session: Session, by_id: dict[int, Booking]) -> list[Item]:
 
 
 def _request_items(session: Session, account: Account, now: datetime) -> list[Item]:
-    return [Item(FAMILY_REQUEST, grant=r.public_id, grant_state=r.state, person=r.name, at=r.decided_at)
-            for r in family.recent_requests(session, account.id, now)]
+    return [Item(FAMILY_REQUEST, at=r.decided_at, request=r) for r in family.recent_requests(session, account.id, now)]

@@ -12,11 +12,21 @@ from ..extensions import db
 from ..models import Booking, Service
 from ..services import notifications
 from ..services.cards_cache import cards_snapshot
-from . import acting
+from ..services.catalog import default_catalog
+from ..services.today import items_for as today_items
+from . import acting, family_wording
 from .common import now
 from .fragments import cached_page, policy_html
+from .main import care_on
 
 bp = Blueprint("portal", __name__)
+
+def _rules(item):
+    """The catalog product and service of a strip item (a family request has none)."""
+    if item.product_code is None:
+        return None, None
+    product = default_catalog().product(item.product_code)
+    return product, product.service(item.service_code)
 
 
 @bp.get("/home")
@@ -37,17 +47,24 @@ def home():
     if person is not None and person.standing.is_proxy:
         acting.record_view(person.person_id, "home")
 
+    moment = now()
+    today = [(item, *_rules(item)) for item in
+             today_items(db.session, current_user, person.person_id if person else None, moment)]
+
     def render():
         return render_template("portal/home.html", people=people, others=len(snapshot.people) - len(people),
-                               policy_html=lambda pc: policy_html(pc, locale))
+                               policy_html=lambda pc: policy_html(pc, locale, current_user.id), today=today,
+                               now=moment, request_text=family_wording.asked_for_text)
 
     if "_flashes" in session:  # a one-time message belongs to this view only
         return render()
     # Everything the page shows is in the key: the cards' data (and its day), the unread count, the language,
     # the session's CSRF secret and the URL (the language switch returns to it).
     generate_csrf()  # the session's CSRF secret exists before it becomes part of the key
+    # The strip's words move with the clock ("in 3 hours"): its items and, when it has any, the minute.
+    minute = moment.replace(second=0, microsecond=0) if today else None
     key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path,
-           person.person_id if person else None)
+           person.person_id if person else None, tuple(item for item, _p, _s in today), minute, care_on())
     return cached_page(key, render)
 
 
