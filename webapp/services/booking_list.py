@@ -45,6 +45,7 @@ class Row:
     day: str | None = None  # TODAY | TOMORROW | None, for `when`
     retakes: int = 0  # pages sent back and not yet retaken
     unsent: int = 0  # photos added but not sent
+    first_paper: str | None = None  # the first paper with a retake or an unsent photo (the checklist's anchor)
     missing: tuple[str, ...] = ()  # papers (catalog Document values) with no page at all
     alternatives: bool = False  # alternatives offered after a failed booking, waiting for an answer
     free_until: datetime | None = None  # a free change or cancellation that ends within 24 hours
@@ -75,7 +76,7 @@ def booking_list(session: Session, person_ids: list[int], now: datetime) -> Book
                  selectinload(Booking.transitions))
     ).all()
     papers = page_states(session, [b.id for b in rows if documents.takes_papers(b)])
-    filed = _OnFile(session)
+    filed = OnFile(session)
     today = china_date(now)
     made = [row_of(b, papers.get(b.id, {}), filed, now, today) for b in rows]
     far = china_datetime(date.max - timedelta(days=1))
@@ -120,7 +121,7 @@ def page_states(session: Session, booking_ids: list[int]) -> dict[int, dict[str,
     return found
 
 
-class _OnFile:
+class OnFile:
     """documents.on_file, read once per proxy applicant and role (the list is one insured person's)."""
 
     def __init__(self, session: Session):
@@ -154,18 +155,22 @@ def row_of(booking: Booking, papers: dict[str, list[PageState] | None], filed, n
 def paper_flags(booking: Booking, papers: dict[str, list[PageState] | None], filed) -> dict:
     """Pages to retake, photos not sent, and (until staff have the papers complete) papers with no page."""
     retakes = unsent = 0
-    for pages in papers.values():
+    first = None
+    for kind, pages in papers.items():
         live = [p for p in pages or () if p.status != documents.REPLACED]
         being_retaken = {p.replaces_id for p in live if p.status == documents.DRAFT and p.replaces_id}
-        retakes += sum(1 for p in live if p.status in documents.NEEDS_RETAKE and p.id not in being_retaken)
-        unsent += sum(1 for p in live if p.status == documents.DRAFT)
+        to_retake = sum(1 for p in live if p.status in documents.NEEDS_RETAKE and p.id not in being_retaken)
+        to_send = sum(1 for p in live if p.status == documents.DRAFT)
+        retakes, unsent = retakes + to_retake, unsent + to_send
+        if first is None and (to_retake or to_send):
+            first = kind
     missing: tuple[str, ...] = ()
     if booking.papers_complete_at is None:
         _, service = rules_for(booking.service)
         have = {kind for kind, pages in papers.items() if pages is None or documents.status_of(pages)[0] != documents.MISSING}
         on_file = filed(booking)
         missing = tuple(k for k in documents.required_kinds(service, booking) if k not in have and k not in on_file)
-    return {"retakes": retakes, "unsent": unsent, "missing": missing}
+    return {"retakes": retakes, "unsent": unsent, "missing": missing, "first_paper": first}
 
 
 def day_word(moment: datetime | None, today: date) -> str | None:
