@@ -88,6 +88,7 @@ def messages():
             names[r.id] = r.name_en if str(get_locale()).startswith("en") else r.name_zh
             references[r.id] = r.reference
     return render_template("portal/messages.html", items=items, groups=notifications.grouped(items), fresh=fresh,
+                           asks_action=notifications.asks_action,
                            names=names, references=references, now=now())
 
 
