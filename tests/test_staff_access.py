@@ -474,7 +474,8 @@ def test_a_refusal_keeps_the_reason_and_tells_the_requester(app, world, pending)
     grant = fresh(world).get(ProxyGrant, pending.id)
     assert (grant.status, grant.rejection_reason) == ("rejected", "not_guardian: 户口本未显示监护关系")
     father = world.scalar(select(Account).where(Account.mobile == FATHER))
-    note = world.scalar(select(Notification).where(Notification.account_id == father.id))
+    # (his first message is the receipt of his request: issue 15 item 9)
+    note = world.scalar(select(Notification).where(Notification.account_id == father.id, Notification.kind == "access_decided"))
     assert note.payload["state"] == "rejected"
     html = client.get(f"/staff/access/{pending.public_id}").get_data(as_text=True)
     assert 'data-state="rejected"' in html and 'data-testid="reject-grant"' not in html
