@@ -34,7 +34,6 @@ ZH = {
     "That request could not be handled. Please go back and try again; nothing was changed.": "无法处理这个请求，请返回重试；您的信息没有任何改动。",
     "Something went wrong on our side. Nothing you sent was lost; please try again in a moment.": "我们这边出了点问题。您提交的内容没有丢失，请稍后再试。",
     "Staff console": "工作人员后台",
-    "The staff console is not open yet. Staff work in the service desk system for now.": "工作人员后台暂未开放，目前请在服务台系统中处理。",
 
     # ------------------------------------------------------------------ sign-in and finding the policy
     "Sign in": "登录",
@@ -80,11 +79,7 @@ ZH = {
     "you act with power of attorney": "您受托代办",
     "Policy %(number)s": "保单号：%(number)s",
     "Policy %(number)s · %(start)s – %(end)s": "保单号：%(number)s · %(start)s至%(end)s",
-    "Hotline": "服务热线",
-    "Show its services (%(n)s)": "查看保单服务（%(n)s项）",
-    "By phone:": "电话申请：",
     "Available": "可以申请",
-    "Not available now": "暂时不能申请",
     "No limit on uses.": "不限次数。",
     "%(left)s of %(quota)s left this policy year (%(start)s – %(end)s); renews on %(date)s.":
         "本保单年度（%(start)s至%(end)s）剩余%(left)s次，共%(quota)s次；%(date)s起重新计算。",
@@ -98,14 +93,10 @@ ZH = {
         "服务有效期内（至%(end)s止）剩余%(left)s次，共%(quota)s次。",
     "%(left)s of %(quota)s days left for the whole service term, until %(end)s.":
         "服务有效期内（至%(end)s止）剩余%(left)s天，共%(quota)s天。",
-    "Held by an application in progress: %(n)s.": "其中办理中的申请已占用：%(n)s。",
-    "Arranged within %(n)s working days once your papers are complete.": "材料齐全后%(n)s个工作日内安排。",
-    "Arranged within %(n)s working days of the admission slip date.": "自住院单开具之日起%(n)s个工作日内安排。",
     "Arranged within %(n)s working days — by %(date)s if you apply now and your papers are complete.":
         "%(n)s个工作日内安排：现在申请且材料齐全的，%(date)s前安排好。",
     "Sign in with your mobile number": "用手机号登录",
     "Applying for your child or a family member? Sign in with your own mobile number.": "为孩子或家人申请？请用您本人的手机号登录。",
-    "Rules and papers needed": "使用规则和所需材料",
     "Papers needed:": "所需材料：",
     "Apply": "申请",
 
@@ -301,7 +292,6 @@ ZH = {
     "We are arranging the appointment and will send you its time and place here.": "我们正在为您安排，确定时间和地点后会在这里通知您。",
     "Everything is arranged; the details are below. Keep your ID card and medical papers with you.": "已为您安排好，详情见下方。请随身带好身份证和就医资料。",
     "We promise to arrange it by %(date)s.": "我们承诺在%(date)s前为您安排好。",
-    "Once your papers are complete, we arrange it within %(n)s working days.": "材料齐全后，我们会在%(n)s个工作日内为您安排。",
     "Appointment": "预约信息",
     "When": "时间",
     "Doctor": "医生",
@@ -313,7 +303,6 @@ ZH = {
     "Change or cancel": "变更或取消",
     "Change the date": "更改日期",
     "This booking cannot be cancelled or changed online.": "这个预约无法在线取消或变更。",
-    "If your plans change, please call %(tel)s.": "如有变动，请致电%(tel)s。",
     "Withdraw the application": "撤回申请",
     "Cancel": "取消预约",
     "What has happened": "办理进度",
@@ -374,7 +363,6 @@ ZH = {
 
     # ------------------------------------------------------------------ messages
     "Mark all as read": "全部标为已读",
-    "New": "未读",
     "Open booking %(ref)s": "查看详情（%(ref)s）",
     "No messages yet. We will tell you here when anything about your applications changes.": "暂无消息。您的申请有任何进展，都会在这里通知您。",
     "Reminder: %(what)s can be changed or cancelled free of charge only until %(deadline)s.":
@@ -459,7 +447,6 @@ ZH = {
     "See your papers": "查看已交材料",
     "Please use the mobile number you signed in with.": "请使用您登录时的手机号。",
     "Confirm it is you": "确认是您本人",
-    "ID papers are shown only after a fresh sign-in. We will text a new code to your number.": "证件类材料需重新验证后才能查看。我们会向您的手机号发送新的验证码。",
     "Sign in again to see this ID paper": "重新验证后查看证件",
     "%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s": "%(what)s：“%(paper)s”第 %(n)s 页需要重新上传。%(reason)s",
     "Retake the page": "去重拍",
@@ -726,9 +713,6 @@ ZH = {
     "other action (%(code)s)": "其他操作（%(code)s）",
     # staff console: the queue
     "Family access": "家人代办",
-    "%(num)s request waits for verification.": "有%(num)s个申请等待审核。",
-    "No request waits for verification.": "没有等待审核的申请。",
-    "Verify family access": "审核家人代办",
     "Waiting (%(n)s)": "待审核（%(n)s）",
     "In force": "生效中",
     "Requests waiting for verification, oldest first": "待审核的申请（最早提交的在前）",
@@ -890,7 +874,6 @@ ZH = {
     "Papers complete": "材料齐全时间",
     "Approved": "审核通过时间",
     "Promised arrangement by": "承诺安排日期",
-    "%(num)s working day after the papers are complete and approved": "材料齐全并审核通过后%(num)s个工作日内",
     "Change rule": "变更规则",
     "Applied by": "申请人",
     "What they asked for": "客户申请内容",
@@ -1481,12 +1464,9 @@ ZH = {
     # ------------------------------------------------------------------ issue 14/17: gaps
     'The illness was first diagnosed during the cooling-off period, so it is not covered.': '该疾病首次确诊（或疑似）在保单犹豫期内，不在服务保障范围内。',
     "The illness was first diagnosed during the policy's cooling-off period.": '该疾病首次确诊（或疑似）在保单犹豫期内。',
-    'About this service': '服务说明',
-    "Other services, by phone or in the insurer's app (%(n)s)": '其他服务：电话或保险公司App中使用（%(n)s项）',
     # ------------------------------------------------------------------ home: today strip and compact services (issue 15)
     'For you today': '今天需要您处理',
     'Nothing needs you today.': '今天没有需要您处理的事。',
-    '%(num)s paper was sent back: please take its photo again.': '有%(num)s份材料被退回，请重新拍照。',
     'Retake the photo': '去重拍',
     '%(num)s photo is added but not sent yet.': '还有%(num)s张照片没有提交。',
     'Send them now': '去提交',
@@ -1496,7 +1476,6 @@ ZH = {
     'Open the booking': '查看预约',
     'Today': '今天',
     'Tomorrow': '明天',
-    'Call %(name)s': '联系%(name)s',
     'Call %(number)s': '拨打%(number)s',
     '%(left)s of %(quota)s days left this policy year; renews on %(date)s.': '剩余%(left)s天，共%(quota)s天，%(date)s恢复',
     '%(left)s of %(quota)s left this policy year; renews on %(date)s.': '剩余%(left)s次，共%(quota)s次，%(date)s恢复',
@@ -1588,13 +1567,9 @@ ZH = {
     # ------------------------------------------------------------------ issue 15: lists
     'Needs your action': '需要您处理',
     '(%(num)s booking)': '（%(num)s个）',
-    '(%(num)s bookings)': '（%(num)s个）',
     '%(num)s page must be taken again': '有%(num)s页需要重拍',
-    '%(num)s pages must be taken again': '有%(num)s页需要重拍',
     '%(num)s photo added but not sent yet': '还有%(num)s张照片没有提交',
-    '%(num)s photos added but not sent yet': '还有%(num)s张照片没有提交',
     '%(num)s paper still missing': '还缺%(num)s份材料',
-    '%(num)s papers still missing': '还缺%(num)s份材料',
     'Could not be booked as asked: please choose one of the alternatives': '没能按您的要求约上，请从其他安排中选一个',
     'Change or cancel free of charge until %(at)s': '%(at)s前可免费改期或取消',
     'New message': '新',
@@ -1602,9 +1577,7 @@ ZH = {
     '%(num)s more policy with nothing to apply for now': '另有%(num)s份保单现在没有可以申请的服务',
     # ------------------------------------------------------------------ issue 15: booking
     'Once your papers are sent and complete, we arrange it within %(num)s working day.': '材料提交并核对齐全后，我们在%(num)s个工作日内为您安排。',
-    'Once your papers are sent and complete, we arrange it within %(num)s working days.': '材料提交并核对齐全后，我们在%(num)s个工作日内为您安排。',
     '%(num)s photo has not been sent yet — send it': '还有%(num)s张照片没有提交 — 去提交',
-    '%(num)s photos have not been sent yet — send them': '还有%(num)s张照片没有提交 — 去提交',
     'Staff can see your photos only once you send them.': '照片提交后，工作人员才能看到。',
     'Nothing more to upload; please bring the originals on the day.': '无需再上传；当天请带原件。',
     'Nothing more to upload.': '无需再上传。',
@@ -1615,13 +1588,9 @@ ZH = {
     'If you must cancel, please call %(tel)s; cancelling still uses up this %(service)s.': '确需取消请拨打%(tel)s；取消后这次%(service)s也会用掉。',
     'If you must cancel, please call %(tel)s; cancelling does not count as a use.': '确需取消请拨打%(tel)s；取消不计次数。',
     'If you cancel, %(num)s day of %(service)s is left for the whole service term.': '取消后保障期内%(service)s还剩%(num)s天',
-    'If you cancel, %(num)s days of %(service)s are left for the whole service term.': '取消后保障期内%(service)s还剩%(num)s天',
     'If you cancel, %(num)s day of %(service)s is left this policy year.': '取消后本年度%(service)s还剩%(num)s天',
-    'If you cancel, %(num)s days of %(service)s are left this policy year.': '取消后本年度%(service)s还剩%(num)s天',
     'If you cancel, %(num)s use of %(service)s is left for the whole service term.': '取消后保障期内%(service)s还剩%(num)s次',
-    'If you cancel, %(num)s uses of %(service)s are left for the whole service term.': '取消后保障期内%(service)s还剩%(num)s次',
     'If you cancel, %(num)s use of %(service)s is left this policy year.': '取消后本年度%(service)s还剩%(num)s次',
-    'If you cancel, %(num)s uses of %(service)s are left this policy year.': '取消后本年度%(service)s还剩%(num)s次',
     'If anything changes now, please call:': '现在如有变化，请直接打电话：',
     'Call your contact on the day: %(name)s (%(role)s)': '拨打当天联系人：%(name)s（%(role)s）',
     'Aide': '护工',
@@ -1630,6 +1599,12 @@ ZH = {
     'Cancel by phone only': '只能电话取消',
     'This booking can only be cancelled by phone': '这个预约只能电话取消',
     'The date can no longer be changed online': '已不能在网上改期',
+    # ------------------------------------------------------------------ issue 15: messages folded
+    '%(num)s earlier message': '较早的%(num)s条消息',
+    # ------------------------------------------------------------------ issue 15: strip, missing papers
+    '%(num)s paper still to send.': '还有%(num)s份材料没有上传。',
+    'Add the photos': '去上传',
+    '%(num)s page was sent back: please take its photo again.': '有%(num)s页材料被退回，请重新拍照。',
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")
