@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 
 from webapp.models import Account, Person, ProxyGrant
 from webapp.services import demo, family, today
+from webapp.services.booking_actions import Contact
 from webapp.services.storage import storage_from_config
 
 from .conftest import World, at, build_demo
@@ -43,7 +44,7 @@ def test_zhang_weis_day_what_to_do_first_then_what_is_coming(papered):
     assert (retake.count, retake.document) == (1, "medical_records")
     assert (aide.free_until, aide.free_day) == (NOW + timedelta(hours=3), "today")  # 12 hours before the aide starts
     assert car.free_until is None  # inside its 4-hour cutoff
-    assert (car.day, car.at, car.contact) == ("today", NOW + timedelta(hours=3), today.Contact("car", "王建军", "13900000031"))
+    assert (car.day, car.at, car.contact) == ("today", NOW + timedelta(hours=3), Contact("driver", "王建军", "13900000031"))
     assert car.place == "上海市徐汇区示例路1号"
     assert (aide.day, aide.contact.name, aide.place) == ("tomorrow", "李秀梅", "复旦大学附属中山医院")
 

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import Account, Booking, Policy
 from . import booking_list, documents, family
-from .arrangements import AIDE, CAR, ESCORT, VISIT, kind_of
+from .arrangements import CAR, kind_of
+from .booking_actions import Contact, day_contact
 from .booking_states import OPEN, State
 from .clock import china_date, require_aware
 
@@ -32,18 +33,6 @@ APPOINTMENT, FREE_CHANGE, RETAKE, UNSENT, MISSING, ALTERNATIVES, FAMILY_REQUEST 
     "appointment", "free_change", "retake", "unsent", "missing", "alternatives", "family_request")
 # What the person must do comes first; then what is coming; the family request last.
 ORDER = (RETAKE, UNSENT, MISSING, ALTERNATIVES, FREE_CHANGE, APPOINTMENT, FAMILY_REQUEST)
-# The person to call on the day, per kind of arrangement (services/arrangements.py fields).
-CONTACT_FIELDS = {CAR: ("driver_name", "driver_mobile"), AIDE: ("aide_name", "aide_mobile"),
-                  ESCORT: ("escort_name", "escort_mobile"), VISIT: ("escort_name", "escort_mobile")}
-
-
-@dataclass(frozen=True)
-class Contact:
-    role: str  # car | aide | escort | visit: the arrangement's kind says who this is (driver, aide, escort)
-    name: str
-    mobile: str
-
-
 @dataclass(frozen=True)
 class Item:
     kind: str
@@ -59,15 +48,6 @@ class Item:
     free_until: datetime | None = None  # an appointment's free change, when it ends within FREE_CHANGE_WINDOW
     free_day: str | None = None  # "today" | "tomorrow" | None, of `free_until`
     request: family.AskedFor | None = None  # a family request, as family.recent_requests gives it
-
-
-def day_contact(appointment: dict | None) -> Contact | None:
-    """The person arranged for the day (driver, aide, escort) with a number to call, if any."""
-    details = appointment or {}
-    fields = CONTACT_FIELDS.get(kind_of(details))
-    if fields is None or not details.get(fields[1]):
-        return None
-    return Contact(kind_of(details), details.get(fields[0]) or "", details[fields[1]])
 
 
 def _place(appointment: dict | None) -> str | None:
