@@ -1605,6 +1605,9 @@ ZH = {
     '%(num)s paper still to send.': '还有%(num)s份材料没有上传。',
     'Add the photos': '去上传',
     '%(num)s page was sent back: please take its photo again.': '有%(num)s页材料被退回，请重新拍照。',
+    # ------------------------------------------------------------------ issue 15: units, shared uses
+    '%(n)s days left.': '还剩%(n)s天。',
+    '(shared with %(services)s)': '（与%(services)s共用）',
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -99,7 +99,8 @@ def reason_text(reason) -> str:
     text = translate(REASONS[reason.key]) if reason.key in REASONS else reason.key
     space = " " if str(get_locale()).startswith("en") else ""  # Chinese sentences run on without spaces
     if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
-        text += space + _("%(n)s left.", n=reason.params["remaining"])
+        # Only a days quota is asked for more than one unit at a time (apply_forms: the nursing aide's days).
+        text += space + _("%(n)s days left.", n=reason.params["remaining"])
     if reason.until and reason.key in UNTIL:
         text += space + translate(UNTIL[reason.key], date=day(reason.until, with_year=True))
     return text
