@@ -137,7 +137,16 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "account.end_all": ("/account/logins/end-all", {}),
         "staff.account_disable": ("/staff/accounts/disable", {"mobile": ADULT, "reason": "matrix"}),
         "staff.account_enable": ("/staff/accounts/enable", {"mobile": ADULT, "reason": "matrix"}),
+        "staff.desk_find": ("/staff/desk/find", {"q": ADULT}),
+        "staff.desk_submit": (DESK_FORM, {**ESCORT, "request_key": "rk-desk"}),
+        "staff.desk_check_field": (DESK_FORM.replace("/apply?", "/apply/field?") + "&name=department", ESCORT),
+        "desk_link.send_code": (NO_LINK, {}),
+        "desk_link.sign_in": (NO_LINK + "/sign-in", {"code": "123456"}),
     }[endpoint]
+
+
+DESK_FORM = f"/staff/desk/apply?policy={ZHANG_POLICY}&service=escort_outpatient"
+NO_LINK = "/l/" + "x" * 43  # a desk link's shape, naming none
 
 
 ARRANGED = {"hospital": "复旦大学附属中山医院", "department": "儿科", "date": "2026-11-27", "time": "09:00",
@@ -157,9 +166,11 @@ POST_ENDPOINTS = [
     "staff.booking_admission_slip", "staff.booking_diagnosis_stage", "staff.booking_diagnosis",
     "staff.calendar_day", "staff.calendar_import", "staff.calendar_publish",
     "account.end_login", "account.end_others", "account.end_all", "staff.account_disable", "staff.account_enable",
+    "staff.desk_find", "staff.desk_submit", "staff.desk_check_field", "desk_link.send_code", "desk_link.sign_in",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
-PUBLIC_BY_DESIGN = {"main.set_language", "main.set_care", "auth.sign_in", "auth.verify"}
+PUBLIC_BY_DESIGN = {"main.set_language", "main.set_care", "auth.sign_in", "auth.verify", "desk_link.send_code",
+                    "desk_link.sign_in"}
 OWNED = ["bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
          "papers.upload", "papers.remove", "papers.send"]
 
@@ -264,6 +275,7 @@ def test_a_foreign_referer_is_not_a_place_to_return_to(app, session, refs):
 
 @pytest.mark.parametrize("endpoint, status", [
     ("main.set_language", 303), ("main.set_care", 303), ("auth.sign_in", 200), ("auth.verify", 422),
+    ("desk_link.send_code", 404), ("desk_link.sign_in", 404),  # a link that names none: nothing to sign in to
 ])
 def test_public_posts_work_signed_out(app, session, refs, endpoint, status):
     client = client_as(app, "anonymous")
@@ -572,6 +584,9 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "staff.report_cases_csv": ["/staff/report-cases.csv?week=2026-11-11"],
         "account.logins_page": ["/account/logins"],
         "staff.accounts": ["/staff/accounts", f"/staff/accounts?mobile={ADULT}", "/staff/accounts?mobile=x"],
+        "staff.desk": ["/staff/desk"],
+        "staff.desk_form": [DESK_FORM, "/staff/desk/apply", "/staff/desk/apply?policy=P999-NONE&service=x"],
+        "desk_link.open_link": [NO_LINK, "/l/short"],
     }
 
 

@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import account, apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
     from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
     from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
+    from .views import desk_link, staff_desk  # noqa: F401 (staff_desk's routes join staff.bp)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(family.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(desk_link.bp)
     wording.init_app(app)
     paper_wording.init_app(app)
     phone_wording.init_app(app)

@@ -134,14 +134,17 @@ def apply(
     units: int = 1,
     admission_slip_date: date | None = None,
     ip: str | None = None,
+    desk: Account | None = None,
 ) -> ApplyOutcome:
-    """Apply for a service; hold its use. Refusals come back as reasons (and are audited), never half-done."""
+    """Apply for a service; hold its use. Refusals come back as reasons (and are audited), never half-done.
+    `desk`: the staff member who took the application by phone for `account` (services/desk_applications.py)."""
     require_aware(now, "now")
     if not request_key or len(request_key) > 64:
         raise ValueError("request_key must be 1–64 characters")
     try:
         with write_transaction(session):
-            return _apply(session, account, policy_id, service_code, request_key, now, details or {}, units, admission_slip_date, ip)
+            return _apply(session, account, policy_id, service_code, request_key, now, details or {}, units, admission_slip_date, ip,
+                          desk)
     except IntegrityError:
         # A concurrent replay of the same submission won the race: give its result back.
         existing = _by_key(session, account.id, request_key)
@@ -154,7 +157,7 @@ def _by_key(session: Session, account_id: int, request_key: str) -> Booking | No
     return session.scalar(select(Booking).where(Booking.applicant_account_id == account_id, Booking.request_key == request_key))
 
 
-def _apply(session, account, policy_id, service_code, request_key, now, details, units, admission_slip_date, ip):
+def _apply(session, account, policy_id, service_code, request_key, now, details, units, admission_slip_date, ip, desk=None):
     existing = _by_key(session, account.id, request_key)
     if existing is not None:
         return ApplyOutcome(existing, created=False)
@@ -163,15 +166,15 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
         select(Service).where(Service.product_id == policy.product_id, Service.code == service_code)
     )
     if policy is None or service_row is None:
-        return _refuse(session, account, None, now, ip, (Reason("service.unknown"),))
+        return _refuse(session, desk or account, None, now, ip, (Reason("service.unknown"),))
     product, service = rules_for(service_row)
     standing = family.standing_of(session, account, policy.insured_id, china_date(now))
     actor = standing.actor
     if actor.verified and actor.relation != "none" and not standing.may(family.APPLY):
-        return _refuse(session, account, policy, now, ip, (Reason("actor.view_only"),))
+        return _refuse(session, desk or account, policy, now, ip, (Reason("actor.view_only"),))
     verdict = eligibility(session, account, policy, service_row, now, units, actor=actor)
     if not verdict.allowed:
-        return _refuse(session, account, policy, now, ip, verdict.reasons)
+        return _refuse(session, desk or account, policy, now, ip, verdict.reasons)
     ent = entitlement_for(session, policy, service_row, china_date(now))
     held = session.execute(
         update(Entitlement)
@@ -180,7 +183,7 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
         .execution_options(synchronize_session=False)
     )
     if held.rowcount != 1:
-        return _refuse(session, account, policy, now, ip, (Reason("quota.in_progress"),))
+        return _refuse(session, desk or account, policy, now, ip, (Reason("quota.in_progress"),))
     session.refresh(ent)
     relation = actor.relation
     booking = Booking(
@@ -192,10 +195,12 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
     booking.arrange_by = _deadline(product, service, booking)
     session.add(booking)
     session.flush()
-    transition = _log(session, booking, None, State.APPLIED, account.id, _role(relation), now, Effect.HOLD)
+    by_phone = {"channel": "phone"} if desk else {}  # the timeline says the desk made it for the caller
+    transition = _log(session, booking, None, State.APPLIED, (desk or account).id, "staff" if desk else _role(relation),
+                      now, Effect.HOLD, detail=by_phone)
     notifications.record_transition(session, booking, transition)
-    audit.record(session, "booking.apply", now=now, actor_id=account.id, subject_person_id=policy.insured_id,
-                 target=f"booking:{booking.id}", ip=ip, detail={"service": service.code, "acting_as": relation})
+    audit.record(session, "booking.apply", now=now, actor_id=(desk or account).id, subject_person_id=policy.insured_id,
+                 target=f"booking:{booking.id}", ip=ip, detail={"service": service.code, "acting_as": relation, **by_phone})
     return ApplyOutcome(booking, created=True)
 
 
