@@ -126,7 +126,7 @@ def test_each_role_reaches_only_its_own_decisions(app, world, mobile, action, al
 def test_staff_home_is_the_queue_and_any_role_reads_it(app, world):
     for mobile in (REVIEWER, COORDINATOR, ADMIN):
         client = client_for(app, mobile)
-        for path in ("/home", "/staff/"):
+        for path in ("/home?tab=open", "/staff/?tab=open"):
             html = client.get(path).get_data(as_text=True)
             assert "queue-row" in html and "console-nav" in html
 
@@ -135,7 +135,7 @@ def test_staff_home_is_the_queue_and_any_role_reads_it(app, world):
 
 def test_queue_shows_the_promised_day_and_what_is_overdue_first(app, papered):
     world = papered
-    html = client_for(app, COORDINATOR).get("/staff/").get_data(as_text=True)
+    html = client_for(app, COORDINATOR).get("/staff/?tab=open").get_data(as_text=True)
     rows = list(zip(attr_values(html, "queue-row", "data-reference"), attr_values(html, "queue-row", "data-stage"),
                     attr_values(html, "queue-row", "data-overdue"), attr_values(html, "queue-row", "data-due")))
     assert rows[0][2] == "yes" and rows[0][1] == "arrange"  # 赵敏: approved 12 days ago, 5 working days promised
@@ -165,7 +165,7 @@ def test_queue_filters_narrow_the_list(app, papered):
     assert attr_values(html, "queue-row", "data-reference") == [by_name(world, "吴桂英").reference]
     html = client.get("/staff/?stage=all&q=刘秀").get_data(as_text=True)
     assert attr_values(html, "queue-row", "data-reference") == [by_name(world, "刘秀兰").reference]
-    html = client.get("/staff/?overdue=1").get_data(as_text=True)
+    html = client.get("/staff/?tab=open&overdue=1").get_data(as_text=True)
     assert set(attr_values(html, "queue-row", "data-overdue")) == {"yes"}
 
 

@@ -6,19 +6,28 @@ Promises (seeds): after complete papers a reviewer decides within 1 working day 
 (services/deadlines.py). Both count from when the desk can look at the event (acceptance hours) and only
 statutory working days (003: "以上工作日均以国家公布的法定工作日为准"). "Within N working days" is the N-th
 working day after the event's day (DOMAIN.md, Definitions).
+
+Tabs (issue 18): a tab is a named set of stages, and each role opens the queue on the tab it can act on
+(`default_tab`): a reviewer on "review" (papers all in: decide each page, then eligibility); a coordinator on
+"coordinate" (approved ones to arrange, failed bookings waiting for the customer's choice among the alternatives,
+passed appointments to close as completed, late or a no-show); an admin, who may do both jobs, on "open" (all
+the desk must act on, most urgent first). The counts per stage are SQL aggregates (`stage_counts`): a fixed
+number of queries whatever the number of applications, plus one look at the proxy papers on file for an
+application made by a guardian or an agent whose own papers were not sent with it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, load_only, selectinload
 
-from ..models import Booking, Document, Person, Policy, Product, Service
+from ..models import Booking, BookingTransition, Document, DocumentPage, Person, Policy, Product, Service
 from . import documents
-from .bookings import alternatives_offered
+from .bookings import FAILED_BOOKING, alternatives_offered
 from .booking_states import OPEN, State
+from .catalog import default_catalog
 from .catalog_sync import rules_for
 from .clock import china_date
 from .deadlines import desk_receives
@@ -35,6 +44,28 @@ VISIT = "visit"  # nobody: arranged, the day has not come
 CLOSE = "close"  # a coordinator: the appointment time has passed; record what happened
 STAGES = (PAPERS, REVIEW, ARRANGE, CHOOSING, VISIT, CLOSE)
 STAFF_STAGES = frozenset({REVIEW, ARRANGE, CLOSE})  # the ones a person at the desk must act on
+COORDINATE = "coordinate"
+TABS: dict[str, frozenset[str]] = {
+    "open": STAFF_STAGES,
+    COORDINATE: frozenset({ARRANGE, CHOOSING, CLOSE}),
+    **{stage: frozenset({stage}) for stage in STAGES},
+    "all": frozenset(STAGES),
+}
+ROLE_TABS = {"reviewer": REVIEW, "coordinator": COORDINATE, "admin": "open"}
+# The booking states each stage is found in (stage_of).
+STATES_OF = {PAPERS: (State.APPLIED, State.UNDER_REVIEW), REVIEW: (State.APPLIED, State.UNDER_REVIEW),
+             ARRANGE: (State.APPROVED,), CHOOSING: (State.APPROVED,), VISIT: (State.SCHEDULED,),
+             CLOSE: (State.SCHEDULED,)}
+
+
+def default_tab(role: str | None) -> str:
+    """The tab a staff role opens on: the work it may do (review.REVIEWERS, review.COORDINATORS)."""
+    return ROLE_TABS.get(role or "", "open")
+
+
+def tab_for(asked: str | None, role: str | None) -> str:
+    """The tab asked for, or the role's own when none or an unknown one is asked for."""
+    return asked if asked in TABS else default_tab(role)
 
 
 @dataclass(frozen=True)
@@ -142,28 +173,46 @@ def row_for(booking: Booking, docs: list[Document], filed: dict[str, datetime], 
     return Row(booking, stage, promised, since, papers, str((booking.details or {}).get("city") or ""))
 
 
-def open_bookings(session: Session, filters: Filters) -> list[Booking]:
+def _matching(query, filters: Filters):
+    """`query` (over Booking) narrowed to open applications passing the filters other than stage and overdue."""
     query = (
-        select(Booking).join(Policy, Booking.policy_id == Policy.id).join(Service, Booking.service_id == Service.id)
+        query.join(Policy, Booking.policy_id == Policy.id).join(Service, Booking.service_id == Service.id)
         .join(Product, Service.product_id == Product.id).join(Person, Policy.insured_id == Person.id)
         .where(Booking.state.in_([s.value for s in OPEN]))
-        .options(selectinload(Booking.transitions), selectinload(Booking.policy).selectinload(Policy.insured),
-                 selectinload(Booking.service).selectinload(Service.product))
     )
     if filters.service:
         query = query.where(Service.code == filters.service)
     if filters.product:
         query = query.where(Product.code == filters.product)
+    if filters.city:
+        query = query.where(Booking.details["city"].as_string() == filters.city)
     if filters.search:
         term = filters.search.strip()
         query = query.where(or_(Booking.reference == term.upper().replace("-", ""), Person.name.contains(term, autoescape=True)))
+    return query
+
+
+def open_bookings(session: Session, filters: Filters, states=None) -> list[Booking]:
+    """Open applications passing the filters (only those in `states`, when given), with what a row needs."""
+    query = _matching(select(Booking), filters).options(
+        selectinload(Booking.transitions), selectinload(Booking.policy).selectinload(Policy.insured),
+        selectinload(Booking.service).selectinload(Service.product))
+    if states is not None:
+        query = query.where(Booking.state.in_([s.value for s in states]))
     return list(session.scalars(query.order_by(Booking.applied_at)))
+
+
+def _tab(filters: Filters) -> frozenset[str]:
+    return TABS.get(filters.stage or "open", frozenset())
 
 
 def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row], dict[str, int]]:
     """The rows that pass the filters, most urgent first, and how many open applications are at each stage
-    (with the same service/product/city/search filters, so the stage tabs add up)."""
-    found = open_bookings(session, filters)
+    (with the same service/product/city/search filters, so the stage tabs add up). Only the applications in
+    states the chosen tab's stages are found in are loaded; the counts come from `stage_counts`."""
+    wanted = _tab(filters)
+    states = {state for stage in wanted for state in STATES_OF[stage]}
+    found = open_bookings(session, filters, states) if states else []
     docs: dict[int, list[Document]] = {}
     if found:
         ids = [b.id for b in found]
@@ -173,22 +222,77 @@ def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row],
     rows = []
     for booking in found:
         filed = documents.on_file(session, booking) if booking.acting_as in documents.PROXY_PAPERS else {}
-        row = row_for(booking, docs.get(booking.id, []), filed, now, alternatives_offered(booking) is not None)
-        if filters.city and row.city != filters.city:
-            continue
-        rows.append(row)
-    counts = {stage: 0 for stage in STAGES}
-    for row in rows:
-        counts[row.stage] += 1
-    counts["overdue"] = sum(1 for row in rows if row.due and row.due.overdue)
-    wanted = STAFF_STAGES if filters.stage in (None, "", "open") else set(STAGES) if filters.stage == "all" else {filters.stage}
+        rows.append(row_for(booking, docs.get(booking.id, []), filed, now, alternatives_offered(booking) is not None))
     shown = [r for r in rows if r.stage in wanted and (not filters.overdue_only or (r.due and r.due.overdue))]
-    return sorted(shown, key=lambda r: r.sort_key), counts
+    return sorted(shown, key=lambda r: r.sort_key), stage_counts(session, filters, now)
+
+
+def stage_counts(session: Session, filters: Filters, now: datetime) -> dict[str, int]:
+    """How many open applications passing the filters (all but stage and overdue) wait at each stage, and how
+    many of them are past their promised day, counted by the database (the same answers as `row_for`)."""
+    counts = {stage: 0 for stage in STAGES}
+    today = china_date(now)
+    overdue = 0
+    # Approved and arranged ones: the stage and the arrangement promise are columns and transitions.
+    failed, later = aliased(BookingTransition), aliased(BookingTransition)
+    choosing = exists().where(  # bookings.alternatives_offered: a failed booking with nothing since but notes
+        failed.booking_id == Booking.id, failed.rule == FAILED_BOOKING, failed.to_state == State.APPROVED.value,
+        ~exists().where(later.booking_id == failed.booking_id, later.id > failed.id,
+                        or_(later.from_state.is_(None), later.from_state != State.APPROVED.value,
+                            later.to_state != State.APPROVED.value)))
+    approved = Booking.state == State.APPROVED.value
+    stage = case((and_(approved, choosing), CHOOSING), (approved, ARRANGE), (Booking.starts_at <= now, CLOSE), else_=VISIT)
+    late = case((and_(approved, Booking.arrange_by < today), 1), else_=0)
+    staged = _matching(select(stage.label("stage"), late.label("late")), filters).where(
+        Booking.state.in_([State.APPROVED.value, State.SCHEDULED.value])).subquery()
+    for name, n, n_late in session.execute(select(staged.c.stage, func.count(), func.sum(staged.c.late))
+                                           .group_by(staged.c.stage)):
+        counts[name] += n
+        overdue += int(n_late or 0)
+    # Applied and under review: the papers decide between the customer's turn and the reviewer's.
+    waiting = _matching(select(Booking.id), filters).where(
+        Booking.state.in_([State.APPLIED.value, State.UNDER_REVIEW.value]))
+    papers: dict[int, dict[str, tuple[int, int, datetime | None]]] = {}
+    for booking_id, kind, live, unsent, last in session.execute(
+            select(Document.booking_id, Document.kind, func.count(DocumentPage.id),
+                   func.sum(case((DocumentPage.status.in_(
+                       (documents.DRAFT, documents.UNREADABLE, documents.REJECTED)), 1), else_=0)),
+                   func.max(DocumentPage.submitted_at))
+            .join(DocumentPage, DocumentPage.document_id == Document.id)
+            .where(Document.booking_id.in_(waiting.scalar_subquery()), DocumentPage.status != documents.REPLACED)
+            .group_by(Document.booking_id, Document.kind)):
+        papers.setdefault(booking_id, {})[kind] = (live, int(unsent or 0), last)
+    catalog = default_catalog()
+    rules = {sid: (catalog.product(product), catalog.product(product).service(code))
+             for sid, code, product in session.execute(
+                 select(Service.id, Service.code, Product.code).join(Product, Service.product_id == Product.id))}
+    found = session.scalars(_matching(select(Booking), filters)
+                            .where(Booking.state.in_([State.APPLIED.value, State.UNDER_REVIEW.value]))
+                            .options(load_only(Booking.id, Booking.service_id, Booking.details, Booking.acting_as,
+                                               Booking.applied_at, Booking.policy_id, Booking.applicant_account_id)))
+    for booking in found:
+        product, service = rules[booking.service_id]
+        sent = papers.get(booking.id, {})
+        needed = documents.required_kinds(service, booking)
+        missing = [kind for kind in needed if kind not in sent]
+        filed = (documents.on_file(session, booking)
+                 if any(kind in documents.PROXY_PAPERS.get(booking.acting_as, ()) for kind in missing) else {})
+        if any(kind not in filed for kind in missing) or any(sent[kind][1] for kind in needed if kind in sent):
+            counts[PAPERS] += 1
+            continue
+        counts[REVIEW] += 1
+        moments = [sent[kind][2] for kind in needed if kind in sent and sent[kind][2] is not None]
+        in_at = max(moments) if moments else booking.applied_at
+        if today > review_due(product.hours_for(service), in_at, service.decision_working_days):
+            overdue += 1
+    counts["overdue"] = overdue
+    return counts
 
 
 def tab_counts(counts: dict[str, int]) -> dict[str, int]:
-    """The stage counts with the two summary tabs: what the desk must act on ("open") and every open one ("all")."""
-    return {**counts, "open": sum(counts[s] for s in STAFF_STAGES), "all": sum(counts[s] for s in STAGES)}
+    """The stage counts with those of the tabs that gather several stages ("open": what the desk must act on;
+    "coordinate": a coordinator's work; "all": every open one)."""
+    return {**counts, **{tab: sum(counts[s] for s in stages) for tab, stages in TABS.items() if tab not in STAGES}}
 
 
 def cities(session: Session) -> list[str]:

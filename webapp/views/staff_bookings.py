@@ -51,39 +51,56 @@ def _refused(key: str) -> None:
 
 # --- the queue --------------------------------------------------------------------------------------------
 
-def _filters(args) -> staff_queue.Filters:
+def _filters(args, role: str | None) -> staff_queue.Filters:
+    """The queue's filters from the query string. The tab (`tab`, or `stage` as older links say it) is the role's
+    own when none or an unknown one is asked for: the list answers, with no error."""
     catalog = default_catalog()
     products = {p.code for p in catalog.products}
     services = {s.code for p in catalog.products for s in p.services}
-    stage = args.get("stage") or "open"
     chosen = {"product": args.get("product") or None, "service": args.get("service") or None}
-    if stage not in (*staff_queue.STAGES, "open", "all"):
-        flash(translate(N_("Unknown stage: showing everything to do.")), "error")
-        stage = "open"
     if chosen["product"] and chosen["product"] not in products:
         flash(translate(N_("Unknown product: showing every product.")), "error")
         chosen["product"] = None
     if chosen["service"] and chosen["service"] not in services:
         flash(translate(N_("Unknown service: showing every service.")), "error")
         chosen["service"] = None
-    return staff_queue.Filters(stage=stage, city=(args.get("city") or "").strip()[:32] or None,
+    return staff_queue.Filters(stage=staff_queue.tab_for(args.get("tab") or args.get("stage"), role),
+                               city=(args.get("city") or "").strip()[:32] or None,
                                search=(args.get("q") or "").strip()[:32] or None, overdue_only=args.get("overdue") == "1",
                                **chosen)
+
+
+def _preview(rows: list[staff_queue.Row], asked: str) -> dict:
+    """The application shown beside the list on a laptop: the one asked for (`show`), else the most urgent. Its
+    pages are shown as thumbnails when it waits for papers or review, or when it was asked for (each thumbnail
+    seen is audited as a view of the page, by papers.thumbnail)."""
+    asked = asked.upper().replace("-", "")[:16]
+    row = next((r for r in rows if r.booking.reference == asked), None)
+    chosen = row is not None
+    row = row or (rows[0] if rows else None)
+    if row is None:
+        return {"preview": None}
+    product, service = rules_for(row.booking.service)
+    items = documents.checklist(db.session, row.booking, service)
+    pages = chosen or row.stage in (staff_queue.PAPERS, staff_queue.REVIEW)
+    return {"preview": row, "preview_product": product, "preview_service": service,
+            "preview_items": items if pages else [], "sensitive": documents.SENSITIVE_KINDS}
 
 
 @bp.get("/")
 @staff_required()
 def queue():
-    filters = _filters(request.args)
+    filters = _filters(request.args, current_user.staff_role)
     moment = now()
     rows, counts = staff_queue.queue(db.session, filters, moment)
+    shown = rows[:QUEUE_LIMIT]
     catalog = default_catalog()
     return render_template(
-        "staff/queue.html", rows=rows[:QUEUE_LIMIT], total=len(rows), limit=QUEUE_LIMIT,
-        counts=staff_queue.tab_counts(counts),
+        "staff/queue.html", rows=shown, total=len(rows), limit=QUEUE_LIMIT,
+        counts=staff_queue.tab_counts(counts), own_tab=staff_queue.default_tab(current_user.staff_role),
         filters=filters, stages=words.STAGES, products=catalog.products, cities=staff_queue.cities(db.session),
         service_choices=list({s.code: s.name for p in catalog.products for s in p.services if s.bookable}.items()),
-        due_words=words.due_words, now=moment, rules_for=rules_for,
+        due_words=words.due_words, now=moment, rules_for=rules_for, **_preview(shown, request.args.get("show") or ""),
     )
 
 
