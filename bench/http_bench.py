@@ -10,6 +10,7 @@ See bench/README.md for the targets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import re
@@ -61,10 +62,10 @@ def demo_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def build_demo_database(env: dict[str, str]) -> None:
+def build_demo_database(env: dict[str, str], root: Path = ROOT) -> None:
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     for step in (["db", "upgrade"], ["demo"]):
-        done = subprocess.run(flask + step, cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(flask + step, cwd=root, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise BenchError(f"`flask --app wsgi {' '.join(step)}` failed ({done.returncode}):\n{done.stderr[-3000:]}")
 
@@ -142,6 +143,7 @@ class DemoPortal:
     workers: int = 2
     threads: int = 4
     keep: bool = False
+    root: Path = ROOT  # the checkout served: this one, or an earlier one to compare with (--compare)
     workdir: Path = field(init=False)
     server: Gunicorn = field(init=False)
 
@@ -149,8 +151,8 @@ class DemoPortal:
         self.workdir = Path(tempfile.mkdtemp(prefix="lvtong-bench-"))
         try:
             self.env = demo_env(self.workdir)
-            build_demo_database(self.env)
-            self.server = Gunicorn("wsgi:app", self.env, ROOT, "/healthz", self.workdir / "gunicorn-portal.log",
+            build_demo_database(self.env, self.root)
+            self.server = Gunicorn("wsgi:app", self.env, self.root, "/healthz", self.workdir / "gunicorn-portal.log",
                                    self.workers, self.threads).__enter__()
         except BaseException:
             self._cleanup()
@@ -427,6 +429,11 @@ def print_table(results: list[Result], threads: int, duration: float, rounds: li
                   + f"  (median {statistics.median(per_round):.0%})")
         verdict = "MET" if ratio >= HOME_TARGET else "MISSED"
         print(f"target: home >= {HOME_TARGET:.0%} of trivial throughput -> {ratio:.0%} over the whole run  {verdict}")
+    if "home" in by_name and "home@base" in by_name:
+        per_round = sorted(r["home"] / r["home@base"] for r in rounds if r.get("home@base"))
+        print("home/home@base per round: " + ", ".join(f"{x:.0%}" for x in per_round)
+              + f"  (median {statistics.median(per_round):.0%}); over the run "
+              f"{by_name['home'].rps / by_name['home@base'].rps:.0%}")
     if any(r.errors for r in results):
         print("warning: some requests failed (non-200 or transport errors); see the errors column")
 
@@ -440,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fragment", help="an htmx fragment URL, e.g. /bookings/LT…/cancel "
                                            "(default: the first booking on /bookings + /cancel)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server logs)")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also serve the portal of another checkout (e.g. `git worktree add DIR <commit>`, with .venv "
+                             "linked) and load its /home in the same rounds, as `home@base`")
     args = parser.parse_args(argv)
 
     results: list[Result] = []
@@ -447,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     slice_ = args.duration / args.rounds
     load = dict(threads=args.threads, duration=slice_, warmup=min(args.warmup, 1.0))
     try:
-        with DemoPortal(keep=args.keep) as portal:
+        with contextlib.ExitStack() as stack, DemoPortal(keep=args.keep) as portal:
             print(f"portal (demo database in {portal.workdir}) on {portal.base}")
             trivial_log = portal.workdir / "gunicorn-trivial.log"
             with Gunicorn("trivial_app:app", portal.env, ROOT / "bench", "/", trivial_log) as trivial:
@@ -460,6 +470,12 @@ def main(argv: list[str] | None = None) -> int:
                 check_page(portal.base, cookies, fragment, headers=htmx)
                 targets = [("trivial", trivial.base, "/", {}), ("home", portal.base, "/home", {"cookies": cookies}),
                            ("fragment", portal.base, fragment, {"cookies": cookies, "headers": htmx})]
+                if args.compare:
+                    other = stack.enter_context(DemoPortal(keep=args.keep, root=args.compare.resolve()))
+                    other_cookies = sign_in(other.base)
+                    check_page(other.base, other_cookies, "/home")
+                    print(f"baseline portal from {args.compare} on {other.base}")
+                    targets.append(("home@base", other.base, "/home", {"cookies": other_cookies}))
                 totals = {name: Result(name, path) for name, _, path, _ in targets}
                 # Interleaved rounds: a machine that slows down or speeds up mid-run moves every target alike.
                 for number in range(args.rounds):

@@ -22,7 +22,7 @@ from webapp.db import make_engine, make_session_factory
 from webapp.extensions import babel
 from webapp.migrate import downgrade, upgrade
 from webapp.models import Account, Diagnosis, Person, Policy, Product, ProxyGrant
-from webapp.services import cards_cache, demo, workdays, workdays_store
+from webapp.services import cards_cache, demo, today, workdays, workdays_store
 from webapp.services.catalog_sync import sync_catalog
 from webapp.services.clock import CHINA
 from webapp.services.identity import demo_resident_id
@@ -83,8 +83,10 @@ def engine(database_url):
 
 
 def forget_process_state() -> None:
-    """Every in-process cache a test could leave behind: cards, rendered sections and pages, the calendar."""
+    """Every in-process cache a test could leave behind: cards, the home's strip, rendered sections and pages, the
+    calendar."""
     cards_cache.clear()
+    today.clear()
     fragments.clear()
     workdays.set_overrides({})
     workdays_store.forget()

@@ -50,14 +50,18 @@ def _part(tag: str, table: str, columns: tuple[str, ...], where: str) -> str:
 FINGERPRINT = text(" UNION ALL ".join([
     _part("a", "accounts", ("id", "person_id", "disabled_at"), "id = :account_id"),
     _part("g", "proxy_grants", ("id", "insured_person_id", "kind", "status", "valid_from", "valid_until", "revoked_at",
-                                "relationship_label", "scopes"), "grantee_account_id = :account_id"),
+                                "relationship_label", "scopes", "submitted_at", "decided_at"), "grantee_account_id = :account_id"),
     _part("p", "persons", ("id", "name"), "id IN " + _PEOPLE),
     _part("o", "policies", ("id", "number", "product_id", "insured_id", "status", "status_changed_on", "effective_date",
                             "expiry_date", "is_renewal", "cooling_off_days", "waiting_days", "add_ons"), "insured_id IN " + _PEOPLE),
     _part("e", "entitlements", ("id", "policy_id", "pool", "period_start", "quota", "held", "used"), "policy_id IN " + _POLICIES),
-    # Who holds a use (the card names the applicant): the open applications on the account's policies.
-    _part("b", "bookings", ("id", "entitlement_id", "applicant_account_id", "state"),
+    # Who holds a use (the card names the applicant), and what the home's strip reads (services/today.py): the open
+    # applications on the account's policies (every move of one sets updated_at) and their papers (every change to
+    # a page sets its document's updated_at, services/documents.py).
+    _part("b", "bookings", ("id", "entitlement_id", "applicant_account_id", "state", "updated_at"),
           "policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES),
+    _part("f", "documents", ("id", "booking_id", "status", "updated_at"),
+          "booking_id IN (SELECT id FROM bookings WHERE policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES + ")"),
     _part("d", "diagnoses", ("id", "person_id", "certainty", "diagnosed_on", "hospital_grade", "public_hospital",
                              "verified_at"), "person_id IN " + _PEOPLE),
     # Not a card input, but the page frame shows it: read in the same round trip.

@@ -16,6 +16,8 @@ per proxy applicant, the requests), then plain rules; nothing here imports Flask
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,6 +57,34 @@ def _place(appointment: dict | None) -> str | None:
     if kind_of(details) == CAR:
         return details.get("pickup_address") or details.get("destination")
     return details.get("hospital") or details.get("meeting_point")
+
+
+_LIMIT = 1024
+_kept: OrderedDict[tuple, list[Item]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def items_kept(key: tuple, session: Session, account: Account, person_id: int | None, now: datetime) -> list[Item]:
+    """items_for, reused while `key` is the same. The caller's key must change whenever an input does: the account's
+    data fingerprint (services/cards_cache.py reads the open bookings and their papers too) and the minute of `now`
+    (times move items in and out: "tomorrow", the 24-hour window). Per process and bounded, as the cards' cache."""
+    with _lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+            return found
+    items = items_for(session, account, person_id, now)
+    with _lock:
+        _kept[key] = items
+        while len(_kept) > _LIMIT:
+            _kept.popitem(last=False)
+    return items
+
+
+def clear() -> None:
+    """Forget every kept strip (tests start each from nothing)."""
+    with _lock:
+        _kept.clear()
 
 
 def items_for(session: Session, account: Account, person_id: int | None, now: datetime) -> list[Item]:

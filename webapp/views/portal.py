@@ -13,7 +13,7 @@ from ..models import Booking, Service
 from ..services import notifications
 from ..services.cards_cache import cards_snapshot
 from ..services.catalog import default_catalog
-from ..services.today import items_for as today_items
+from ..services import today
 from . import acting, family_wording
 from .common import now
 from .fragments import cached_page, policy_html
@@ -48,12 +48,14 @@ def home():
         acting.record_view(person.person_id, "home")
 
     moment = now()
-    today = [(item, *_rules(item)) for item in
-             today_items(db.session, current_user, person.person_id if person else None, moment)]
+    person_id = person.person_id if person else None
+    minute = moment.replace(second=0, microsecond=0)
+    strip = [(item, *_rules(item)) for item in
+             today.items_kept((snapshot.key, person_id, minute), db.session, current_user, person_id, moment)]
 
     def render():
         return render_template("portal/home.html", people=people, others=len(snapshot.people) - len(people),
-                               policy_html=lambda pc: policy_html(pc, locale, current_user.id), today=today,
+                               policy_html=lambda pc: policy_html(pc, locale, current_user.id), today=strip,
                                now=moment, request_text=family_wording.asked_for_text)
 
     if "_flashes" in session:  # a one-time message belongs to this view only
@@ -61,10 +63,9 @@ def home():
     # Everything the page shows is in the key: the cards' data (and its day), the unread count, the language,
     # the session's CSRF secret and the URL (the language switch returns to it).
     generate_csrf()  # the session's CSRF secret exists before it becomes part of the key
-    # The strip's words move with the clock ("in 3 hours"): its items and, when it has any, the minute.
-    minute = moment.replace(second=0, microsecond=0) if today else None
-    key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path,
-           person.person_id if person else None, tuple(item for item, _p, _s in today), minute, care_on())
+    # The strip's words move with the clock ("in 3 hours"): with any item shown, the minute is in the key.
+    key = (snapshot.key, snapshot.unread, locale, session.get("csrf_token"), request.full_path, person_id,
+           minute if strip else None, care_on())
     return cached_page(key, render)
 
 
