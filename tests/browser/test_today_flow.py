@@ -62,6 +62,7 @@ def test_the_home_says_what_to_do_today_in_three_screens(page, live_server):
     fits_width(page, "/home", "home")
 
 
+@pytest.mark.phones(*DEVICES)
 def test_a_retake_from_the_strip(page, live_server, tmp_path):
     sign_in(page, live_server, ADULT)
     item(page, "retake").get_by_test_id("today-retake").click()
