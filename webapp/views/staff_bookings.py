@@ -18,7 +18,7 @@ from ..i18n import N_
 from ..i18n import gettext as translate
 from ..models import Account, Booking
 from ..services import arrangements, audit, bookings, diagnoses, documents, family, review, staff_queue
-from ..services.booking_states import IllegalMove
+from ..services.booking_states import IllegalMove, State
 from ..services.apply_forms import asks_diagnosis_stage
 from ..services.catalog import default_catalog
 from ..services.catalog_sync import rules_for
@@ -32,6 +32,7 @@ from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
 
 QUEUE_LIMIT = 150  # rows on one screen; filters narrow it down
 DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
+IN_REVIEW = (State.APPLIED.value, State.UNDER_REVIEW.value)  # pages decided (verdicts changed) only then: review.py
 
 
 def _booking(reference: str) -> Booking:
@@ -155,21 +156,48 @@ def booking(reference):
 @bp.get("/bookings/<reference>/pages/<page_id>")
 @staff_required()
 def page(reference, page_id):
-    """One page large, with zoom and rotate, and the pages before and after it (the image itself is served,
-    and its every view audited, by papers.image)."""
+    """One page large, with zoom and rotate, the pages before and after it, and (for a reviewer while the
+    application is in review) its decision bar (the image itself is served, and its every view audited, by
+    papers.image)."""
     found = _booking(reference)
-    shown = documents.find_page(db.session, page_id)
-    if shown is None or shown.document.booking_id != found.id:
+    shown = _page_of(found, page_id)
+    if shown is None:
         abort(404)
-    _, service = rules_for(found.service)
-    pages = [p for item in documents.checklist(db.session, found, service) for p in item.pages]
+    pages = _pages_in_order(found)
     index = next((i for i, p in enumerate(pages) if p.id == shown.id), None)
     if index is None:  # a superseded page: shown alone
         pages, index = [shown], 0
+    may_decide = (current_user.staff_role in review.REVIEWERS and found.state in IN_REVIEW
+                  and shown.status in (documents.RECEIVED, *DECISIONS))
     return render_template("staff/page.html", b=found, page=shown, index=index, pages=pages,
                            before=pages[index - 1] if index > 0 else None,
                            after=pages[index + 1] if index + 1 < len(pages) else None,
+                           left=sum(p.status == documents.RECEIVED for p in pages), may_decide=may_decide,
+                           page_reasons=PAGE_REJECT_REASON_NAMES,
                            sensitive=documents.SENSITIVE_KINDS, product=rules_for(found.service)[0], fresh=login_is_fresh())
+
+
+def _page_of(found: Booking, page_id: str):
+    shown = documents.find_page(db.session, page_id)
+    return shown if shown is not None and shown.document.booking_id == found.id else None
+
+
+def _pages_in_order(found: Booking) -> list:
+    """The application's live pages in checklist order (retakes not yet sent left out)."""
+    _, service = rules_for(found.service)
+    return [p for item in documents.checklist(db.session, found, service) for p in item.pages]
+
+
+def _next_in_viewer(found: Booking, page_id: str):
+    """After a verdict given in the viewer: the next page still waiting for one, in checklist order (after this
+    page, then from the top), or the application itself when none is left, saying so."""
+    pages = _pages_in_order(found)
+    here = next((i for i, p in enumerate(pages) if p.public_id == page_id), len(pages))
+    waiting = [p for p in pages[here + 1:] + pages[:here] if p.status == documents.RECEIVED]
+    if waiting:
+        return redirect(url_for("staff.page", reference=found.reference, page_id=waiting[0].public_id), code=303)
+    flash(translate(N_("Every page sent is decided: nothing is left to check in the viewer.")), "info")
+    return _back(found, "papers")
 
 
 # --- review (reviewer, admin) -----------------------------------------------------------------------------
@@ -177,11 +205,20 @@ def page(reference, page_id):
 @bp.post("/bookings/<reference>/pages/<page_id>/decide")
 @staff_required(*review.REVIEWERS)
 def booking_decide_page(reference, page_id):
+    """One page's verdict (services/review.decide_page judges it). From the viewer (`from=viewer`) a verdict
+    moves on to the next page waiting for one, and a refusal stays on the page; from the application, back to it."""
     found = _booking(reference)
+    in_viewer = request.form.get("from") == "viewer"
+
+    def stay():
+        if in_viewer and _page_of(found, page_id) is not None:
+            return redirect(url_for("staff.page", reference=found.reference, page_id=page_id), code=303)
+        return _back(found, f"page-{page_id}")
+
     decision = request.form.get("decision", "")
     if decision not in DECISIONS:
         _refused("form.decision")
-        return _back(found, "papers")
+        return stay()
     reason = (request.form.get("reason") or None) if decision == documents.REJECTED else None
     note = request.form.get("note", "").strip()[:200] if decision != documents.ACCEPTED else None
     try:
@@ -189,9 +226,9 @@ def booking_decide_page(reference, page_id):
                            reason=reason, note=note or None)
     except review.Refused as refused:
         _refused(refused.reason)
-    else:
-        flash(translate(_DECIDED[decision]), "info")
-    return _back(found, f"page-{page_id}")
+        return stay()
+    flash(translate(_DECIDED[decision]), "info")
+    return _next_in_viewer(found, page_id) if in_viewer else _back(found, f"page-{page_id}")
 
 
 _DECIDED = {
