@@ -120,3 +120,14 @@ def test_the_caller_is_found_by_mobile_or_id_number_and_the_lookup_is_audited(w)
     with pytest.raises(DeskRefused):
         desk_applications.find(w.session, "张三", staff=w.staff, now=NOW)
     assert w.session.scalar(select(func.count()).where(AuditEvent.action == "desk.lookup")) == 3
+
+
+def test_an_application_that_asks_for_no_papers_gets_no_link(session):
+    # 003's accompanied outpatient visit asks for no papers (catalog 003_zhongan_vip.yaml: documents: []): a link
+    # to "send your papers" would lead to an empty checklist, so none is made and the view texts a confirmation.
+    world = World(session, "zhongan_vip", effective=date(2026, 1, 1))
+    outcome = desk_applications.apply_for_caller(session, staff=world.staff, policy_id=world.policy.id,
+                                                 service_code="escort_outpatient", request_key="e1", now=NOW,
+                                                 details={"city": "上海"})
+    assert outcome.created and outcome.token is None and outcome.mobile == "13900000001"
+    assert session.scalar(select(func.count()).select_from(DeskLink)) == 0

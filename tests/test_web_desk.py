@@ -1,6 +1,7 @@
 """A phone application through the web (issue 18 item 4; seed 003 line 488: "如您通过客服电话申请，客服将发送申请短信
-链接"): the coordinator finds 张伟 and applies for an escort visit on P003-DEMO-0002; the SMS (log backend) carries the
-link; the link alone shows nothing medical, signs in with a code for 张伟's number only, once, and opens the papers."""
+链接"): the coordinator finds 张伟 and applies for an expert visit on P003-DEMO-0002; the SMS (log backend) carries the
+link; the link alone shows nothing medical, signs in with a code for 张伟's number only, once, and opens the papers.
+An application that asks for no papers (the escort) gets a plain confirmation instead of a link."""
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ from .web_helpers import ADULT, NOW, OTHER, csrf_from, demo_code, fresh, set_clo
 POLICY = "P003-DEMO-0002"
 ESCORT = {"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "meeting_at": "2026-11-30T09:00",
           "meeting_point": "门诊楼一楼大厅"}
-FORM = f"/staff/desk/apply?policy={POLICY}&service=escort_outpatient"
+ESCORT_FORM = f"/staff/desk/apply?policy={POLICY}&service=escort_outpatient"
+EXPERT = {"city": "上海", "hospital": "复旦大学附属中山医院", "department": "肿瘤内科", "preferred_date_1": "2026-11-30"}
+FORM = f"/staff/desk/apply?policy={POLICY}&service=expert_outpatient"
 
 
 @pytest.fixture()
@@ -42,7 +45,7 @@ def phone_application(app, caplog) -> tuple[str, str]:
     page = desk.get(FORM).get_data(as_text=True)
     assert "138****0001" in page
     with caplog.at_level("INFO", logger="lvtong.sms.dev"):
-        sent = desk.post(FORM, data={**ESCORT, "request_key": "rk-phone", "csrf_token": csrf_from(page)})
+        sent = desk.post(FORM, data={**EXPERT, "request_key": "rk-phone", "csrf_token": csrf_from(page)})
     assert sent.status_code == 303
     reference = sent.headers["Location"].rsplit("/", 1)[1]
     texts = [r.getMessage() for r in caplog.records if r.name == "lvtong.sms.dev" and "/l/" in r.getMessage()]
@@ -96,3 +99,14 @@ def test_a_bad_query_says_why_and_echoes_nothing(app, world):
     response = desk.post("/staff/desk/find", data={"csrf_token": csrf_from(desk.get("/staff/desk").get_data(as_text=True)),
                                                    "q": "11010519800101101"})
     assert response.status_code == 422 and "11010519800101101" not in response.get_data(as_text=True)
+
+
+def test_an_escort_needs_no_papers_so_the_caller_gets_a_confirmation_not_a_link(app, world, caplog):
+    desk = signed_in(app, demo.COORDINATOR)
+    page = desk.get(ESCORT_FORM).get_data(as_text=True)
+    with caplog.at_level("INFO", logger="lvtong.sms.dev"):
+        sent = desk.post(ESCORT_FORM, data={**ESCORT, "request_key": "rk-escort", "csrf_token": csrf_from(page)})
+    assert sent.status_code == 303
+    texts = [r.getMessage() for r in caplog.records if r.name == "lvtong.sms.dev"]
+    assert len(texts) == 1 and "/l/" not in texts[0] and "138****0001" in texts[0]
+    assert fresh(world).scalar(select(DeskLink)) is None

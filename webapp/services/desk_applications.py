@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, DeskLink, Person, Policy, Service
-from . import audit, binding, family
+from . import audit, binding, documents, family
 from . import bookings as booking_rules
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
@@ -157,7 +157,8 @@ def _open_account(session: Session, person: Person, *, staff: Account, now: date
 def apply_for_caller(session: Session, *, staff: Account, policy_id: int, service_code: str, request_key: str,
                      now: datetime, details: dict, units: int = 1, admission_slip_date=None,
                      ip: str | None = None) -> DeskOutcome:
-    """Apply for the insured of `policy_id`, as online (bookings.apply), and make the link to text them.
+    """Apply for the insured of `policy_id`, as online (bookings.apply), and make the link to text them (none when
+    the application asks for no papers: then `token` is None and only a confirmation is texted).
 
     Nothing is written when eligibility refuses (checked first for the insured themselves, then again by apply).
     A replayed form (same request key) gives the first application back and makes no second link."""
@@ -182,6 +183,9 @@ def apply_for_caller(session: Session, *, staff: Account, policy_id: int, servic
                                   admission_slip_date=admission_slip_date, ip=ip, desk=staff)
     if not outcome.created:
         return DeskOutcome(outcome.booking, False, outcome.reasons)
+    if not documents.required_kinds(rules_for(row)[1], outcome.booking):
+        # Nothing to send (an escort asks for no papers): no link; the view texts a plain confirmation.
+        return DeskOutcome(outcome.booking, True, (), None, mobile)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with write_transaction(session):
         session.add(DeskLink(token_hash=token_hash(token), booking_id=outcome.booking.id, account_id=account.id,

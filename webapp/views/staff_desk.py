@@ -171,7 +171,14 @@ def desk_submit():
     if not outcome.ok:
         return render_template("staff/desk_form.html", **t.context(values=request.form, errors={}, request_key=key,
                                                                    refused=outcome.reasons)), 409
-    if outcome.created:
+    if outcome.created and outcome.token is None:
+        with force_locale("zh_CN"):
+            text = _("绿通: the application you made by phone is in (reference %(ref)s). No papers are needed: we will "
+                     "arrange it and text you.", ref=outcome.booking.reference)
+        sender_for(current_app).send(outcome.mobile, text)
+        flash(_("Application %(ref)s made for the caller. It needs no papers, so only a confirmation was texted to "
+                "%(mobile)s.", ref=outcome.booking.reference, mobile=mask_mobile(outcome.mobile)))
+    elif outcome.created:
         link = url_for("desk_link.open_link", token=outcome.token, _external=True)
         with force_locale("zh_CN"):  # to the insured, whoever took the call: the portal's first language
             text = _("绿通: the application you made by phone is in. Within 72 hours, open %(link)s and sign in with the "
