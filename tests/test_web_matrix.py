@@ -142,6 +142,8 @@ def post_case(endpoint: str, refs: Refs, whose: str = "zhang") -> tuple[str, dic
         "staff.desk_check_field": (DESK_FORM.replace("/apply?", "/apply/field?") + "&name=department", ESCORT),
         "desk_link.send_code": (NO_LINK, {}),
         "desk_link.sign_in": (NO_LINK + "/sign-in", {"code": "123456"}),
+        "bookings.confirm_day": (f"/bookings/{ref}/confirm-day", {}),
+        "staff.tomorrow_call": (f"/staff/tomorrow/{ref}/call", {"outcome": "confirmed_phone", "note": "matrix"}),
     }[endpoint]
 
 
@@ -167,12 +169,13 @@ POST_ENDPOINTS = [
     "staff.calendar_day", "staff.calendar_import", "staff.calendar_publish",
     "account.end_login", "account.end_others", "account.end_all", "staff.account_disable", "staff.account_enable",
     "staff.desk_find", "staff.desk_submit", "staff.desk_check_field", "desk_link.send_code", "desk_link.sign_in",
+    "bookings.confirm_day", "staff.tomorrow_call",
 ]
 PAGE = "pg-none-0000"  # a page id that names no page: the URL still has to be refused before it is looked up
 PUBLIC_BY_DESIGN = {"main.set_language", "main.set_care", "auth.sign_in", "auth.verify", "desk_link.send_code",
                     "desk_link.sign_in"}
 OWNED = ["bookings.cancel", "bookings.change", "bookings.decline_alternatives", "apply.review", "apply.confirm", "apply.check_field",
-         "papers.upload", "papers.remove", "papers.send"]
+         "papers.upload", "papers.remove", "papers.send", "bookings.confirm_day"]
 
 
 def test_the_matrix_covers_every_post_route(app):
@@ -587,6 +590,7 @@ def get_urls(refs: Refs) -> dict[str, list[str]]:
         "staff.desk": ["/staff/desk"],
         "staff.desk_form": [DESK_FORM, "/staff/desk/apply", "/staff/desk/apply?policy=P999-NONE&service=x"],
         "desk_link.open_link": [NO_LINK, "/l/short"],
+        "staff.tomorrow": ["/staff/tomorrow"],
     }
 
 

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_set)
     app.cli.add_command(calendar_publish)
     app.cli.add_command(remind_command)
+    app.cli.add_command(remind_day_before_command)
     app.cli.add_command(papers_sweep)
     app.cli.add_command(papers_purge)
     app.cli.add_command(family_birthdays)
@@ -127,6 +128,19 @@ def remind_command(lead_minutes):
         raise click.ClickException(str(exc)) from exc
     sent = notifications.send_reminders(db.session, _now(), channel, lead=timedelta(minutes=lead_minutes))
     click.echo(f"{sent} reminder(s) sent")
+
+
+@click.command("remind-day-before")
+@with_appcontext
+def remind_day_before_command():
+    """Ask customers to confirm tomorrow's appointments (run from cron once a day, e.g. at 10:00 China time;
+    running it again sends nothing twice)."""
+    try:
+        channel = notifications.channel_from_config(current_app.config.get("NOTIFY_CHANNEL", "log"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sent = notifications.send_day_before(db.session, _now(), channel)
+    click.echo(f"{sent} day-before reminder(s) sent")
 
 
 @click.command("papers-sweep")

@@ -3,6 +3,7 @@ from .audit import AuditEvent
 from .base import Base, UTCDateTime
 from .bookings import Booking, BookingTransition
 from .calendar import HolidayOverride, PublishedYear
+from .confirmations import DayConfirmation
 from .desk import DeskLink
 from .documents import Document, DocumentPage
 from .identity import IdentityReclaim
@@ -12,7 +13,7 @@ from .products import Entitlement, Policy, Product, Service
 from .signin import HumanCheck, LoginSession, RateHit, SignInCode
 
 __all__ = [
-    "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "DeskLink", "Diagnosis", "Document", "DocumentPage",
+    "Account", "AuditEvent", "Base", "Booking", "BookingTransition", "DayConfirmation", "DeskLink", "Diagnosis", "Document", "DocumentPage",
     "Entitlement", "HolidayOverride", "IdentityReclaim", "HumanCheck", "LoginSession", "Notification", "Person", "Policy", "Product", "ProxyGrant", "PublishedYear", "RateHit", "Service",
     "SignInCode", "UTCDateTime",
 ]

@@ -32,6 +32,7 @@ log = logging.getLogger("lvtong.notify")
 
 STATUS = "status"
 REMINDER_FREE_CHANGE = "reminder_free_change"
+REMINDER_DAY_BEFORE = "reminder_day_before"  # asks the customer to confirm tomorrow's appointment (issue 18)
 PAPER_RETAKE = "paper_retake"
 DEFAULT_LEAD = timedelta(hours=3)
 
@@ -192,6 +193,11 @@ def send_reminders(session: Session, now: datetime, channel: Channel, lead: time
                 note = _reminder(session, booking, account, deadline, now)
                 if note.sent_at is None:
                     pending.append((account, note))
+    return _deliver(session, pending, channel, now)
+
+
+def _deliver(session: Session, pending: list[tuple[Account, Notification]], channel: Channel, now: datetime) -> int:
+    """Hand each written message to `channel` and mark it sent, each in its own small transaction."""
     sent = 0
     for account, note in pending:
         try:
@@ -204,6 +210,50 @@ def send_reminders(session: Session, now: datetime, channel: Channel, lead: time
             note.sent_at = now
         sent += 1
     return sent
+
+
+def due_day_before(session: Session, now: datetime) -> list[Booking]:
+    """Scheduled bookings whose appointment is tomorrow (China date) and not yet confirmed: the day before, the
+    customer is asked to confirm (seed 001 line 33: "就诊前1日，客服专员致电客户确认"; services/confirmations.py)."""
+    from . import confirmations  # confirmations imports the models this module does; import at use
+
+    rows = confirmations.day_list(session, confirmations.tomorrow(now))
+    return [row.booking for row in rows if row.state == confirmations.UNCONFIRMED]
+
+
+def _day_before(session: Session, booking: Booking, account: Account, now: datetime) -> Notification:
+    """The day-before row for one recipient and one appointment time, created once."""
+    key = f"day_before:{booking.id}:{_iso(booking.starts_at)}"
+    lookup = select(Notification).where(Notification.account_id == account.id, Notification.dedupe_key == key)
+    found = session.scalar(lookup)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            found = Notification(
+                account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
+                kind=REMINDER_DAY_BEFORE, dedupe_key=key, created_at=now,
+                payload={"reference": booking.reference, "service_code": booking.service.code,
+                         "starts_at": _iso(booking.starts_at), "arrangement": when_key(booking.appointment)},
+            )
+            session.add(found)
+    except IntegrityError:  # another run wrote it first
+        found = session.scalar(lookup)
+    return found
+
+
+def send_day_before(session: Session, now: datetime, channel: Channel) -> int:
+    """On the day before an appointment, ask every recipient once to confirm it (the message links to the booking,
+    where "确认按时到达" is); return how many were handed to `channel` now. Same delivery as send_reminders."""
+    require_aware(now, "now")
+    with write_transaction(session):
+        pending = []
+        for booking in due_day_before(session, now):
+            for account in recipients(session, booking, now):
+                note = _day_before(session, booking, account, now)
+                if note.sent_at is None:
+                    pending.append((account, note))
+    return _deliver(session, pending, channel, now)
 
 
 def inbox(session: Session, account_id: int, limit: int = 50) -> list[Notification]:

@@ -244,6 +244,10 @@ def message_text(notification, service_name: str = "") -> str:
         return _("%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s",
                  what=what, n=p.get("page_number", ""), paper=document_text(p.get("document", "")),
                  reason=page_reason(p.get("reason") or p.get("decision"))).strip()
+    if notification.kind == "reminder_day_before":  # issue 18 item 5: the customer confirms on the booking page
+        when = moment(datetime.fromisoformat(p["starts_at"])) if p.get("starts_at") else ""
+        return _("Reminder: %(what)s is tomorrow, %(at)s. Please open the booking and confirm you will be there.",
+                 what=what, at=when)
     if notification.kind == "reminder_free_change":
         deadline = p.get("free_until")
         when = moment(datetime.fromisoformat(deadline)) if deadline else ""
