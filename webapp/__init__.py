@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
     from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
     from .views import desk_link, staff_desk  # noqa: F401 (staff_desk's routes join staff.bp)
+    from .views import staff_calls  # noqa: F401 (routes join staff.bp)
     from .views import booking_confirm, staff_tomorrow  # noqa: F401 (routes join bookings.bp and staff.bp)
 
     app.register_blueprint(main.bp)

@@ -1,8 +1,10 @@
-"""Write audit events (SECURITY.md, Logs): time, actor, subject and IP; never a code, token or document content."""
+"""Write audit events (SECURITY.md, Logs): time, actor, subject and IP; never a code, token or document content.
+And read them back for one target (a booking's calls, services/contact_calls.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent
@@ -26,3 +28,17 @@ def record(
     )
     session.add(event)
     return event
+
+
+def events_on(session: Session, target: str, actions: tuple[str, ...], *, limit: int = 50) -> list[AuditEvent]:
+    """The events of these kinds on one target ("booking:12"), oldest first (the last `limit`)."""
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.target == target, AuditEvent.action.in_(actions))
+                           .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    return list(reversed(rows))
+
+
+def done_since(session: Session, action: str, *, actor_id: int, target: str, since: datetime) -> bool:
+    """Whether this actor already did `action` on `target` after `since`."""
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == action, AuditEvent.actor_account_id == actor_id, AuditEvent.target == target,
+        AuditEvent.at > require_aware(since, "since")).limit(1)) is not None

@@ -434,6 +434,10 @@ def action_text(entry) -> str:
         return _("approved the application") if entry.actor_kind in ("staff", "system") else _("asked for another date")
     if action == "access.revoke":
         return _("ended the access of a family member") if entry.actor_kind == "staff" else _("stopped acting for you")
+    if action in ("booking.mobile_view", "booking.call"):  # a staff member calling about an application
+        from .staff_calls import log_text
+
+        return log_text(entry)
     if action in ACTIONS:
         return translate(ACTIONS[action])
     return _("other action (%(code)s)", code=action)
