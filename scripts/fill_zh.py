@@ -1711,6 +1711,8 @@ ZH = {
     'Application %(ref)s made for the caller. It needs no papers, so only a confirmation was texted to %(mobile)s.': '已为来电客户提交申请%(ref)s。该服务无需材料，已向%(mobile)s发送确认短信。',
     'Save': '保存',
     '绿通: the application you made by phone is in (reference %(ref)s). No papers are needed: we will arrange it and text you.': '【绿通】您通过电话提交的申请已受理（申请编号%(ref)s），无需上传材料，我们安排好后会短信通知您。',
+    # ------------------------------------------------------------------ issue 18: calls on the timeline
+    'Phoned the customer: %(outcome)s': '已致电客户：%(outcome)s',
 }
 
 _PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -21,6 +21,12 @@ from webapp.services.storage import storage_from_config
 from .conftest import at, build_demo
 from .test_staff_access import client_for
 from .test_staff_queue import QUEUE_NOW, Desk, desk, names, rows_of, store  # noqa: F401 (fixtures)
+
+
+# The imported `desk` fixture is reached through request: naming it as a parameter would shadow the import (ruff F811).
+@pytest.fixture()
+def queue_desk(request) -> Desk:
+    return request.getfixturevalue("desk")
 from .web_helpers import NOW, attr_values, fresh, set_clock
 
 REVIEWER, COORDINATOR, ADMIN = demo.REVIEWER, demo.COORDINATOR, demo.ADMIN
@@ -37,8 +43,8 @@ def test_each_role_opens_on_its_own_work(role, tab):
     assert tab_for("all", role) == "all" and tab_for("visit", role) == "visit"
 
 
-def test_the_coordinators_tab_is_arranging_following_up_and_closing(desk):
-    rows, counts = rows_of(desk.session, stage="coordinate")
+def test_the_coordinators_tab_is_arranging_following_up_and_closing(queue_desk):
+    rows, counts = rows_of(queue_desk.session, stage="coordinate")
     # 周五 overdue to arrange; 郑七's named expert failed (the customer chooses, due 20th); 吴六 due 23rd; 冯九's
     # appointment passed on the 17th: to close (completed, late or no-show).
     assert [(names([r])[0], r.stage) for r in rows] == [
@@ -46,29 +52,29 @@ def test_the_coordinators_tab_is_arranging_following_up_and_closing(desk):
     assert counts == EVERY_STAGE
 
 
-def test_the_reviewers_tab_is_only_complete_papers_to_decide(desk):
-    rows, _ = rows_of(desk.session, stage="review")
+def test_the_reviewers_tab_is_only_complete_papers_to_decide(queue_desk):
+    rows, _ = rows_of(queue_desk.session, stage="review")
     assert names(rows) == ["钱二", "孙三", "陈十"]
     assert all(r.papers.complete and r.papers.to_decide for r in rows if r.booking.service.code == "expert_outpatient")
 
 
-def test_tab_counts_add_the_stages_of_each_tab(desk):
-    _, counts = rows_of(desk.session)
+def test_tab_counts_add_the_stages_of_each_tab(queue_desk):
+    _, counts = rows_of(queue_desk.session)
     assert tab_counts(counts) == {**EVERY_STAGE, "open": 6, "coordinate": 4, "all": 10}
 
 
 @pytest.mark.parametrize("now", [QUEUE_NOW, at(2026, 11, 16, 11, 0), at(2026, 11, 25, 10, 0), at(2026, 12, 10, 10, 0)])
-def test_the_databases_counts_agree_with_each_row(desk, now):
+def test_the_databases_counts_agree_with_each_row(queue_desk, now):
     """The SQL counts and the stage of each row computed one by one agree, as the clock moves (王八's admission
     on the 25th moves it to be closed; promises fall overdue)."""
-    rows, counts = rows_of(desk.session, now=now, stage="all")
+    rows, counts = rows_of(queue_desk.session, now=now, stage="all")
     by_stage = Counter(r.stage for r in rows)
     assert counts == {**{s: by_stage[s] for s in staff_queue.STAGES},
                       "overdue": sum(1 for r in rows if r.due and r.due.overdue)}
 
 
-def test_the_counts_take_a_fixed_number_of_queries(desk):
-    session = desk.session
+def test_the_counts_take_a_fixed_number_of_queries(queue_desk):
+    session = queue_desk.session
     statements = []
 
     def seen(_conn, _cursor, statement, *_args):
@@ -87,17 +93,17 @@ def test_the_counts_take_a_fixed_number_of_queries(desk):
 
     before = queries()
     for k in range(6):  # six more applications, half of them with every paper sent
-        b, who = desk.apply(f"新{k}", at(2026, 11, 17, 10, 0))
+        b, who = queue_desk.apply(f"新{k}", at(2026, 11, 17, 10, 0))
         if k % 2:
-            desk.send(b, who, at(2026, 11, 17, 11, 0), seed=k)
+            queue_desk.send(b, who, at(2026, 11, 17, 11, 0), seed=k)
     after = queries()
     assert after == before <= 5, statements
     assert stage_counts(session, Filters(), QUEUE_NOW)["review"] == EVERY_STAGE["review"] + 3
 
 
-def test_counts_follow_the_filters_but_not_the_tab(desk):
+def test_counts_follow_the_filters_but_not_the_tab(queue_desk):
     for tab in ("review", "coordinate", "bogus"):
-        _, counts = rows_of(desk.session, stage=tab, city="上海")
+        _, counts = rows_of(queue_desk.session, stage=tab, city="上海")
         assert counts == {"papers": 2, "review": 2, "arrange": 1, "choosing": 1, "visit": 1, "close": 0, "overdue": 0}
 
 

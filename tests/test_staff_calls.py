@@ -185,6 +185,13 @@ def test_an_outcome_is_noted_on_the_calls_of_the_application(app, world):
     assert attr_values(steps, "call-step", "data-kind") == ["reveal", "call"]
     assert attr_values(steps, "call-step", "data-outcome") == ["", "no_answer"]
     assert "协调员 刘洋" in text_of(steps) and "下午三点再打" in text_of(steps)
+    # …and on the application's timeline, after the steps before it (the reveal is not a step of the application)
+    timeline = block(html, "timeline")
+    assert attr_values(timeline, "call-on-timeline", "data-outcome") == ["no_answer"]
+    assert timeline.rindex('data-testid="step"') < timeline.index('data-testid="call-on-timeline"')
+    assert "Phoned the customer: No answer" in text_of(timeline) and "下午三点再打" in text_of(timeline)
+    customer = client_for(app, demo.ADULT)
+    assert 'data-testid="call-on-timeline"' not in customer.get(f"/bookings/{found.reference}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("form, message", [
