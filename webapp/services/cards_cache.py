@@ -39,6 +39,7 @@ _PEOPLE = ("(SELECT id FROM persons WHERE id = :person_id OR id IN "
            "(SELECT insured_person_id FROM proxy_grants WHERE grantee_account_id = :account_id))")
 _POLICIES = "(SELECT id FROM policies WHERE insured_id IN " + _PEOPLE + ")"  # nosec B608
 _OPEN_STATES = "(" + ", ".join(f"'{state.value}'" for state in sorted(OPEN)) + ")"  # constants of booking_states
+_OPEN_BOOKINGS = "(SELECT id FROM bookings WHERE policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES + ")"  # nosec B608
 
 
 def _part(tag: str, table: str, columns: tuple[str, ...], where: str) -> str:
@@ -61,7 +62,7 @@ FINGERPRINT = text(" UNION ALL ".join([
     _part("b", "bookings", ("id", "entitlement_id", "applicant_account_id", "state", "updated_at"),
           "policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES),
     _part("f", "documents", ("id", "booking_id", "status", "updated_at"),
-          "booking_id IN (SELECT id FROM bookings WHERE policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES + ")"),
+          "booking_id IN " + _OPEN_BOOKINGS),
     _part("d", "diagnoses", ("id", "person_id", "certainty", "diagnosed_on", "hospital_grade", "public_hospital",
                              "verified_at"), "person_id IN " + _PEOPLE),
     # Not a card input, but the page frame shows it: read in the same round trip.
