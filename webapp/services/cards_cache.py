@@ -82,7 +82,7 @@ def data_fingerprint(session: Session, account: Account) -> tuple[str, int]:
     rows = session.execute(FINGERPRINT, {"account_id": account.id, "person_id": account.person_id or -1}).all()
     digest = hashlib.sha256()
     unread = 0
-    for tag, values in sorted(rows):
+    for tag, values in sorted(map(tuple, rows)):  # plain tuples: sorting Row objects costs 5x more
         if tag == "u":
             unread = int(values)
         else:
