@@ -288,12 +288,17 @@ def sign_in(base: str, mobile: str = INSURED) -> dict[str, str]:
 
 
 def check_page(base: str, cookies: dict[str, str], path: str, headers: dict | None = None) -> str:
+    """GET `path` with `cookies`, which take any cookie the answer sets, as a browser's would: the first page after
+    signing in puts the session's CSRF secret in the session cookie, and a client that dropped it would get a
+    session without one, so a fresh secret (and a freshly rendered page), on every request."""
     client = Client(base)
     client.cookies = dict(cookies)
     try:
         resp, text = client.request("GET", path, headers=headers)
     finally:
         client.close()
+        cookies.clear()
+        cookies.update(client.cookies)
     if resp.status == 404:
         raise BenchError(f"GET {path} answered 404: the page does not exist (yet), or is not this user's")
     if resp.status in (301, 302, 303):
