@@ -97,3 +97,25 @@ def test_concurrent_cancellations_refund_once(session, session_factory):
     session.rollback()  # end the snapshot this session read before the race
     ent = session.get(Entitlement, b.entitlement_id)
     assert (ent.held, ent.used) == (0, 0)
+
+
+def test_replays_of_a_submission_for_the_last_use_answer_with_its_booking(session, session_factory):
+    """Issue 16: on PostgreSQL a replay blocked on the quota row woke to find the use held by its own submission
+    and was refused "in progress" (11 of 20); every replay must be answered with the one booking."""
+    w = World(session, "cigc_classic", effective=date(2026, 1, 1))  # expert_outpatient: 1 use a year
+    account_id, policy_id = w.account.id, w.policy.id
+
+    def work(s, i):
+        return bookings.apply(s, account=s.get(Account, account_id), policy_id=policy_id,
+                              service_code="expert_outpatient", request_key="last-use-tap", now=NOW)
+
+    results = race(session_factory, 20, work)
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert [r.reasons for r in results if not r.ok] == []
+    assert len({r.booking.id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    late = bookings.apply(session, account=session.get(Account, account_id), policy_id=policy_id,
+                          service_code="expert_outpatient", request_key="last-use-tap", now=NOW)
+    assert (late.booking.id, late.created) == (results[0].booking.id, False)
+    ent = session.scalar(select(Entitlement).where(Entitlement.policy_id == policy_id))
+    assert (ent.held, ent.used) == (1, 0)

@@ -161,20 +161,27 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
     existing = _by_key(session, account.id, request_key)
     if existing is not None:
         return ApplyOutcome(existing, created=False)
+
+    def refuse(policy, reasons) -> ApplyOutcome:
+        # A replay of this submission may have committed since the look-up above (on PostgreSQL the hold below
+        # waits for its row lock, then finds the quota taken by that very booking): answer with it, not a refusal.
+        won = _by_key(session, account.id, request_key)
+        return ApplyOutcome(won, created=False) if won is not None else _refuse(session, desk or account, policy, now, ip, reasons)
+
     policy = session.get(Policy, policy_id)
     service_row = policy and session.scalar(
         select(Service).where(Service.product_id == policy.product_id, Service.code == service_code)
     )
     if policy is None or service_row is None:
-        return _refuse(session, desk or account, None, now, ip, (Reason("service.unknown"),))
+        return refuse(None, (Reason("service.unknown"),))
     product, service = rules_for(service_row)
     standing = family.standing_of(session, account, policy.insured_id, china_date(now))
     actor = standing.actor
     if actor.verified and actor.relation != "none" and not standing.may(family.APPLY):
-        return _refuse(session, desk or account, policy, now, ip, (Reason("actor.view_only"),))
+        return refuse(policy, (Reason("actor.view_only"),))
     verdict = eligibility(session, account, policy, service_row, now, units, actor=actor)
     if not verdict.allowed:
-        return _refuse(session, desk or account, policy, now, ip, verdict.reasons)
+        return refuse(policy, verdict.reasons)
     ent = entitlement_for(session, policy, service_row, china_date(now))
     held = session.execute(
         update(Entitlement)
@@ -183,7 +190,7 @@ def _apply(session, account, policy_id, service_code, request_key, now, details,
         .execution_options(synchronize_session=False)
     )
     if held.rowcount != 1:
-        return _refuse(session, desk or account, policy, now, ip, (Reason("quota.in_progress"),))
+        return refuse(policy, (Reason("quota.in_progress"),))
     session.refresh(ent)
     relation = actor.relation
     booking = Booking(
