@@ -6,6 +6,7 @@ from flask import Flask, g, session
 
 from . import config as settings
 from . import formatting, i18n, input_guard, logsafe
+from . import proxies as proxies_check
 from .extensions import babel, compress, csrf, db, htmx, login_manager
 
 
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
 
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    proxies_check.watch(app)  # else a proxy's header seen in production is logged and shown in /healthz
     logsafe.install()  # a line break in a path or a form value cannot forge a log line
     from .views.papers import body_limit
 

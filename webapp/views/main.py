@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import text, update
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from .. import proxies
 from ..config import LOCALES
 from ..db import write_transaction
 from ..extensions import db
@@ -94,7 +95,8 @@ def help_page():
 @bp.get("/healthz")
 def healthz():
     db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    warnings = proxies.warnings(current_app)
+    return {"status": "ok", "warnings": warnings} if warnings else {"status": "ok"}
 
 
 # Pages shown in answer to a posted form have no GET; the switch returns to the form's own page instead.
