@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_day_before_command)
     app.cli.add_command(papers_sweep)
     app.cli.add_command(papers_purge)
+    app.cli.add_command(retention_command)
     app.cli.add_command(family_birthdays)
     app.cli.add_command(diagnoses_import)
     app.cli.add_command(ids_reencrypt)
@@ -172,6 +173,18 @@ def papers_purge(days):
         raise click.ClickException("--days must be 0 or more")
     count = documents.purge_expired(db.session, storage(), now=_now(), retention=timedelta(days=days))
     click.echo(f"deleted {count} page(s) of applications closed more than {days} days ago")
+
+
+@click.command("retention")
+@with_appcontext
+def retention_command():
+    """Delete rate-limit hits, sign-in codes, ended logins and audit rows past their keeping (services/retention.py),
+    in batches of 1 000 rows each committed on its own (run from cron, daily; running it again deletes nothing more)."""
+    from .services import retention
+
+    trimmed = retention.trim(db.session, _now())
+    click.echo(f"deleted {trimmed.rate_hits} rate-limit hit(s), {trimmed.codes} sign-in code(s), "
+               f"{trimmed.logins} ended login(s), {trimmed.audit_events} audit row(s) older than three years")
 
 
 @click.command("family-birthdays")

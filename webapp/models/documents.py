@@ -54,7 +54,7 @@ class DocumentPage(Base):
     # draft (not sent yet) | received | unreadable | rejected | accepted | replaced (a retake superseded it)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     status_reason: Mapped[str | None] = mapped_column(String(255))  # a reason key, then staff's own words
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("document_pages.id"))  # the page this retakes
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("document_pages.id"), index=True)  # the page this retakes
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]

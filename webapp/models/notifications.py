@@ -18,7 +18,7 @@ class Notification(Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # status | reminder_free_change
     # Makes producing a message idempotent: a reminder run twice by cron writes one row.
-    dedupe_key: Mapped[str] = mapped_column(String(96))
+    dedupe_key: Mapped[str] = mapped_column(String(96), index=True)  # every booking move looks it up alone
     payload: Mapped[dict] = mapped_column(default=dict)  # state, deadline …: rendered per language on view
     created_at: Mapped[datetime] = mapped_column(index=True)
     read_at: Mapped[datetime | None]

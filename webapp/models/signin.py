@@ -20,7 +20,7 @@ class SignInCode(Base):
     mobile: Mapped[str] = mapped_column(String(20), index=True)  # normalised, 11 digits
     code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256(secret, mobile:code), hex
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)  # wrong guesses against this code
     used_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(45))
@@ -34,7 +34,7 @@ class LoginSession(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     ended_reason: Mapped[str | None] = mapped_column(String(24))  # sign_out | disabled | expired
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))

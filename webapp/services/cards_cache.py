@@ -35,8 +35,10 @@ def _joined(*columns: str) -> str:
     return " || '|' || ".join(f"COALESCE(CAST({c} AS TEXT), '~')" for c in columns)
 
 
-_PEOPLE = ("(SELECT id FROM persons WHERE id = :person_id OR id IN "
-           "(SELECT insured_person_id FROM proxy_grants WHERE grantee_account_id = :account_id))")
+# The account's own person and everyone it holds a grant for. A UNION, each arm an index lookup: written as
+# "id = :person_id OR id IN (...)" PostgreSQL scanned all of persons (issue 16: 377 ms, 0.17 ms as a UNION).
+_PEOPLE = ("(SELECT CAST(:person_id AS INTEGER) UNION "
+           "SELECT insured_person_id FROM proxy_grants WHERE grantee_account_id = :account_id)")
 _POLICIES = "(SELECT id FROM policies WHERE insured_id IN " + _PEOPLE + ")"  # nosec B608
 _OPEN_STATES = "(" + ", ".join(f"'{state.value}'" for state in sorted(OPEN)) + ")"  # constants of booking_states
 _OPEN_BOOKINGS = "(SELECT id FROM bookings WHERE policy_id IN " + _POLICIES + " AND state IN " + _OPEN_STATES + ")"  # nosec B608
