@@ -1,6 +1,7 @@
 """Command-line tasks: migrations, the demo world, catalog and calendar checks, reminders for cron."""
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import click
@@ -9,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
-from .services import catalog, demo, notifications, workdays
+from .services import catalog, demo, jobs, notifications, workdays
 from .services.clock import china_date, require_aware, utc_now
 from .services.workdays_store import load_overrides, mark_published, set_override
 
@@ -111,6 +112,21 @@ def calendar_publish(year):
     click.echo(f"{year} marked as published")
 
 
+def once_across_servers(name: str):
+    """Run the command only if no other server (or process) is running job `name` right now; otherwise say so and
+    exit 0, having done nothing (services/jobs.py; issue 16 item 3: every server may carry the same crontab)."""
+    def wrap(command):
+        @functools.wraps(command)
+        def run(*args, **kwargs):
+            with jobs.only_one(db.session, name) as got:
+                if not got:
+                    click.echo(f"another server is running {name}; nothing done")
+                    return None
+                return command(*args, **kwargs)
+        return run
+    return wrap
+
+
 def _now():
     """The app clock: config CLOCK (a zero-argument callable returning an aware datetime) or the real one."""
     clock = current_app.config.get("CLOCK")
@@ -121,6 +137,7 @@ def _now():
 @with_appcontext
 @click.option("--lead-minutes", type=click.IntRange(min=1), default=180, show_default=True,
               help="Remind when a free-change deadline falls within this many minutes.")
+@once_across_servers("remind")
 def remind_command(lead_minutes):
     """Send reminders before free-change deadlines (run from cron; running it twice sends nothing twice)."""
     try:
@@ -133,6 +150,7 @@ def remind_command(lead_minutes):
 
 @click.command("remind-day-before")
 @with_appcontext
+@once_across_servers("remind-day-before")
 def remind_day_before_command():
     """Ask customers to confirm tomorrow's appointments (run from cron once a day, e.g. at 10:00 China time;
     running it again sends nothing twice)."""
@@ -147,6 +165,7 @@ def remind_day_before_command():
 @click.command("papers-sweep")
 @click.option("--grace-minutes", default=60, show_default=True, help="leave files younger than this (uploads in flight)")
 @with_appcontext
+@once_across_servers("papers-sweep")
 def papers_sweep(grace_minutes):
     """Make the photo store and the database agree after a crash (run from cron, e.g. hourly)."""
     from .services import documents
@@ -163,6 +182,7 @@ def papers_sweep(grace_minutes):
 @click.command("papers-purge")
 @click.option("--days", type=int, default=None, help="retention after an application closes (default: DOCUMENT_RETENTION_DAYS)")
 @with_appcontext
+@once_across_servers("papers-purge")
 def papers_purge(days):
     """Delete the photos of applications closed longer ago than the retention period (run from cron, daily)."""
     from .services import documents
@@ -177,6 +197,7 @@ def papers_purge(days):
 
 @click.command("retention")
 @with_appcontext
+@once_across_servers("retention")
 def retention_command():
     """Delete rate-limit hits, sign-in codes, ended logins and audit rows past their keeping (services/retention.py),
     in batches of 1 000 rows each committed on its own (run from cron, daily; running it again deletes nothing more)."""
@@ -189,6 +210,7 @@ def retention_command():
 
 @click.command("family-birthdays")
 @with_appcontext
+@once_across_servers("family-birthdays")
 def family_birthdays():
     """Tell guardians whose ward turned 18 that their access ended, and invite the new adult to sign in with
     their own number (run from cron, daily; access itself already stopped at midnight China time)."""

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import write_transaction
@@ -618,7 +618,14 @@ def end_guardianships_of_adults(session: Session, *, now: datetime, sms=None, in
         ).options(selectinload(ProxyGrant.insured)).order_by(ProxyGrant.id)).all()
         mobiles = []
         for grant in due:
-            grant.ended_notice_at = now
+            # Claimed by a conditional UPDATE, not by setting the attribute: a run on another server that read the
+            # same grant waits on this row and then changes nothing, so it neither tells nor texts (issue 16 item 3).
+            claimed = session.execute(update(ProxyGrant).where(ProxyGrant.id == grant.id,
+                                                               ProxyGrant.ended_notice_at.is_(None))
+                                      .values(ended_notice_at=now),
+                                      execution_options={"synchronize_session": "fetch"}).rowcount
+            if not claimed:
+                continue
             _notify(session, grant.grantee_account_id, grant, ACCESS_ENDED, now,
                     {"state": ENDED, "on": grant.valid_until.isoformat()})
             audit.record(session, "access.ended", now=now, subject_person_id=grant.insured_person_id,

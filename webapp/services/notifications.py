@@ -180,9 +180,9 @@ def _reminder(session: Session, booking: Booking, account: Account, deadline: da
 def send_reminders(session: Session, now: datetime, channel: Channel, lead: timedelta = DEFAULT_LEAD) -> int:
     """Remind every recipient of every due booking once; return how many were handed to `channel` now.
 
-    Rows are written and committed first, then each is sent and marked sent in its own small transaction, so
-    no write lock is held while the channel talks to the outside. A row whose send failed keeps sent_at NULL
-    and is retried by the next run; a row already sent is skipped.
+    Rows are written and committed first, then each is claimed and sent in its own small transaction (_deliver),
+    so no write lock is held while the channel talks to the outside. A row whose send failed keeps sent_at NULL
+    and is retried by the next run; a row already sent, or claimed by a run at the same time, is skipped.
     """
     require_aware(now, "now")
     with write_transaction(session):
@@ -197,17 +197,29 @@ def send_reminders(session: Session, now: datetime, channel: Channel, lead: time
 
 
 def _deliver(session: Session, pending: list[tuple[Account, Notification]], channel: Channel, now: datetime) -> int:
-    """Hand each written message to `channel` and mark it sent, each in its own small transaction."""
+    """Hand each written message to `channel`, claiming it first, each in its own small transaction.
+
+    The claim is `UPDATE … SET sent_at = now WHERE id = … AND sent_at IS NULL`, committed before the send: of two
+    runs that both found the row unsent (two servers' cron, issue 16 item 3) only the one whose UPDATE changed a row
+    sends it. A send that fails gives the claim back (sent_at NULL again) so the next run retries it; a process
+    killed between claim and send loses that one message rather than risk sending it twice.
+    """
     sent = 0
     for account, note in pending:
+        mine = (Notification.id == note.id)
+        with write_transaction(session):
+            claimed = session.execute(update(Notification).where(mine, Notification.sent_at.is_(None))
+                                      .values(sent_at=now), execution_options={"synchronize_session": "fetch"}).rowcount
+        if not claimed:  # another run sent it, or is sending it
+            continue
         try:
             channel.send(account, note)
         except Exception:  # one failing message must not stop the others; the next run retries it
             log.exception("notify failed account=%s kind=%s booking=%s", account.id, note.kind,
                           note.payload.get("reference"))
+            with write_transaction(session):
+                session.execute(update(Notification).where(mine, Notification.sent_at == now).values(sent_at=None))
             continue
-        with write_transaction(session):
-            note.sent_at = now
         sent += 1
     return sent
 
