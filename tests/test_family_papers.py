@@ -480,7 +480,7 @@ def test_a_request_never_sent_is_given_up_after_the_retention_and_its_photos_del
 
 
 def test_the_sweeper_treats_a_requests_pages_like_an_applications(world, tmp_path):
-    store = LocalStorage(tmp_path / "uploads")
+    store = LocalStorage(tmp_path / "uploads").mark_shared()  # the one store (issue 16): the sweeper may delete rows
     grants = [stored_grant(world, store, f"1390000020{i}", 520 + i, status=family.DRAFT) for i in range(3)]
     _grant, lost = grants[0]
     store.delete(lost.storage_key)

@@ -36,7 +36,7 @@ def world(session):
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
-        return LocalStorage(tmp_path / "uploads")
+        return LocalStorage(tmp_path / "uploads").mark_shared()  # the one store (issue 16): the sweeper may delete rows
     return request.getfixturevalue("s3_storage")
 
 

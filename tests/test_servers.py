@@ -3,10 +3,19 @@ folder that is not the shared store, the calendar's cache across servers."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from webapp import create_app
+from webapp.models import DocumentPage
+from webapp.services import documents
+from webapp.services.storage import SHARED_MARKER, LocalStorage
+
+from .conftest import build_demo
+from .test_papers_consistency import _add
+from .web_helpers import NOW
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.9"}
 
@@ -47,3 +56,53 @@ def test_with_trusted_proxies_the_header_is_expected(database_url, tmp_path, cap
         assert not [r for r in caplog.records if "TRUSTED_PROXIES" in r.getMessage()]
     finally:
         app.extensions["db_engine"].dispose()
+
+
+# -------------------------------------------------------------------------------------- a local upload folder per server
+
+def _pages(session) -> set[int]:
+    session.expire_all()
+    ids = set(session.scalars(select(DocumentPage.id)))
+    session.rollback()
+    return ids
+
+
+def test_the_sweeper_deletes_no_page_row_from_a_folder_not_marked_as_the_shared_store(session, tmp_path):
+    """Issue 16: papers-sweep on a server with its own folder deleted 4 page rows whose files existed elsewhere."""
+    build_demo(session, NOW)
+    store = LocalStorage(tmp_path / "uploads")
+    kept, lost = _add(session, store, seed=1), _add(session, store, seed=2)
+    kept_id, lost_id = kept.id, lost.id
+    store.delete(lost.storage_key)  # as seen from a server whose folder never had it
+    store.put("0" * 32, b"left behind by a crash")
+    before = _pages(session)
+    later = NOW + timedelta(hours=2)
+    report = documents.sweep(session, store, now=later, grace_seconds=0)
+    assert (report.rows_without_file, report.rows_kept_unshared) == (0, 1)
+    assert report.files_without_row == 1  # a file no row names is an orphan on any server: still removed
+    assert _pages(session) == before
+    assert not store.is_shared() and not store.exists("0" * 32)
+
+    assert store.mark_shared() is store and store.is_shared()  # flask storage-init, on the folder every server mounts
+    report = documents.sweep(session, store, now=later, grace_seconds=0)
+    assert (report.rows_without_file, report.rows_kept_unshared) == (1, 0)
+    assert _pages(session) == before - {lost_id} and kept_id in before
+
+
+def test_papers_sweep_says_why_it_kept_pages_and_storage_init_marks_the_folder(app, session):
+    build_demo(session, NOW)
+    store = LocalStorage(app.config["UPLOAD_DIR"])
+    lost = _add(session, store)
+    store.delete(lost.storage_key)
+    lost_id = lost.id
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=2)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["papers-sweep", "--grace-minutes", "0"])
+    assert result.exit_code != 0
+    assert "1 page(s) have no file in UPLOAD_DIR and were kept" in result.output and "storage-init" in result.output
+    assert lost_id in _pages(session)
+    result = runner.invoke(args=["storage-init"])
+    assert result.exit_code == 0 and (store.root / SHARED_MARKER).is_file()
+    result = runner.invoke(args=["papers-sweep", "--grace-minutes", "0"])
+    assert result.exit_code == 0 and "1 page(s) whose file was missing" in result.output
+    assert lost_id not in _pages(session)

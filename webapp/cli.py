@@ -12,6 +12,7 @@ from . import migrate
 from .extensions import db
 from .services import catalog, demo, jobs, notifications, workdays
 from .services.clock import china_date, require_aware, utc_now
+from .services.storage import SHARED_MARKER, LocalStorage
 from .services.workdays_store import load_overrides, mark_published, set_override
 
 
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(remind_day_before_command)
     app.cli.add_command(papers_sweep)
+    app.cli.add_command(storage_init)
     app.cli.add_command(papers_purge)
     app.cli.add_command(retention_command)
     app.cli.add_command(family_birthdays)
@@ -177,6 +179,25 @@ def papers_sweep(grace_minutes):
         raise click.ClickException(str(exc)) from exc
     click.echo(f"removed {report.temp_files} temp file(s), {report.files_without_row} file(s) without a page, "
                f"{report.rows_without_file} page(s) whose file was missing")
+    if report.rows_kept_unshared:
+        raise click.ClickException(
+            f"{report.rows_kept_unshared} page(s) have no file in UPLOAD_DIR and were kept: it has no "
+            f"{SHARED_MARKER} marker, so it may be this server's own folder. Run `flask storage-init` once on the "
+            "folder every server mounts (or use STORAGE_BACKEND=s3).")
+
+
+@click.command("storage-init")
+@with_appcontext
+def storage_init():
+    """Mark UPLOAD_DIR as the upload folder every server shares, so papers-sweep may delete rows of lost pages."""
+    from .views.papers import storage
+
+    store = storage()
+    if not isinstance(store, LocalStorage):
+        click.echo("the S3 store is shared by every server: nothing to mark")
+        return
+    store.mark_shared()
+    click.echo(f"{store.root} marked as the shared upload folder ({SHARED_MARKER})")
 
 
 @click.command("papers-purge")

@@ -600,12 +600,14 @@ class SweepReport:
     temp_files: int
     files_without_row: int
     rows_without_file: int
+    rows_kept_unshared: int = 0  # pages with no file here, kept: the store is not proven to be the shared one
 
 
 def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: float = SWEEP_GRACE_SECONDS) -> SweepReport:
     """Make the store and the database agree again after crashes: remove temp leftovers and files no row
     names (older than the grace period, so an upload about to commit is left alone), and delete the rows of
-    pages whose image has vanished from the store, so the checklist asks for them again."""
+    pages whose image has vanished from the store, so the checklist asks for them again. Rows are deleted only
+    from a store proven to be the one every server uses (`is_shared`); elsewhere they are counted and kept."""
     require_aware(now, "now")
     temp = storage.sweep_temp(older_than=grace_seconds)
     stored = set(storage.keys())
@@ -622,6 +624,11 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
     if len(lost) > max(5, pages // 10):
         raise SweepRefused(f"{len(lost)} of {pages} pages have no file in {storage!r}: is the right store configured? "
                            "Nothing was deleted.")
+    # A server's own upload folder lacks the pages other servers stored: a missing file proves nothing there
+    # (issue 16: such a sweep deleted 4 rows whose files existed elsewhere). Only the marked shared store may.
+    kept = 0 if storage.is_shared() else len(lost)
+    if kept:
+        lost = []
     orphans = 0
     for key in storage.keys(older_than=grace_seconds):
         if key not in known:
@@ -641,7 +648,7 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
             session.flush()
             for doc in docs:
                 _refresh(session, doc, now)
-    return SweepReport(temp, orphans, len(lost))
+    return SweepReport(temp, orphans, len(lost), kept)
 
 
 def purge_expired(session: Session, storage: Storage, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:

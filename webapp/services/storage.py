@@ -30,6 +30,7 @@ __all__ = ["StorageError", "Storage", "LocalStorage", "S3Storage", "new_key", "s
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}(\.t)?")
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "uploads"  # the project's uploads/, kept out of git by its .gitignore
+SHARED_MARKER = ".lvtong-store"  # in a local store's root: the folder every server shares (LocalStorage.is_shared)
 
 
 class StorageError(RuntimeError):
@@ -67,6 +68,9 @@ class Storage(Protocol):
     def sweep_temp(self, *, older_than: float = 0.0) -> int:
         """Remove leftovers of interrupted writes older than that; how many."""
 
+    def is_shared(self) -> bool:
+        """Is this the one store every server reads? Only then may a missing object mean a lost page (the sweeper)."""
+
 
 # --------------------------------------------------------------------------------------------------- local disk
 
@@ -100,6 +104,22 @@ class LocalStorage:
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
+
+    # -- several servers
+
+    def is_shared(self) -> bool:
+        """The marker `flask storage-init` wrote proves this folder is the store every server mounts: without it a
+        server's own (empty or partial) folder could make the sweeper delete pages whose files live on another."""
+        return os.path.isfile(self.root / SHARED_MARKER)
+
+    def mark_shared(self) -> LocalStorage:
+        """Write the marker (idempotent). Run once, on the shared folder, by `flask storage-init`."""
+        try:
+            with open(self.root / SHARED_MARKER, "w", encoding="utf-8") as f:
+                f.write("The upload folder every 绿通 server mounts (flask storage-init). Keep this file.\n")
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.root / SHARED_MARKER}: {exc}") from exc
+        return self
 
     # -- paths
 
@@ -392,6 +412,10 @@ class S3Storage:
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"cannot sweep multipart uploads in {self.bucket}: {exc}") from exc
         return aborted
+
+    def is_shared(self) -> bool:
+        """A bucket is one store for every server by nature."""
+        return True
 
 
 # --------------------------------------------------------------------------------------------------- configuration
