@@ -3,17 +3,18 @@ folder that is not the shared store, the calendar's cache across servers."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from webapp import create_app
 from webapp.models import DocumentPage
-from webapp.services import documents
+from webapp.services import documents, workdays, workdays_store
 from webapp.services.storage import SHARED_MARKER, LocalStorage
 
-from .conftest import build_demo
+from .conftest import at, build_demo
 from .test_papers_consistency import _add
 from .web_helpers import NOW
 
@@ -106,3 +107,30 @@ def test_papers_sweep_says_why_it_kept_pages_and_storage_init_marks_the_folder(a
     result = runner.invoke(args=["papers-sweep", "--grace-minutes", "0"])
     assert result.exit_code == 0 and "1 page(s) whose file was missing" in result.output
     assert lost_id not in _pages(session)
+
+
+# -------------------------------------------------------------------------------------- the calendar across servers
+
+def test_a_calendar_change_on_another_server_is_seen_here_within_the_stated_seconds(session, session_factory, monkeypatch):
+    """Issue 16: another server showed the old promise for up to 57 s; the README states the bound."""
+    clock = [1000.0]
+    monkeypatch.setattr(workdays_store.time, "monotonic", lambda: clock[0])
+    saturday = date(2027, 2, 20)
+    workdays_store.load_overrides(session)
+    session.rollback()  # each request's session starts afresh
+    assert not workdays.is_workday(saturday)
+    other = session_factory()  # the other server writes the table; its own copy is not ours
+    try:
+        workdays_store.put_override(other, saturday, True, now=at(2026, 12, 1, 9, 0), name="春节调休上班")
+        other.commit()
+    finally:
+        other.close()
+    clock[0] += workdays_store.REFRESH_SECONDS - 0.5
+    workdays_store.refresh_if_stale(session)
+    assert not workdays.is_workday(saturday)  # still the copy read half a second short of the bound
+    session.rollback()
+    clock[0] += 0.5
+    workdays_store.refresh_if_stale(session)
+    assert workdays.is_workday(saturday)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"every\nother server within {workdays_store.REFRESH_SECONDS} s" in readme
