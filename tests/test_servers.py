@@ -133,4 +133,4 @@ def test_a_calendar_change_on_another_server_is_seen_here_within_the_stated_seco
     workdays_store.refresh_if_stale(session)
     assert workdays.is_workday(saturday)
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert f"every\nother server within {workdays_store.REFRESH_SECONDS} s" in readme
+    assert f"every\nother worker and server within {workdays_store.REFRESH_SECONDS} s" in readme
