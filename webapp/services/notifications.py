@@ -154,27 +154,31 @@ def due_reminders(session: Session, now: datetime, lead: timedelta = DEFAULT_LEA
     return due
 
 
-def _reminder(session: Session, booking: Booking, account: Account, deadline: datetime, now: datetime) -> Notification:
-    """The reminder row for one recipient and one deadline, created once (a rescheduled booking gets a new one)."""
-    key = f"reminder:{booking.id}:{deadline.isoformat()}"
+def _once(session: Session, booking: Booking, account: Account, kind: str, key: str, payload: dict,
+          now: datetime) -> Notification:
+    """The message `key` for one recipient, written once: a row already there (or written by another run at the
+    same time, which the unique dedupe key refuses to this one) is the one returned."""
     lookup = select(Notification).where(Notification.account_id == account.id, Notification.dedupe_key == key)
     found = session.scalar(lookup)
     if found is not None:
         return found
     try:
         with session.begin_nested():
-            found = Notification(
-                account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
-                kind=REMINDER_FREE_CHANGE, dedupe_key=key, created_at=now,
-                payload={"reference": booking.reference, "service_code": booking.service.code,
-                         "free_until": _iso(deadline), "starts_at": _iso(booking.starts_at),
-                         # what cancelling after the deadline does, as outcomes decides it (issue 14 item 1)
-                         "late_cancel_counts": late_cancel_counts(rules_for(booking.service)[1])},
-            )
+            found = Notification(account_id=account.id, subject_person_id=booking.policy.insured_id,
+                                 booking_id=booking.id, kind=kind, dedupe_key=key, created_at=now, payload=payload)
             session.add(found)
     except IntegrityError:  # another run wrote it first
         found = session.scalar(lookup)
     return found
+
+
+def _reminder(session: Session, booking: Booking, account: Account, deadline: datetime, now: datetime) -> Notification:
+    """The reminder row for one recipient and one deadline, created once (a rescheduled booking gets a new one)."""
+    return _once(session, booking, account, REMINDER_FREE_CHANGE, f"reminder:{booking.id}:{deadline.isoformat()}",
+                 {"reference": booking.reference, "service_code": booking.service.code, "free_until": _iso(deadline),
+                  "starts_at": _iso(booking.starts_at),
+                  # what cancelling after the deadline does, as outcomes decides it (issue 14 item 1)
+                  "late_cancel_counts": late_cancel_counts(rules_for(booking.service)[1])}, now)
 
 
 def send_reminders(session: Session, now: datetime, channel: Channel, lead: timedelta = DEFAULT_LEAD) -> int:
@@ -235,23 +239,9 @@ def due_day_before(session: Session, now: datetime) -> list[Booking]:
 
 def _day_before(session: Session, booking: Booking, account: Account, now: datetime) -> Notification:
     """The day-before row for one recipient and one appointment time, created once."""
-    key = f"day_before:{booking.id}:{_iso(booking.starts_at)}"
-    lookup = select(Notification).where(Notification.account_id == account.id, Notification.dedupe_key == key)
-    found = session.scalar(lookup)
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            found = Notification(
-                account_id=account.id, subject_person_id=booking.policy.insured_id, booking_id=booking.id,
-                kind=REMINDER_DAY_BEFORE, dedupe_key=key, created_at=now,
-                payload={"reference": booking.reference, "service_code": booking.service.code,
-                         "starts_at": _iso(booking.starts_at), "arrangement": when_key(booking.appointment)},
-            )
-            session.add(found)
-    except IntegrityError:  # another run wrote it first
-        found = session.scalar(lookup)
-    return found
+    return _once(session, booking, account, REMINDER_DAY_BEFORE, f"day_before:{booking.id}:{_iso(booking.starts_at)}",
+                 {"reference": booking.reference, "service_code": booking.service.code,
+                  "starts_at": _iso(booking.starts_at), "arrangement": when_key(booking.appointment)}, now)
 
 
 def send_day_before(session: Session, now: datetime, channel: Channel) -> int:
