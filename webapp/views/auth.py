@@ -126,33 +126,43 @@ def _sms_budget() -> signin.SmsBudget:
                             per_prefix=current_app.config["SMS_PREFIX_DAILY_BUDGET"])
 
 
+def check_code(mobile: str, code: str):
+    """The code typed for `mobile`, checked by signin.verify_code with this request's session, IP and SMS budgets
+    (a wrong guess may text the owner an alert). Shared by the sign-in page and a desk link's."""
+    with force_locale("zh_CN"):  # to the number's owner, whoever is typing: the portal's first language
+        alert = _("Someone has just typed a wrong sign-in code for your number on 绿通. If it was not you, never tell anyone a code we text you; you can still sign in as usual.")
+    return signin.verify_code(db.session, mobile=mobile, code=code[:16], ip=client_ip(), now=now(),
+                              secret=current_app.config["SECRET_KEY"], requested_id=session.get("code_request"),
+                              sender=sender_for(current_app), alert_text=alert, budget=_sms_budget())
+
+
+def open_login(account, mobile: str, moment) -> None:
+    """Sign `account` in on this device: end the session's earlier login, start a new one, and begin a fresh session
+    (no fixation: nothing from before sign-in survives but the language); the device is remembered for `mobile`."""
+    after_this_request(lambda response: seen_device.remember(response, mobile))
+    signin.end_login(db.session, session.get("login_token"), now=moment, reason="signed_in_again")
+    token = signin.start_login(db.session, account, now=moment, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session["login_token"] = token
+    session["login_at"] = moment.isoformat()  # how fresh the login is (ID papers ask for a recent one)
+    login_user(account)
+
+
 @bp.post("/sign-in/verify")
 def verify():
     target = safe_next(request.form.get("next"), "")
     mobile = normalise_mobile(request.form.get("mobile", ""))
     if mobile is None:
         return redirect(url_for("auth.sign_in", next=target or None))
-    with force_locale("zh_CN"):  # to the number's owner, whoever is typing: the portal's first language
-        alert = _("Someone has just typed a wrong sign-in code for your number on 绿通. If it was not you, never tell anyone a code we text you; you can still sign in as usual.")
-    result = signin.verify_code(db.session, mobile=mobile, code=request.form.get("code", ""), ip=client_ip(), now=now(),
-                                secret=current_app.config["SECRET_KEY"], requested_id=session.get("code_request"),
-                                sender=sender_for(current_app), alert_text=alert, budget=_sms_budget())
+    result = check_code(mobile, request.form.get("code", ""))
     if result.account is None:
         return render_template("auth/sign_in.html", step="code", next=target, mobile=mobile, masked=mask_mobile(mobile),
                                error=PROBLEMS[result.problem](0)), 422
-    after_this_request(lambda response: seen_device.remember(response, mobile))
-    moment = now()
-    signin.end_login(db.session, session.get("login_token"), now=moment, reason="signed_in_again")
-    token = signin.start_login(db.session, result.account, now=moment, ip=client_ip(),
-                               user_agent=request.headers.get("User-Agent"))
-    locale = session.get("locale")
-    session.clear()  # no fixation: nothing from before sign-in survives but the language
-    if locale:
-        session["locale"] = locale
-    session["login_token"] = token
-    session["login_at"] = moment.isoformat()  # how fresh the login is (ID papers ask for a recent one)
-    login_user(result.account)
     account = result.account
+    open_login(account, mobile, now())
     if account.person_id is None and not account.is_staff and not _acts_for_anyone(account):
         return redirect(url_for("auth.bind", next=target or None))
     if account.is_staff and not target:

@@ -6,10 +6,9 @@ else, answers 404 (services/desk_applications.py).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, after_this_request, current_app, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import Booking
@@ -17,7 +16,7 @@ from ..services import desk_applications, signin
 from ..services.identity import mask_mobile
 from ..sms import sender_for
 from . import seen_device
-from .auth import PROBLEMS, _sms_budget
+from .auth import PROBLEMS, _sms_budget, check_code, open_login
 from .common import client_ip, now
 
 bp = Blueprint("desk_link", __name__)
@@ -67,11 +66,7 @@ def sign_in(token):
     link = _link(token)
     if current_user.is_authenticated:
         return redirect(_checklist(link), code=303)
-    with force_locale("zh_CN"):
-        alert = _("Someone has just typed a wrong sign-in code for your number on 绿通. If it was not you, never tell anyone a code we text you; you can still sign in as usual.")
-    result = signin.verify_code(db.session, mobile=link.mobile, code=request.form.get("code", "")[:16], ip=client_ip(),
-                                now=now(), secret=current_app.config["SECRET_KEY"], requested_id=session.get("code_request"),
-                                sender=sender_for(current_app), alert_text=alert, budget=_sms_budget())
+    result = check_code(link.mobile, request.form.get("code", ""))
     if result.account is None:
         return render_template("desk_link.html", token=token, step="code", masked=mask_mobile(link.mobile), sent=False,
                                demo_code=None, error=PROBLEMS[result.problem](0)), 422
@@ -79,15 +74,5 @@ def sign_in(token):
     booking = desk_applications.spend(db.session, link.id, account=result.account, now=moment, ip=client_ip())
     if booking is None:  # another account behind the number, or the link spent or expired meanwhile
         abort(404)
-    mobile = link.mobile
-    after_this_request(lambda response: seen_device.remember(response, mobile))
-    signin.end_login(db.session, session.get("login_token"), now=moment, reason="signed_in_again")
-    login = signin.start_login(db.session, result.account, now=moment, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    session["login_token"] = login
-    session["login_at"] = moment.isoformat()
-    login_user(result.account)
+    open_login(result.account, link.mobile, moment)
     return redirect(url_for("papers.checklist", reference=booking.reference), code=303)
