@@ -84,13 +84,6 @@ def sign_in(client, mobile: str, *, next: str | None = None, follow: bool = Fals
     return response
 
 
-def page_token(client, path: str = "/home") -> str:
-    """A CSRF token from a page of the signed-in client."""
-    response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return csrf_from(response.get_data(as_text=True))
-
-
 def testids(html: str, name: str) -> list[str]:
     return re.findall(rf'data-testid="{name}"', html)
 

@@ -96,7 +96,3 @@ class Entitlement(Base):
         CheckConstraint("held >= 0 AND used >= 0", name="counts_not_negative"),
         CheckConstraint("quota IS NULL OR held + used <= quota", name="within_quota"),
     )
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.quota is None else self.quota - self.held - self.used

@@ -116,14 +116,6 @@ def quota_period(product: Product, service: Service, policy: PolicyFacts, on: da
     return policy_year_bounds(policy.effective_date, max(on, policy.effective_date))
 
 
-def usable_from(policy: PolicyFacts) -> date:
-    """The first day services may be used: after cooling-off and, for a new policy, the waiting period."""
-    first = cooling_off_ends(policy.effective_date, policy.cooling_off_days)
-    if not policy.is_renewal:
-        first = max(first, waiting_period_ends(policy.effective_date, policy.waiting_days))
-    return first
-
-
 def check(
     product: Product,
     service: Service,

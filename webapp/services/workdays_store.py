@@ -51,15 +51,6 @@ def set_override(session: Session, day: date, is_workday: bool, *, now: datetime
     load_overrides(session)
 
 
-def clear_override(session: Session, day: date) -> bool:
-    """Forget staff's answer for one day: it follows the package (or the fallback) again. Commits.
-    False when the day had no override."""
-    cleared = delete_override(session, day)
-    session.commit()
-    load_overrides(session)
-    return cleared
-
-
 def mark_published(session: Session, year: int, *, now: datetime, entered_by_id: int | None = None) -> None:
     """Say that `year`'s whole State Council schedule has been entered; the staff banner goes away. Commits."""
     put_published(session, year, now=now, entered_by_id=entered_by_id)
