@@ -8,7 +8,7 @@ PORT   ?= 5000
 PYTEST_WORKERS ?= 2
 VENDOR := webapp/static/vendor
 
-.PHONY: setup run test test-postgres system-deps translations lint clean
+.PHONY: setup run test test-postgres system-deps translations messages lint clean
 
 setup: $(VENV)/.installed $(VENDOR)/htmx.min.js translations
 
@@ -26,8 +26,19 @@ $(VENDOR)/htmx.min.js: node_modules/.installed
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
+# The .po files are the source of truth (README, "Translations"). `make messages` takes every msgid from the code and
+# templates into each .po (new ones empty, changed ones fuzzy, unused ones dropped); `make translations` compiles
+# the .mo files the app reads (not in git: `make setup` builds them).
+BABEL := $(VENV)/bin/pybabel
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k N_
+POT := webapp/translations/messages.pot
+
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -d webapp/translations >/dev/null
+	$(BABEL) compile -d webapp/translations >/dev/null
+
+messages: $(VENV)/.installed
+	$(BABEL) --quiet extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o $(POT) .
+	$(BABEL) --quiet update -i $(POT) -d webapp/translations --ignore-obsolete --ignore-pot-creation-date
 
 run: setup
 	mkdir -p instance
