@@ -297,7 +297,7 @@ def _account_action(do, mobile: str, reason: str):
         raise click.ClickException({"account.not_found": f"no account has the mobile number {mobile}",
                                     "account.reason_needed": "--reason must say why",
                                     "account.already_disabled": "the account is already closed",
-                                    "account.not_disabled": "the account is not closed"}[refused.reason]) from refused
+                                    "account.not_disabled": "the account is not closed"}[refused.key]) from refused
 
 
 @click.command("accounts-disable")

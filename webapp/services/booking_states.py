@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from .refusals import Refused
+
 
 class State(str, Enum):
     APPLIED = "applied"
@@ -60,10 +62,15 @@ MOVES: dict[tuple[State, State], tuple[frozenset[str], Effect]] = {
 }
 
 
-class IllegalMove(ValueError):
+class IllegalMove(Refused, ValueError):
+    """A move the state table does not allow (key "illegal")."""
+
     def __init__(self, from_state: State | str, to_state: State | str, who: str):
-        super().__init__(f"{who} may not move a booking from {from_state} to {to_state}")
+        super().__init__("illegal", from_state=str(from_state), to_state=str(to_state), who=who)
         self.from_state, self.to_state, self.who = from_state, to_state, who
+
+    def __str__(self) -> str:
+        return f"{self.who} may not move a booking from {self.from_state} to {self.to_state}"
 
 
 def move(from_state: State | str, to_state: State | str, who: str) -> Effect:

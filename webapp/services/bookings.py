@@ -27,23 +27,25 @@ from .outcomes import counts_by_days, late_change_counts
 from .outcomes import spent as units_spent
 from .eligibility import Actor, Eligibility, Reason, Usage, check, quota_amount, quota_period, usage_from
 from .people import actor_for, diagnosis_facts, policy_facts
+from .refusals import Refused
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 FAILED_BOOKING = "named_expert_unavailable"  # 000 Q&A: a named expert could not be booked
 
 
-class StaleBooking(RuntimeError):
-    """Someone else moved the booking first; reload and try again."""
+class StaleBooking(Refused, RuntimeError):
+    """Someone else moved the booking first; reload and try again (key "stale")."""
+
+    def __init__(self, booking_id: int | None = None):
+        super().__init__("stale", booking_id=booking_id)
 
 
 class NotEntitled(LookupError):
     """The actor may not act for this booking's insured person (views answer 404)."""
 
 
-class ChangeRefused(ValueError):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+class ChangeRefused(Refused, ValueError):
+    """A customer's or staff's move on a booking not made (cancel.*, change.*, close.*, …); nothing changed."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ..models import Account, Booking, DayConfirmation
 from . import audit
 from .booking_states import State
 from .clock import china_date, china_datetime, require_aware
+from .refusals import Refused as Refusal
 
 UNCONFIRMED = "unconfirmed"
 ONLINE = "confirmed_online"  # the customer (or a family member with the apply scope) in the portal
@@ -31,12 +32,8 @@ DESK_OUTCOMES = (PHONE, WANTS_CHANGE)
 MAX_NOTE = 200
 
 
-class Refused(ValueError):
-    """Why a confirmation was not recorded: a key the views translate."""
-
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+class Refused(Refusal, ValueError):
+    """Why a confirmation was not recorded (confirm.*)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from . import audit, ratelimit
 from .apply_forms import clean_text
 from .identity import mask_mobile
 from .ratelimit import Limit
+from .refusals import Refused as Refusal
 
 CALLERS = ("reviewer", "coordinator", "admin")
 REVEAL = "booking.mobile_view"  # ends in "view": repeated reveals collapse into one line of the access log
@@ -45,10 +46,8 @@ INSURED, GUARDIAN, AGENT = "insured", "guardian", "agent"
 APPLICANT_ROLE = {"guardian": GUARDIAN, "power_of_attorney": AGENT}
 
 
-class Refused(Exception):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+class Refused(Refusal):
+    """Why a number was not shown or a call not noted (calls.*)."""
 
 
 @dataclass(frozen=True)

@@ -39,16 +39,15 @@ from .clock import china_date, require_aware
 from .eligibility import SELF, Reason
 from .id_vault import normalise as normalise_id
 from .identity import is_valid_resident_id, normalise_mobile
+from .refusals import Refused
 
 DESK_ROLES = ("coordinator", "admin")
 LINK_TTL = timedelta(hours=72)
 TOKEN_BYTES = 32
 
 
-class DeskRefused(ValueError):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+class DeskRefused(Refused, ValueError):
+    """An application at the service desk not started (desk.*); nothing sent."""
 
 
 @dataclass(frozen=True)

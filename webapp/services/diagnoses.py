@@ -30,6 +30,7 @@ from .clock import china_date
 from .eligibility import Reason, first_diagnosis_reason
 from .identity import is_valid_resident_id
 from .people import policy_facts
+from .refusals import Refused
 
 SUSPECTED, CONFIRMED = "suspected", "confirmed"
 STAGES = (SUSPECTED, CONFIRMED)
@@ -38,12 +39,15 @@ HOSPITAL_MAX = 128
 EARLIEST = date(1900, 1, 1)
 
 
-class DiagnosisRefused(ValueError):
-    """The diagnosis cannot be recorded; `errors` maps each field to a translation key."""
+class DiagnosisRefused(Refused, ValueError):
+    """The diagnosis cannot be recorded; `errors` maps each field to a refusal key (`key`: the first of them)."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__(next(iter(errors.values())))
         self.errors = errors
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in self.errors.items())
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .photos import Photo
 from .storage import Storage, StorageError, new_key
+from .refusals import Refused
 
 DRAFT, RECEIVED, UNREADABLE, REJECTED, ACCEPTED, REPLACED = (
     "draft", "received", "unreadable", "rejected", "accepted", "replaced")
@@ -68,13 +69,8 @@ SENSITIVE_KINDS = frozenset({Kind.ID_CARD.value, Kind.APPLICANT_ID.value, Kind.G
                              Kind.INCAPACITY_PROOF.value, Kind.POWER_OF_ATTORNEY.value})
 
 
-class DocumentRefused(ValueError):
-    """Not done, and nothing changed. `reason` is a stable key the web layer translates."""
-
-    def __init__(self, reason: str, **params):
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
+class DocumentRefused(Refused, ValueError):
+    """A paper or page not added, sent or decided (document.*); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -545,7 +541,7 @@ def submit(session: Session, *, booking_id: int | None = None, grant_id: int | N
             try:
                 family.mark_sent(session, owner, account=account, now=now, ip=ip)
             except family.Refused as refused:  # raised inside the transaction: nothing is kept
-                raise DocumentRefused(refused.reason, **refused.params) from refused
+                raise DocumentRefused(refused.key, **refused.params) from refused
         target = f"grant:{owner.public_id}" if _is_grant(owner) else f"booking:{owner.id}"
         audit.record(session, "document.submit", now=now, actor_id=account.id, subject_person_id=person_of(owner),
                      target=target, ip=ip, detail={"pages": sent})

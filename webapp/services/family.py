@@ -30,6 +30,7 @@ from .catalog import Document as Paper
 from .clock import china_date, require_aware
 from .eligibility import Actor
 from .identity import is_valid_resident_id, mask_mobile
+from .refusals import Refused as Refusal
 
 GUARDIAN_MINOR, GUARDIAN_INCAPACITATED, POWER_OF_ATTORNEY = "guardian_minor", "guardian_incapacitated", "power_of_attorney"
 KINDS = (GUARDIAN_MINOR, GUARDIAN_INCAPACITATED, POWER_OF_ATTORNEY)
@@ -66,13 +67,8 @@ ACCESS_SENT = "access_sent"
 RECENT = timedelta(days=30)  # a decided request stays on the asker's home this long (recent_requests)
 
 
-class Refused(ValueError):
-    """Not done, and nothing changed. `reason` is a stable key the web layer translates."""
-
-    def __init__(self, reason: str, **params):
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
+class Refused(Refusal, ValueError):
+    """A family-access step not done (access.*); nothing changed."""
 
 
 # --- ages ----------------------------------------------------------------------------------------------

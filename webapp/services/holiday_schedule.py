@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..db import write_transaction
 from ..models import HolidayOverride, PublishedYear
 from . import audit, workdays, workdays_store
+from .refusals import Refused as Refusal
 
 MAX_LINES = 400  # a year has 365 days; more lines than this is not a schedule
 MAX_RANGE_DAYS = 31  # the longest holiday is 春节's 8 or 9 days; a longer range is a typing mistake
@@ -77,10 +78,8 @@ class YearStatus(NamedTuple):
     entered_by_id: int | None
 
 
-class Refused(Exception):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+class Refused(Refusal):
+    """A calendar change not made (calendar.*)."""
 
 
 # --- parsing what an operator pastes -------------------------------------------------------------------------

@@ -21,18 +21,15 @@ from . import audit
 from .apply_forms import clean_text
 from .clock import require_aware
 from .identity import normalise_mobile
+from .refusals import Refused as Refusal
 from .signin import LOGIN_ABSOLUTE, LOGIN_IDLE, _token_hash, end_all_logins
 
 ENDED_BY_USER = "ended_by_user"  # LoginSession.ended_reason of a login ended from the list of devices
 REASON_MAX = 500
 
 
-class Refused(Exception):
-    """An account action that was not done; `reason` is a key the view words (account.*)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class Refused(Refusal):
+    """An account action that was not done (account.*)."""
 
 
 # --- what a login's device is, in plain words ------------------------------------------------------------------

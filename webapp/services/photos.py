@@ -30,6 +30,7 @@ from PIL import Image
 
 from .photo_layouts import LAYOUTS, Layout, hostile_metadata, hostile_trailer, jpeg_layout, sniff
 from .photo_legibility import FOCUS_MIN, Measures, judge, legibility, measure, small_copy
+from .refusals import Refused
 
 __all__ = ["FOCUS_MIN", "LIMITS", "REASONS", "Limits", "Measures", "Photo", "PhotoRefused", "jpeg_layout", "legibility",
            "measure", "process", "sniff"]
@@ -44,16 +45,8 @@ REASONS = frozenset({
 })
 
 
-class PhotoRefused(ValueError):
-    """reason: a stable key (one of `REASONS`); params: values for the translated message (ints/strings)."""
-
-    def __init__(self, reason: str, **params):
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
-
-    def __str__(self) -> str:
-        return f"{self.reason} {self.params}" if self.params else self.reason
+class PhotoRefused(Refused, ValueError):
+    """key: one of `REASONS`; params: values for the translated message (ints/strings)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ..models import Account, IdentityReclaim, Person, ProxyGrant
 from . import audit, binding, family, ratelimit, signin
 from .clock import require_aware
 from .identity import is_valid_resident_id
+from .refusals import Refused as Refusal
 
 OPEN, APPROVED, REJECTED, WITHDRAWN = "open", "approved", "rejected", "withdrawn"
 FILE_LIMIT = 3  # open reclaim requests per account: each names an ID number
@@ -32,12 +33,8 @@ ATTEMPT_LIMITS = {"account": ratelimit.Limit(5, timedelta(days=1)), "ip": rateli
 NOTE_MAX = 255
 
 
-class Refused(ValueError):
-    """Not done, and nothing changed. `reason` is a stable key the web layer translates."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class Refused(Refusal, ValueError):
+    """An identity claim or reclaim step not done (identity.*); nothing changed."""
 
 
 def _staff(account: Account) -> None:

@@ -17,6 +17,7 @@ from . import bookings, documents
 from .arrangements import Appointment
 from .booking_states import State
 from .catalog_sync import rules_for
+from .refusals import Refused as Refusal
 
 REVIEWERS = ("reviewer", "admin")
 COORDINATORS = ("coordinator", "admin")
@@ -26,10 +27,8 @@ REJECT_REASONS = ("diagnosis_not_covered", "diagnosed_before_policy", "diagnosed
                   "waiting_period", "not_insured_person", "outside_coverage", "papers_not_provided", "other")
 
 
-class Refused(ValueError):
-    def __init__(self, reason: str, **params):
-        super().__init__(reason)
-        self.reason, self.params = reason, params
+class Refused(Refusal, ValueError):
+    """A staff decision not made (desk.role, review.*, arrange.*, close.*); nothing changed."""
 
 
 def _require(staff: Account, roles: tuple[str, ...]) -> None:
@@ -66,7 +65,7 @@ def decide_page(session: Session, booking: Booking, *, public_id: str, staff: Ac
         documents.decide_page(session, public_id=public_id, staff=staff, now=now, decision=decision, reason=reason,
                               note=note)
     except documents.DocumentRefused as refused:
-        raise Refused(refused.reason, **refused.params) from refused
+        raise Refused(refused.key, **refused.params) from refused
     if booking.state == State.APPLIED.value:
         bookings.start_review(session, booking.id, staff=staff, now=now)
     return page
