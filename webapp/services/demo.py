@@ -12,9 +12,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Account, Base, Diagnosis, Notification, Person, Policy, Product, ProxyGrant
-from . import arrangements, bookings
+from . import arrangements, bookings, demo_papers
 from .catalog_sync import rules_for, sync_catalog
 from .clock import china_date, china_datetime, require_aware, to_china
+from .demo_desk import DESK
 from .family import adulthood
 from .identity import demo_resident_id
 from .policy_years import anniversary
@@ -121,8 +122,6 @@ def build(session: Session, now: datetime, storage: Storage | None = None) -> No
               active=active, second_year=second_year, child_policy=child_policy, wang_policy=wang_policy)
     _desk(session, now, person=person, account=account, policy=policy, staff=coordinator, reviewer=reviewer)
     if storage is not None:
-        from . import demo_papers
-
         demo_papers.attach(session, storage, now)
 
 
@@ -200,20 +199,6 @@ def _arrange(session, booking, *, staff, now, starts_at):
     if errors:
         raise RuntimeError(f"demo arrangement of {service.code} refused: {errors}")
     return bookings.schedule(session, booking.id, staff=staff, now=now, starts_at=starts_at, appointment=appointment.details)
-
-
-# The service desk's day: insured people without demo sign-ins, whose applications fill the staff queue.
-DESK = (
-    # name, birth, seq, product, service, days ago applied, where it stands, details
-    ("赵敏", date(1972, 8, 3), 611, "cigc_classic", "expert_outpatient", 12, "approved",
-     {"city": "上海", "department": "肿瘤科"}),  # approved 12 days ago: past its 5 working days
-    ("吴桂英", date(1958, 1, 21), 622, "cigc_classic", "expert_outpatient", 3, "failed",
-     {"city": "杭州", "department": "心内科", "doctor": "王建国主任"}),
-    ("孙浩", date(1981, 12, 9), 633, "zhongan_vip", "escort_outpatient", 6, "due_to_close", {"city": "上海"}),
-    ("陈磊", date(1966, 4, 30), 644, "cigc_classic", "expert_outpatient", 9, "no_show", {"city": "北京"}),
-    ("刘秀兰", date(1963, 10, 14), 655, "zhongan_vip", "expert_outpatient", 0, "under_review",
-     {"city": "上海", "department": "肿瘤科"}),  # her papers arrive complete (demo_papers): ready for the reviewer
-)
 
 
 def _desk(session, now, *, person, account, policy, staff, reviewer):

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Account, Booking, Policy, Service
-from . import demo, documents, photos
+from . import documents, photos
 from .catalog_sync import rules_for
+from .demo_desk import DESK
 from .storage import Storage
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -104,7 +105,7 @@ def attach(session: Session, storage: Storage, now: datetime) -> None:
             add(review, kind, 1, at, 30 + 2 * i)
             add(review, kind, 2, at, 31 + 2 * i)
         documents.submit(session, booking_id=review.id, account=session.get(Account, review.applicant_account_id), now=at)
-    for name, _birth, seq, product, code, *_rest in demo.DESK:  # the desk's others were approved on accepted papers
+    for name, _birth, seq, product, code, *_rest in DESK:  # the desk's others were approved on accepted papers
         done = booking(f"P{product[:3].upper()}-DESK-{seq}", code)
         if done is None or done.state not in ("approved", "scheduled"):
             continue
