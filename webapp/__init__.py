@@ -82,7 +82,7 @@ def register_extensions(app: Flask) -> None:
         if request.method != "GET" and request.referrer and urlsplit(request.referrer).netloc != request.host:
             back = ""
         target = url_for("auth.sign_in", next=safe_next(back, "") or None)
-        if request.headers.get("HX-Request"):
+        if request.htmx:
             return "", 401, {"HX-Redirect": target}
         return redirect(target)
     htmx.init_app(app)

@@ -11,9 +11,10 @@ Tabs (issue 18): a tab is a named set of stages, and each role opens the queue o
 (`default_tab`): a reviewer on "review" (papers all in: decide each page, then eligibility); a coordinator on
 "coordinate" (approved ones to arrange, failed bookings waiting for the customer's choice among the alternatives,
 passed appointments to close as completed, late or a no-show); an admin, who may do both jobs, on "open" (all
-the desk must act on, most urgent first). The counts per stage are SQL aggregates (`stage_counts`): a fixed
-number of queries whatever the number of applications, plus one look at the proxy papers on file for an
-application made by a guardian or an agent whose own papers were not sent with it.
+the desk must act on, most urgent first). The counts per stage are SQL aggregates (`stage_counts`), and the
+list is shown a page at a time (`queue_page`): both take a fixed number of queries whatever the number of
+applications, the proxy papers on file for applications made by a guardian or an agent included; only the
+page's applications are loaded.
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, load_only, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from ..models import Booking, BookingTransition, Document, DocumentPage, Person, Policy, Product, Service
-from . import documents
-from .bookings import FAILED_BOOKING, alternatives_offered
+from ..models import Booking, BookingTransition, Document, DocumentPage, Person, Policy, Product, ProxyGrant, Service
+from . import documents, family
+from .bookings import FAILED_BOOKING
 from .booking_states import OPEN, State
 from .catalog import default_catalog
 from .catalog_sync import rules_for
@@ -206,34 +207,59 @@ def _tab(filters: Filters) -> frozenset[str]:
     return TABS.get(filters.stage or "open", frozenset())
 
 
-def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row], dict[str, int]]:
-    """The rows that pass the filters, most urgent first, and how many open applications are at each stage
-    (with the same service/product/city/search filters, so the stage tabs add up). Only the applications in
-    states the chosen tab's stages are found in are loaded; the counts come from `stage_counts`."""
-    wanted = _tab(filters)
-    states = {state for stage in wanted for state in STATES_OF[stage]}
-    found = open_bookings(session, filters, states) if states else []
-    docs: dict[int, list[Document]] = {}
-    if found:
-        ids = [b.id for b in found]
-        for doc in session.scalars(select(Document).where(Document.booking_id.in_(ids))
-                                   .options(selectinload(Document.pages))):
-            docs.setdefault(doc.booking_id, []).append(doc)
-    rows = []
-    for booking in found:
-        filed = documents.on_file(session, booking) if booking.acting_as in documents.PROXY_PAPERS else {}
-        rows.append(row_for(booking, docs.get(booking.id, []), filed, now, alternatives_offered(booking) is not None))
-    shown = [r for r in rows if r.stage in wanted and (not filters.overdue_only or (r.due and r.due.overdue))]
-    return sorted(shown, key=lambda r: r.sort_key), stage_counts(session, filters, now)
+PAGE_SIZE = 50  # rows on one page of the queue
+WAITING_STATES = (State.APPLIED.value, State.UNDER_REVIEW.value)  # papers or review: the papers decide which
+SETTLED_STAGES = frozenset({ARRANGE, CHOOSING, VISIT, CLOSE})  # decided by columns and transitions alone
 
 
-def stage_counts(session: Session, filters: Filters, now: datetime) -> dict[str, int]:
-    """How many open applications passing the filters (all but stage and overdue) wait at each stage, and how
-    many of them are past their promised day, counted by the database (the same answers as `row_for`)."""
-    counts = {stage: 0 for stage in STAGES}
+@dataclass(frozen=True)
+class Place:
+    """Where one open application stands in the queue, found without loading it: its stage, its promised day
+    (`due_day`, None when none runs), whether today is past it, and since when it waits (Row.sort_key)."""
+
+    booking_id: int
+    stage: str
+    due_day: date | None
+    overdue: bool
+    since: datetime
+    applied_at: datetime
+
+    @property
+    def sort_key(self) -> tuple:
+        # Row.sort_key, then the order the applications came in (the list's order before it was sorted).
+        group = 2 if self.due_day is None else (0 if self.overdue else 1)
+        return (group, self.due_day or date.max, self.since, self.applied_at, self.booking_id)
+
+
+@dataclass(frozen=True)
+class Census:
+    counts: dict[str, int]  # per stage, and "overdue": as stage_counts answers
+    late: dict[str, int]  # past the promised day, per stage
+    waiting: list[Place]  # every application at "papers" or "review" passing the filters
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the queue: its rows, most urgent first, and where it stands in the whole list."""
+
+    rows: list[Row]
+    counts: dict[str, int]  # stage_counts: the tabs' numbers
+    total: int  # rows in the whole list (the tab, the filters, overdue only when asked)
+    overdue: int  # rows of the tab past their promised day (the filters apply; "overdue only" does not)
+    number: int  # this page, from 1
+    pages: int  # how many pages the list has (at least 1)
+    size: int | None  # rows a page holds (None: the whole list on one page)
+
+    @property
+    def first(self) -> int:
+        """The place in the list of this page's first row (1-based), for "31–60 of 95"."""
+        return (self.number - 1) * (self.size or 0) + 1
+
+
+def _settled(filters: Filters, now: datetime):
+    """Approved and arranged applications passing the filters, as a subquery of (id, stage, group, due, since,
+    applied_at, late): the stage (stage_of), the promise (row_for) and the order (Row.sort_key) in SQL."""
     today = china_date(now)
-    overdue = 0
-    # Approved and arranged ones: the stage and the arrangement promise are columns and transitions.
     failed, later = aliased(BookingTransition), aliased(BookingTransition)
     choosing = exists().where(  # bookings.alternatives_offered: a failed booking with nothing since but notes
         failed.booking_id == Booking.id, failed.rule == FAILED_BOOKING, failed.to_state == State.APPROVED.value,
@@ -242,16 +268,47 @@ def stage_counts(session: Session, filters: Filters, now: datetime) -> dict[str,
                             later.to_state != State.APPROVED.value)))
     approved = Booking.state == State.APPROVED.value
     stage = case((and_(approved, choosing), CHOOSING), (approved, ARRANGE), (Booking.starts_at <= now, CLOSE), else_=VISIT)
-    late = case((and_(approved, Booking.arrange_by < today), 1), else_=0)
-    staged = _matching(select(stage.label("stage"), late.label("late")), filters).where(
-        Booking.state.in_([State.APPROVED.value, State.SCHEDULED.value])).subquery()
+    late = and_(approved, Booking.arrange_by < today)
+    group = case((late, 0), (and_(approved, Booking.arrange_by.is_not(None)), 1), else_=2)
+    since = case((approved, func.coalesce(Booking.approved_at, Booking.updated_at)),
+                 (Booking.starts_at <= now, Booking.starts_at), else_=Booking.updated_at)
+    return _matching(select(Booking.id.label("id"), stage.label("stage"), group.label("grp"),
+                            case((approved, Booking.arrange_by)).label("due"), since.label("since"),
+                            Booking.applied_at.label("applied_at"), case((late, 1), else_=0).label("late")),
+                     filters).where(Booking.state.in_([State.APPROVED.value, State.SCHEDULED.value])).subquery()
+
+
+def _settled_places(session: Session, filters: Filters, now: datetime, stages: frozenset[str],
+                    limit: int | None) -> list[Place]:
+    """The first `limit` (all when None) approved or arranged applications of `stages`, most urgent first,
+    sorted and cut by the database."""
+    staged = _settled(filters, now)
+    query = select(staged.c.id, staged.c.stage, staged.c.due, staged.c.late, staged.c.since, staged.c.applied_at).where(
+        staged.c.stage.in_(sorted(stages)))
+    if filters.overdue_only:
+        query = query.where(staged.c.grp == 0)
+    query = query.order_by(staged.c.grp, staged.c.due, staged.c.since, staged.c.applied_at, staged.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [Place(i, stage, due_day, bool(late), since, applied)
+            for i, stage, due_day, late, since, applied in session.execute(query)]
+
+
+def _census(session: Session, filters: Filters, now: datetime) -> Census:
+    """How many open applications passing the filters (all but stage and overdue) wait at each stage and how
+    many of those are past their promised day, and where each one waiting for papers or review stands: a fixed
+    number of queries whatever the number of applications (the same answers as `row_for`)."""
+    counts = {stage: 0 for stage in STAGES}
+    late = {stage: 0 for stage in STAGES}
+    today = china_date(now)
+    # Approved and arranged ones: the stage and the arrangement promise are columns and transitions.
+    staged = _settled(filters, now)
     for name, n, n_late in session.execute(select(staged.c.stage, func.count(), func.sum(staged.c.late))
                                            .group_by(staged.c.stage)):
         counts[name] += n
-        overdue += int(n_late or 0)
+        late[name] += int(n_late or 0)
     # Applied and under review: the papers decide between the customer's turn and the reviewer's.
-    waiting = _matching(select(Booking.id), filters).where(
-        Booking.state.in_([State.APPLIED.value, State.UNDER_REVIEW.value]))
+    waiting = _matching(select(Booking.id), filters).where(Booking.state.in_(WAITING_STATES))
     papers: dict[int, dict[str, tuple[int, int, datetime | None]]] = {}
     for booking_id, kind, live, unsent, last in session.execute(
             select(Document.booking_id, Document.kind, func.count(DocumentPage.id),
@@ -266,27 +323,161 @@ def stage_counts(session: Session, filters: Filters, now: datetime) -> dict[str,
     rules = {sid: (catalog.product(product), catalog.product(product).service(code))
              for sid, code, product in session.execute(
                  select(Service.id, Service.code, Product.code).join(Product, Service.product_id == Product.id))}
-    found = session.scalars(_matching(select(Booking), filters)
-                            .where(Booking.state.in_([State.APPLIED.value, State.UNDER_REVIEW.value]))
-                            .options(load_only(Booking.id, Booking.service_id, Booking.details, Booking.acting_as,
-                                               Booking.applied_at, Booking.policy_id, Booking.applicant_account_id)))
+    found = session.execute(_matching(
+        select(Booking.id, Booking.service_id, Booking.details, Booking.acting_as, Booking.applied_at,
+               Booking.updated_at, Booking.applicant_account_id, Policy.insured_id), filters)
+        .where(Booking.state.in_(WAITING_STATES))).all()
+    needs: dict[int, list[str]] = {}  # booking → the kinds it needs (required_kinds), and not sent
+    for booking in found:
+        needed = documents.required_kinds(rules[booking.service_id][1], booking)
+        needs[booking.id] = needed
+    proxies = [b for b in found if any(kind in documents.PROXY_PAPERS.get(b.acting_as, ())
+                                       and kind not in papers.get(b.id, {}) for kind in needs[b.id])]
+    filed_all = proxy_papers_on_file(session, proxies)
+    places = []
+    due_days: dict[tuple, date] = {}
     for booking in found:
         product, service = rules[booking.service_id]
         sent = papers.get(booking.id, {})
-        needed = documents.required_kinds(service, booking)
+        needed = needs[booking.id]
+        filed = filed_all.get(booking.id, {})
         missing = [kind for kind in needed if kind not in sent]
-        filed = (documents.on_file(session, booking)
-                 if any(kind in documents.PROXY_PAPERS.get(booking.acting_as, ()) for kind in missing) else {})
         if any(kind not in filed for kind in missing) or any(sent[kind][1] for kind in needed if kind in sent):
             counts[PAPERS] += 1
+            places.append(Place(booking.id, PAPERS, None, False, booking.updated_at, booking.applied_at))
             continue
         counts[REVIEW] += 1
         moments = [sent[kind][2] for kind in needed if kind in sent and sent[kind][2] is not None]
         in_at = max(moments) if moments else booking.applied_at
-        if today > review_due(product.hours_for(service), in_at, service.decision_working_days):
-            overdue += 1
-    counts["overdue"] = overdue
-    return counts
+        memo = (booking.service_id, in_at)  # the same instant on the same desk: the same promise
+        if memo not in due_days:
+            due_days[memo] = review_due(product.hours_for(service), in_at, service.decision_working_days)
+        overdue = today > due_days[memo]
+        late[REVIEW] += overdue
+        places.append(Place(booking.id, REVIEW, due_days[memo], overdue, in_at, booking.applied_at))
+    counts["overdue"] = sum(late.values())
+    return Census(counts, late, places)
+
+
+def proxy_papers_on_file(session: Session, found) -> dict[int, dict[str, datetime]]:
+    """documents.on_file for many applications at once, in at most three queries: for each of `found` (rows with
+    id, applicant_account_id, acting_as and insured_id), the proxy's own papers already proved → since when.
+    The rule is documents.proofs_on_file (the applicant's verified grant over the insured in the same role, its
+    accepted proofs or the insured's own approval, then papers accepted on the proxy's earlier applications for
+    the same insured since that grant was verified); tests/test_staff_queue.py holds the two together."""
+    found = [b for b in found if b.acting_as in documents.PROXY_PAPERS]
+    if not found:
+        return {}
+    applicants = sorted({b.applicant_account_id for b in found})
+    grants: dict[tuple[int, int, str], ProxyGrant] = {}
+    for grant in session.scalars(select(ProxyGrant).where(ProxyGrant.grantee_account_id.in_(applicants),
+                                                          ProxyGrant.status == family.VERIFIED)
+                                 .order_by(ProxyGrant.verified_at.desc(), ProxyGrant.id.desc())):
+        if grant.verified_at is not None:  # documents.applicants_grant: the newest verified in the role
+            grants.setdefault((grant.grantee_account_id, grant.insured_person_id, family.RELATION[grant.kind]), grant)
+    chosen = {b.id: grants.get((b.applicant_account_id, b.insured_id, b.acting_as)) for b in found}
+    by_papers = sorted({g.id for g in chosen.values() if g is not None and g.method != family.INSURED_APPROVAL})
+    accepted: dict[int, set[str]] = {}
+    if by_papers:
+        for grant_id, kind in session.execute(select(Document.proxy_grant_id, Document.kind).where(
+                Document.proxy_grant_id.in_(by_papers), Document.status == documents.ACCEPTED)):
+            accepted.setdefault(grant_id, set()).add(kind)
+    out: dict[int, dict[str, datetime]] = {}
+    wanted: dict[int, list[str]] = {}
+    for b in found:
+        grant = chosen[b.id]
+        if grant is None:
+            continue
+        kinds = documents.PROXY_PAPERS[b.acting_as]
+        if grant.method == family.INSURED_APPROVAL:
+            out[b.id] = {kind: grant.verified_at for kind in kinds}
+            continue
+        out[b.id] = {kind: grant.verified_at for kind in kinds if kind in accepted.get(grant.id, ())}
+        if any(kind not in out[b.id] for kind in kinds):
+            wanted[b.id] = [kind for kind in kinds if kind not in out[b.id]]
+    if wanted:
+        proxy_kinds = sorted({kind for kinds in documents.PROXY_PAPERS.values() for kind in kinds})
+        earlier = session.execute(
+            select(Document.kind, Document.updated_at, Booking.id, Booking.applicant_account_id, Booking.acting_as,
+                   Policy.insured_id, Booking.applied_at)
+            .join(Booking, Document.booking_id == Booking.id).join(Policy, Booking.policy_id == Policy.id)
+            .where(Booking.applicant_account_id.in_(sorted({b.applicant_account_id for b in found if b.id in wanted})),
+                   Document.kind.in_(proxy_kinds), Document.status == documents.ACCEPTED)
+            .order_by(Document.updated_at.desc(), Document.id.desc())).all()
+        for b in found:
+            if b.id not in wanted:
+                continue
+            since = chosen[b.id].verified_at
+            for kind, at, other, applicant, acting_as, insured, applied in earlier:
+                if (kind in wanted[b.id] and other != b.id and applicant == b.applicant_account_id
+                        and acting_as == b.acting_as and insured == b.insured_id and applied >= since):
+                    out[b.id].setdefault(kind, at)
+    return {booking_id: filed for booking_id, filed in out.items() if filed}
+
+
+def _rows(session: Session, places: list[Place], now: datetime) -> list[Row]:
+    """The rows of `places`, in their order, loaded in a fixed number of queries (the bookings with their
+    policy, insured person, service and product; the papers of those waiting for papers or review; the proxy
+    papers on file)."""
+    if not places:
+        return []
+    found = {b.id: b for b in session.scalars(
+        select(Booking).where(Booking.id.in_([p.booking_id for p in places]))
+        .options(joinedload(Booking.policy).joinedload(Policy.insured),
+                 joinedload(Booking.service).joinedload(Service.product)))}
+    waiting = [b for b in found.values() if b.state in WAITING_STATES]
+    docs: dict[int, list[Document]] = {}
+    if waiting:
+        for doc in session.scalars(select(Document).where(Document.booking_id.in_([b.id for b in waiting]))
+                                   .options(selectinload(Document.pages))):
+            docs.setdefault(doc.booking_id, []).append(doc)
+    filed = proxy_papers_on_file(session, [
+        _Applicant(b.id, b.applicant_account_id, b.acting_as, b.policy.insured_id) for b in waiting])
+    return [row_for(found[p.booking_id], docs.get(p.booking_id, []), filed.get(p.booking_id, {}), now,
+                    p.stage == CHOOSING) for p in places]
+
+
+@dataclass(frozen=True)
+class _Applicant:
+    id: int
+    applicant_account_id: int
+    acting_as: str
+    insured_id: int
+
+
+def queue_page(session: Session, filters: Filters, now: datetime, number: int = 1,
+               size: int | None = PAGE_SIZE) -> Page:
+    """One page of the rows that pass the filters, most urgent first (Row.sort_key), with the stage counts.
+
+    Those waiting for papers or review are placed from their papers' figures (`_census`, which the counts need
+    anyway); the approved and arranged ones are sorted and cut by the database, which gives only as many as
+    the page needs; then only the page's applications are loaded."""
+    census = _census(session, filters, now)
+    wanted = _tab(filters)
+    late = sum(census.late[s] for s in wanted)
+    total = late if filters.overdue_only else sum(census.counts[s] for s in wanted)
+    pages = max(1, -(-total // size)) if size else 1
+    number = min(max(1, number), pages)
+    start = (number - 1) * size if size else 0
+    waiting = [p for p in census.waiting if p.stage in wanted and (not filters.overdue_only or p.overdue)]
+    settled = (_settled_places(session, filters, now, wanted & SETTLED_STAGES, start + size if size else None)
+               if wanted & SETTLED_STAGES else [])
+    places = sorted([*waiting, *settled], key=lambda p: p.sort_key)
+    places = places[start:start + size] if size else places
+    return Page(_rows(session, places, now), census.counts, total, late, number, pages, size)
+
+
+def queue(session: Session, filters: Filters, now: datetime) -> tuple[list[Row], dict[str, int]]:
+    """Every row that passes the filters, most urgent first, and how many open applications are at each stage
+    (with the same service/product/city/search filters, so the stage tabs add up): queue_page's whole list."""
+    page = queue_page(session, filters, now, size=None)
+    return page.rows, page.counts
+
+
+def stage_counts(session: Session, filters: Filters, now: datetime) -> dict[str, int]:
+    """How many open applications passing the filters (all but stage and overdue) wait at each stage, and how
+    many of them are past their promised day, counted by the database (the same answers as `row_for`)."""
+    return _census(session, filters, now).counts
 
 
 def tab_counts(counts: dict[str, int]) -> dict[str, int]:
@@ -296,6 +487,7 @@ def tab_counts(counts: dict[str, int]) -> dict[str, int]:
 
 
 def cities(session: Session) -> list[str]:
-    """Cities named by open applications, for the filter."""
-    found = session.scalars(select(Booking.details).where(Booking.state.in_([s.value for s in OPEN])))
-    return sorted({str(d.get("city")) for d in found if d and d.get("city")})
+    """Cities named by open applications, for the filter (the database gives each once)."""
+    city = Booking.details["city"].as_string()
+    found = session.scalars(select(city).where(Booking.state.in_([s.value for s in OPEN])).distinct())
+    return sorted({str(c) for c in found if c})

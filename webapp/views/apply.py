@@ -25,7 +25,7 @@ from ..services.eligibility import service_window_end
 from ..services.people import policy_facts
 from ..services.ratelimit import Limit
 from . import acting
-from .common import client_ip, is_htmx, now, page_or_fragment, refuse
+from .common import client_ip, now, page_or_fragment, refuse
 from .wording import localise_params
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
@@ -163,14 +163,14 @@ def confirm(policy, service_code):
     if outcome.created:
         flash(_("Application %(ref)s received. We will send you a message when it moves on.", ref=outcome.booking.reference))
     target = url_for("bookings.detail", reference=outcome.booking.reference)
-    if is_htmx():
+    if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target, code=303)
 
 
 def _status(code: int) -> int:
     """The status for a plain form post; an htmx swap gets 200 (browsers log any 4xx as a console error)."""
-    return 200 if is_htmx() else code
+    return 200 if request.htmx else code
 
 
 def _request_key() -> str:

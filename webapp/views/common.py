@@ -60,13 +60,9 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def page_or_fragment(template: str, block: str, **context):
     """The whole page for a normal request (works without JavaScript); only `block` for an htmx request."""
-    if is_htmx():
+    if request.htmx:
         return render_block(template, block, **context)
     return render_template(template, **context)
 

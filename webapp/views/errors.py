@@ -38,5 +38,5 @@ def _render(status: int, kind: str):
         db.session.rollback()
     except Exception:  # the database itself may be what failed
         pass
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if request.htmx else "errors/error.html"
     return render_template(template, status=status, kind=kind), status

@@ -26,7 +26,7 @@ from ..services.catalog import Document as Kind
 from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
 from .bookings import load
-from .common import client_ip, is_htmx, login_is_fresh, now, refuse
+from .common import client_ip, login_is_fresh, now, refuse
 from .paper_wording import paper_refusal
 from .wording import document_text
 
@@ -55,7 +55,7 @@ def body_limit() -> None:
     """Per-route body limits, set before anything reads the body (Werkzeug answers 413 from Content-Length).
     Every other route keeps the small MAX_CONTENT_LENGTH."""
     if request.endpoint in UPLOADS:
-        request.max_content_length = ONE_PHOTO_REQUEST if is_htmx() else MANY_PHOTOS_REQUEST
+        request.max_content_length = ONE_PHOTO_REQUEST if request.htmx else MANY_PHOTOS_REQUEST
 
 
 def storage() -> Storage:
@@ -223,7 +223,7 @@ def _upload(owner: Owner, kind: str):
             current_app.logger.exception("storage failed for %s", owner.log_name)
             outcomes.append((upload_.filename, ("document.storage", {})))
         replaces = None  # a retake replaces one page: further photos in the same post are new pages
-    if is_htmx():
+    if request.htmx:
         return _answer(owner, kind, refusal=outcomes[0][1])
     for name, refusal in outcomes:
         if refusal is not None:
@@ -236,7 +236,7 @@ def _upload(owner: Owner, kind: str):
 
 def _answer(owner: Owner, kind: str, *, refusal):
     """For the page's script: the document's part of the checklist, or the refusal (422, nothing stored)."""
-    if not is_htmx():
+    if not request.htmx:
         if refusal:
             flash(owner.words(*refusal), "error")
         return redirect(owner.back())
@@ -257,7 +257,7 @@ def _remove(owner: Owner, public_id: str):
         papers.remove_draft(db.session, storage(), public_id=public_id, account=current_user, now=now(), ip=client_ip())
     except papers.DocumentRefused as refused:
         return _answer(owner, kind, refusal=(refused.reason, refused.params))
-    if is_htmx():
+    if request.htmx:
         return _answer(owner, kind, refusal=None)
     flash(owner.words("document.removed"), "info")
     return redirect(owner.back(_anchor=f"doc-{kind}"))

@@ -111,6 +111,6 @@ def mark_read():
         notifications.mark_read(db.session, current_user.id, moment, ids=ids)  # commits
     else:
         notifications.mark_read(db.session, current_user.id, moment)  # commits
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return "", 204
     return redirect(url_for("portal.messages"), code=303)

@@ -30,7 +30,6 @@ from .wording import GRADES, reason_text
 from .common import bounded_int, client_ip, login_is_fresh, now
 from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
 
-QUEUE_LIMIT = 150  # rows on one screen; filters narrow it down
 DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
 IN_REVIEW = (State.APPLIED.value, State.UNDER_REVIEW.value)  # pages decided (verdicts changed) only then: review.py
 
@@ -93,15 +92,14 @@ def _preview(rows: list[staff_queue.Row], asked: str) -> dict:
 def queue():
     filters = _filters(request.args, current_user.staff_role)
     moment = now()
-    rows, counts = staff_queue.queue(db.session, filters, moment)
-    shown = rows[:QUEUE_LIMIT]
+    page = staff_queue.queue_page(db.session, filters, moment, bounded_int(request.args.get("page"), low=1) or 1)
     catalog = default_catalog()
     return render_template(
-        "staff/queue.html", rows=shown, total=len(rows), limit=QUEUE_LIMIT,
-        counts=staff_queue.tab_counts(counts), own_tab=staff_queue.default_tab(current_user.staff_role),
+        "staff/queue.html", rows=page.rows, page=page, total=page.total,
+        counts=staff_queue.tab_counts(page.counts), own_tab=staff_queue.default_tab(current_user.staff_role),
         filters=filters, stages=words.STAGES, products=catalog.products, cities=staff_queue.cities(db.session),
         service_choices=list({s.code: s.name for p in catalog.products for s in p.services if s.bookable}.items()),
-        due_words=words.due_words, now=moment, rules_for=rules_for, **_preview(shown, request.args.get("show") or ""),
+        due_words=words.due_words, now=moment, rules_for=rules_for, **_preview(page.rows, request.args.get("show") or ""),
     )
 
 

@@ -68,7 +68,7 @@ def booking_reveal_numbers(reference):
                                    found.reference, client_ip())
     status = 429 if shown.refused == "calls.rate_limited" else 200
     fields = {"revealed": shown.contacts, "call_error": refusal(shown.refused) if shown.refused else None}
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render_template("staff/_call.html", b=found, who_only=True, **fields), status
     return render_template("staff/booking.html", **_context(found, **fields)), status
 
