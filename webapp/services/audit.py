@@ -1,5 +1,7 @@
 """Write audit events (SECURITY.md, Logs): time, actor, subject and IP; never a code, token or document content.
-And read them back for one target (a booking's calls, services/contact_calls.py)."""
+`record` adds one to the caller's unit of work; `record_view` writes one on its own, for a page that only reads
+(someone looked at a person's records). And read them back for one target (a booking's calls,
+services/contact_calls.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import write_transaction
 from ..models import AuditEvent
 from .clock import require_aware
 
@@ -28,6 +31,25 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_view(
+    session: Session,
+    action: str,
+    *,
+    now: datetime,
+    actor_id: int | None = None,
+    subject_person_id: int | None = None,
+    target: str | None = None,
+    ip: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Record that someone looked (or was refused a look) in a short write transaction of its own, committed
+    before the page is rendered: a read-only page leaves its trace even if rendering fails. The session must
+    hold no pending changes (db.write_transaction)."""
+    with write_transaction(session):
+        record(session, action, now=now, actor_id=actor_id, subject_person_id=subject_person_id, target=target,
+               ip=ip, detail=detail)
 
 
 def events_on(session: Session, target: str, actions: tuple[str, ...], *, limit: int = 50) -> list[AuditEvent]:

@@ -62,8 +62,12 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def keys(self, *, older_than: float = 0.0) -> Iterator[str]:
-        """Every stored key whose object is at least `older_than` seconds old (fresh ones may await their commit)."""
+    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
+        """Every stored key (starting with `prefix`) whose object is at least `older_than` seconds old (fresh ones
+        may await their commit). Streamed, never collected: a store may hold millions."""
+
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """(key, modified time in epoch seconds) of every stored key starting with `prefix`, in key order."""
 
     def sweep_temp(self, *, older_than: float = 0.0) -> int:
         """Remove leftovers of interrupted writes older than that; how many."""
@@ -242,13 +246,19 @@ class LocalStorage:
                     pass
         return sorted(found)
 
-    def keys(self, *, older_than: float = 0.0) -> Iterator[str]:
-        """Walks objects/ without following symlinks: anything that is not a regular file named as a key in its own
-        shard (a stray file, a planted link) is skipped, not trusted. Ages come from mtime, which the rename keeps."""
+    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
         cutoff = time.time() - older_than
+        for key, modified in self.listing(prefix=prefix):
+            if older_than <= 0 or modified <= cutoff:
+                yield key
+
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """Walks objects/ one shard at a time without following symlinks: anything that is not a regular file named
+        as a key in its own shard (a stray file, a planted link) is skipped, not trusted. Ages come from mtime, which
+        the rename keeps. Only one shard's names are held at once (a 256th of the store)."""
         try:
             shards = [name for name, info in self._listing(self.objects)
-                      if len(name) == 2 and stat.S_ISDIR(info.st_mode)]
+                      if len(name) == 2 and stat.S_ISDIR(info.st_mode) and name.startswith(prefix[:2])]
         except OSError as exc:
             raise StorageError(f"cannot list {self.objects}: {exc}") from exc
         for shard in shards:
@@ -259,9 +269,9 @@ class LocalStorage:
             except OSError as exc:
                 raise StorageError(f"cannot list {self.objects}/{shard}: {exc}") from exc
             for name, info in listing:
-                if (KEY_PATTERN.fullmatch(name) and name[:2] == shard and stat.S_ISREG(info.st_mode)
-                        and (older_than <= 0 or info.st_mtime <= cutoff)):
-                    yield name
+                if (KEY_PATTERN.fullmatch(name) and name[:2] == shard and name.startswith(prefix)
+                        and stat.S_ISREG(info.st_mode)):
+                    yield name, info.st_mtime
 
     def sweep_temp(self, *, older_than: float = 0.0) -> int:
         """Temp files of writes that died before their rename. A fresh one may belong to a write in progress in
@@ -384,16 +394,22 @@ class S3Storage:
                 return False
             raise StorageError(f"cannot look up {key}: {exc}") from exc
 
-    def keys(self, *, older_than: float = 0.0) -> Iterator[str]:
-        """Ages come from LastModified (the store's clock, whole seconds); names under the prefix that are not keys
-        are skipped."""
+    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
         cutoff = time.time() - older_than
+        for key, modified in self.listing(prefix=prefix):
+            if older_than <= 0 or modified <= cutoff:
+                yield key
+
+    def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """Page by page (ListObjectsV2 returns at most 1 000 names per request, in key order): ages come from
+        LastModified (the store's clock, whole seconds); names under the prefix that are not keys are skipped."""
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
+            for page in pages:
                 for item in page.get("Contents", ()):
                     key = item["Key"][len(self.prefix):]
-                    if KEY_PATTERN.fullmatch(key) and (older_than <= 0 or item["LastModified"].timestamp() <= cutoff):
-                        yield key
+                    if KEY_PATTERN.fullmatch(key):
+                        yield key, item["LastModified"].timestamp()
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"cannot list {self.bucket}/{self.prefix}: {exc}") from exc
 

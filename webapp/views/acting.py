@@ -69,12 +69,10 @@ def banner() -> family.Represented | None:
 def record_view(person_id: int, page: str, target: str | None = None) -> None:
     """A family member (or staff) saw a page of `person_id`'s records: written to the audit log, which the
     insured can read as their access log. The insured's own views are not logged."""
-    from ..db import write_transaction
     from ..services import audit
     from .common import client_ip
 
     if current_user.person_id == person_id:
         return
-    with write_transaction(db.session):
-        audit.record(db.session, "record.view", now=now(), actor_id=current_user.id, subject_person_id=person_id,
-                     target=target, ip=client_ip(), detail={"page": page})
+    audit.record_view(db.session, "record.view", now=now(), actor_id=current_user.id, subject_person_id=person_id,
+                      target=target, ip=client_ip(), detail={"page": page})

@@ -35,14 +35,12 @@ def refuse(target: str, *, status: int = 404, subject_person_id: int | None = No
     from flask import abort
     from flask_login import current_user
 
-    from ..db import write_transaction
     from ..extensions import db
     from ..services import audit
 
     current_app.logger.warning("refused access account=%s target=%s ip=%s", current_user.id, target, client_ip())
-    with write_transaction(db.session):  # BEGIN IMMEDIATE: never upgrade a read lock on SQLite
-        audit.record(db.session, "access.refused", now=now(), actor_id=current_user.id, subject_person_id=subject_person_id,
-                     target=target, ip=client_ip())
+    audit.record_view(db.session, "access.refused", now=now(), actor_id=current_user.id,
+                      subject_person_id=subject_person_id, target=target, ip=client_ip())
     abort(status)
 
 

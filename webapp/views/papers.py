@@ -15,7 +15,6 @@ from typing import Callable
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
@@ -342,6 +341,5 @@ def _audit_view(owner, page, thumbnail: bool, moment) -> None:
         detail = {"grant": owner.public_id, **detail}
     elif current_user.person_id == person:
         return
-    with write_transaction(db.session):
-        audit.record(db.session, "document.view", now=moment, actor_id=current_user.id, subject_person_id=person,
-                     target=f"page:{page.public_id}", ip=client_ip(), detail=detail)
+    audit.record_view(db.session, "document.view", now=moment, actor_id=current_user.id, subject_person_id=person,
+                      target=f"page:{page.public_id}", ip=client_ip(), detail=detail)

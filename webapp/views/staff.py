@@ -15,7 +15,6 @@ from flask_babel import format_timedelta
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
@@ -218,9 +217,8 @@ def access_request(public_id):
     grant = load_grant(public_id)
     moment = now()
     today = china_date(moment)
-    with write_transaction(db.session):
-        audit.record(db.session, "access.staff_view", now=moment, actor_id=current_user.id,
-                     subject_person_id=grant.insured_person_id, target=f"grant:{grant.public_id}", ip=client_ip())
+    audit.record_view(db.session, "access.staff_view", now=moment, actor_id=current_user.id,
+                      subject_person_id=grant.insured_person_id, target=f"grant:{grant.public_id}", ip=client_ip())
     birth = grant.insured.birth_date
     requester = grant.grantee.person
     return render_template(

@@ -12,7 +12,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
@@ -145,9 +144,8 @@ def _context(booking: Booking, **extra) -> dict:
 @staff_required()
 def booking(reference):
     found = _booking(reference)
-    with write_transaction(db.session):
-        audit.record(db.session, "booking.staff_view", now=now(), actor_id=current_user.id,
-                     subject_person_id=found.policy.insured_id, target=f"booking:{found.id}", ip=client_ip())
+    audit.record_view(db.session, "booking.staff_view", now=now(), actor_id=current_user.id,
+                      subject_person_id=found.policy.insured_id, target=f"booking:{found.id}", ip=client_ip())
     return render_template("staff/booking.html", **_context(found))
 
 

@@ -12,7 +12,6 @@ from flask import Response, flash, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
@@ -100,10 +99,9 @@ def download(kind: str) -> Response:
     write = insurer_report.to_csv if kind == "csv" else insurer_report.to_xlsx
     body = write(found, labels(), locale())
     name = f"lvtong-report-{week.isoformat()}-{product or 'all'}.{kind}"
-    with write_transaction(db.session):
-        audit.record(db.session, "report.download", now=now(), actor_id=current_user.id, ip=client_ip(),
-                     target=f"report:{week.isoformat()}",
-                     detail={"week": week.isoformat(), "product": product, "format": kind})
+    audit.record_view(db.session, "report.download", now=now(), actor_id=current_user.id, ip=client_ip(),
+                      target=f"report:{week.isoformat()}",
+                      detail={"week": week.isoformat(), "product": product, "format": kind})
     return Response(body, headers={"Content-Type": MIMETYPES[kind],
                                    "Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -127,9 +125,8 @@ def report_cases_csv():
     week, _latest, product = chosen(speak=False)
     body = case_records.to_csv(case_records.closed_in_week(db.session, week_start=week, product_code=product))
     name = f"lvtong-opinion-cases-{week.isoformat()}-{product or 'all'}.csv"
-    with write_transaction(db.session):
-        audit.record(db.session, "report.download", now=now(), actor_id=current_user.id, ip=client_ip(),
-                     target=f"report:{week.isoformat()}",
-                     detail={"week": week.isoformat(), "product": product, "format": "cases.csv"})
+    audit.record_view(db.session, "report.download", now=now(), actor_id=current_user.id, ip=client_ip(),
+                      target=f"report:{week.isoformat()}",
+                      detail={"week": week.isoformat(), "product": product, "format": "cases.csv"})
     return Response(body, headers={"Content-Type": MIMETYPES["csv"],
                                    "Content-Disposition": f'attachment; filename="{name}"'})
