@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
@@ -61,9 +60,9 @@ def accounts():
             if account is None:
                 error = translate(N_("No account has this mobile number."))
     if account is not None:
-        with write_transaction(db.session):  # staff looking at a person's account is in their access log
-            audit.record(db.session, "account.staff_view", now=moment, actor_id=current_user.id,
-                         subject_person_id=account.person_id, target=f"account:{account.id}", ip=client_ip())
+        # staff looking at a person's account is in their access log
+        audit.record_view(db.session, "account.staff_view", now=moment, actor_id=current_user.id,
+                          subject_person_id=account.person_id, target=f"account:{account.id}", ip=client_ip())
     return render_template("staff/accounts.html", query=raw, account=account, error=error,
                            live=logins.live_count(db.session, account.id, moment) if account else 0,
                            history=_history(account) if account else [])

@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
@@ -72,9 +71,8 @@ def identity_queue():
 @staff_required(*binding.CHECKERS)
 def identity_reclaim(public_id):
     found = _load_request(public_id)
-    with write_transaction(db.session):
-        audit.record(db.session, "identity.staff_view", now=now(), actor_id=current_user.id,
-                     subject_person_id=found.person_id, target=f"reclaim:{found.public_id}", ip=client_ip())
+    audit.record_view(db.session, "identity.staff_view", now=now(), actor_id=current_user.id,
+                      subject_person_id=found.person_id, target=f"reclaim:{found.public_id}", ip=client_ip())
     holders = [_holder_facts(a) for a in binding.holders(db.session, found.person_id) if a.id != found.account_id]
     return render_template("staff/identity_reclaim.html", r=found, holders=holders, owner=_holder_facts(found.account),
                            id_masked=mask_id_number(found.person.id_number),
@@ -116,9 +114,8 @@ def identity_reclaim_reject(public_id):
 def identity_claim(account_id):
     account = _load_claimant(account_id)
     person = db.session.get(Person, account.claimed_person_id)
-    with write_transaction(db.session):
-        audit.record(db.session, "identity.staff_view", now=now(), actor_id=current_user.id, subject_person_id=person.id,
-                     target=f"account:{account.id}", ip=client_ip())
+    audit.record_view(db.session, "identity.staff_view", now=now(), actor_id=current_user.id, subject_person_id=person.id,
+                      target=f"account:{account.id}", ip=client_ip())
     return render_template("staff/identity_claim.html", claimant=_holder_facts(account), person=person,
                            claimed_at=account.claimed_at, id_masked=mask_id_number(person.id_number),
                            policy_mobile=mask_mobile(person.mobile) if person.mobile else "")
