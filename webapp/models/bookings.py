@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -27,7 +27,7 @@ class Booking(Base):
     change_rule: Mapped[str] = mapped_column(String(24))  # the catalog rule in force when applied
     details: Mapped[dict] = mapped_column(default=dict)  # what the form asked: city, hospital, dates …
     admission_slip_date: Mapped[date | None]
-    applied_at: Mapped[datetime]
+    applied_at: Mapped[datetime] = mapped_column(index=True)  # the weekly report counts a week's by it
     papers_complete_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     arrange_by: Mapped[date | None]  # the promised latest day of arrangement, once it can be computed
@@ -67,3 +67,9 @@ class BookingTransition(Base):
     detail: Mapped[dict] = mapped_column(default=dict)  # deadline, seed citation, appointment …
 
     booking: Mapped[Booking] = relationship(back_populates="transitions")
+
+    __table_args__ = (
+        # The weekly report: a booking's first move to "scheduled" (services/insurer_report.py), a week's quota steps.
+        Index("ix_booking_transitions_booking_state_at", "booking_id", "to_state", "at"),
+        Index("ix_booking_transitions_effect_at", "quota_effect", "at"),
+    )

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import xlsxwriter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Booking, BookingTransition, Product, Service
@@ -142,8 +142,9 @@ def weekly_report(session: Session, *, week_start: date, product_code: str | Non
                   catalog: Catalog | None = None) -> Report:
     """The figures of the week holding `week_start` (normalised to its Monday) for every product, or one.
 
-    Three queries whatever the number of bookings: the service rows, the bookings alive in the week (with the
-    moment each was first scheduled), and the quota steps of the week summed per service.
+    Three queries whatever the number of bookings, the last two aggregates the database sums per service over
+    the week's rows only (never the whole history): the service rows, the bookings alive in the week (each
+    with the moment it was first scheduled), and the quota steps of the week.
     """
     catalog = catalog or default_catalog()
     monday, next_monday = week_of(week_start)
@@ -176,28 +177,42 @@ def _service_ids(session: Session, product_codes: list[str]) -> dict[tuple[str, 
 
 
 def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, end: datetime, last_day: date) -> None:
-    first_scheduled = (select(BookingTransition.booking_id, func.min(BookingTransition.at).label("at"))
-                       .where(BookingTransition.to_state == State.SCHEDULED.value)
-                       .group_by(BookingTransition.booking_id).subquery())
-    alive = session.execute(
-        select(Booking.service_id, Booking.applied_at, Booking.closed_at, Booking.arrange_by, first_scheduled.c.at)
-        .outerjoin(first_scheduled, first_scheduled.c.booking_id == Booking.id)
-        .where(Booking.service_id.in_(by_id), Booking.applied_at < end,
-               or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
-    )
-    for service_id, applied_at, closed_at, arrange_by, scheduled_at in alive:
+    """Received, arranged (in time or late), open at the week's end and overdue then, summed per service by the
+    database over the bookings alive in the week alone (applied before it ended, not closed before it began),
+    each with the moment it was first scheduled looked up by index (migration 0015), never the whole history."""
+    first_scheduled = (select(func.min(BookingTransition.at))
+                       .where(BookingTransition.booking_id == Booking.id,
+                              BookingTransition.to_state == State.SCHEDULED.value)
+                       .scalar_subquery())
+    alive = (select(Booking.service_id.label("service_id"), Booking.applied_at.label("applied_at"),
+                    Booking.closed_at.label("closed_at"), Booking.arrange_by.label("arrange_by"),
+                    first_scheduled.label("scheduled_at"))
+             .where(Booking.service_id.in_(sorted(by_id)), Booking.applied_at < end,
+                    or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
+             .subquery())
+    monday = china_date(start)
+    scheduled_on = case(  # the China date of the first move to "scheduled", when it is in the week
+        *[(alive.c.scheduled_at < china_datetime(monday + timedelta(days=k)), monday + timedelta(days=k - 1))
+          for k in range(1, 7)], else_=monday + timedelta(days=6))
+    arranged = and_(alive.c.scheduled_at >= start, alive.c.scheduled_at < end)
+    in_time = or_(alive.c.arrange_by.is_(None), alive.c.arrange_by >= scheduled_on)
+    still_open = or_(alive.c.closed_at.is_(None), alive.c.closed_at >= end)
+    overdue = and_(still_open, or_(alive.c.scheduled_at.is_(None), alive.c.scheduled_at >= end),
+                   alive.c.arrange_by <= last_day)
+
+    def total(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    for service_id, received, on_time, late, open_at_end, overdue_at_end in session.execute(
+            select(alive.c.service_id, total(alive.c.applied_at >= start), total(and_(arranged, in_time)),
+                   total(and_(arranged, ~in_time)), total(still_open), total(overdue))
+            .group_by(alive.c.service_id)):
         row = by_id[service_id]
-        if applied_at >= start:
-            row.received += 1
-        if scheduled_at is not None and start <= scheduled_at < end:
-            if arrange_by is None or china_date(scheduled_at) <= arrange_by:
-                row.arranged_in_time += 1
-            else:
-                row.arranged_late += 1
-        if closed_at is None or closed_at >= end:
-            row.open_at_end += 1
-            if (scheduled_at is None or scheduled_at >= end) and arrange_by is not None and arrange_by <= last_day:
-                row.overdue += 1
+        row.received += int(received or 0)
+        row.arranged_in_time += int(on_time or 0)
+        row.arranged_late += int(late or 0)
+        row.open_at_end += int(open_at_end or 0)
+        row.overdue += int(overdue_at_end or 0)
 
 
 def _count_uses(session: Session, by_id: dict[int, Row], start: datetime, end: datetime) -> None:
