@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 5
 _IMMEDIATE = "lvtong_begin_immediate"
 
 
@@ -23,6 +24,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    # A database host that does not answer fails a connection in seconds, not after the kernel's TCP timeout (minutes):
+    # /healthz must answer the load balancer quickly, and a request must not hang a worker.
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

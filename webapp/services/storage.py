@@ -75,6 +75,10 @@ class Storage(Protocol):
     def is_shared(self) -> bool:
         """Is this the one store every server reads? Only then may a missing object mean a lost page (the sweeper)."""
 
+    def check(self) -> None:
+        """Cheap and quick (a few seconds at most): raise StorageError unless the store can be read and written
+        (/healthz)."""
+
 
 # --------------------------------------------------------------------------------------------------- local disk
 
@@ -124,6 +128,17 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"cannot write {self.root / SHARED_MARKER}: {exc}") from exc
         return self
+
+    def check(self) -> None:
+        """The folders are there, real directories, and this process may write into them (a volume that came
+        unmounted, or was remounted read-only, fails here)."""
+        try:
+            for path in (self.objects, self.tmp):
+                self._real_dir(path)
+                if not os.access(path, os.W_OK | os.X_OK):
+                    raise OSError(errno.EACCES, "not writable", path)
+        except OSError as exc:
+            raise StorageError(f"the upload directory {self.root} is not usable: {exc}") from exc
 
     # -- paths
 
@@ -325,6 +340,9 @@ class S3Storage:
                               connect_timeout=self.CONNECT_TIMEOUT, read_timeout=self.READ_TIMEOUT,
                               retries={"mode": "standard", "total_max_attempts": self.ATTEMPTS}))
         self.client = client
+        self._health_client = None
+        self._settings = {"endpoint_url": endpoint_url, "aws_access_key_id": access_key,
+                          "aws_secret_access_key": secret_key, "region_name": region} if client is None else None
 
     def __repr__(self) -> str:
         return f"S3Storage(bucket={self.bucket!r}, prefix={self.prefix!r}, endpoint={self.client.meta.endpoint_url!r})"
@@ -432,6 +450,28 @@ class S3Storage:
     def is_shared(self) -> bool:
         """A bucket is one store for every server by nature."""
         return True
+
+    HEALTH_TIMEOUT = 2  # seconds to connect and to read, one attempt: a health check answers quickly or fails
+
+    def check(self) -> None:
+        """One ListObjectsV2 of at most one name under our prefix (the bucket is there, our keys may list it), on a
+        client of its own with short timeouts and no retry."""
+        if self._health_client is None:
+            if self._settings is None:
+                self._health_client = self.client  # a client given by the caller (tests): its own settings
+            else:
+                import boto3
+                from botocore.config import Config
+
+                self._health_client = boto3.session.Session().client(
+                    "s3", **self._settings,
+                    config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                  connect_timeout=self.HEALTH_TIMEOUT, read_timeout=self.HEALTH_TIMEOUT,
+                                  retries={"mode": "standard", "total_max_attempts": 1}))
+        try:
+            self._health_client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"cannot list {self.bucket}/{self.prefix}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------------------- configuration

@@ -1,11 +1,13 @@
 """The landing page, the help page, the language and care-mode switches, and a health check."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .. import proxies
@@ -16,10 +18,12 @@ from ..i18n import gettext as _
 from ..models import Account
 from ..services.catalog import default_catalog
 from ..services.hotlines import application_lines, held_products, product_hotlines
+from ..services.storage import StorageError
 from . import acting
 from .common import safe_next
 
 bp = Blueprint("main", __name__)
+health_log = logging.getLogger("lvtong.health")
 
 
 @bp.get("/")
@@ -92,11 +96,44 @@ def help_page():
     return render_template("main/help.html", people=people, lines=application_lines(catalog))
 
 
+HEALTH_STATEMENT_TIMEOUT_MS = 2000  # a database that answers slower than this is reported down (connecting: db.py)
+
+
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(text("SELECT 1"))
+    """For the load balancer: 200 when the database answers `SELECT 1` and the page store can be read and written
+    (services/storage.py `check`), else 503 naming what failed, each check bounded by a few seconds. The proxy
+    warning (proxies.py) rides along without failing the server. Why a check failed goes to the log, not out."""
+    failed = [name for name, check in (("database", _database_answers), ("store", _store_usable)) if not check()]
+    body = {"status": "unavailable", "failed": failed} if failed else {"status": "ok"}
     warnings = proxies.warnings(current_app)
-    return {"status": "ok", "warnings": warnings} if warnings else {"status": "ok"}
+    if warnings:
+        body["warnings"] = warnings
+    return body, 503 if failed else 200
+
+
+def _database_answers() -> bool:
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_STATEMENT_TIMEOUT_MS}"))
+        db.session.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        health_log.error("health check: the database does not answer", exc_info=True)
+        return False
+    finally:
+        db.session.rollback()
+
+
+def _store_usable() -> bool:
+    from .papers import storage
+
+    try:
+        storage().check()
+        return True
+    except (StorageError, ValueError):
+        health_log.error("health check: the page store is not usable", exc_info=True)
+        return False
 
 
 # Pages shown in answer to a posted form have no GET; the switch returns to the form's own page instead.
