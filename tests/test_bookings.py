@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditEvent, Booking, BookingTransition, Entitlement
-from webapp.services import bookings
+from webapp.services import bookings, ratelimit
 from webapp.services.booking_states import IllegalMove
 
 from .conftest import World, at
@@ -264,3 +264,17 @@ def test_customers_cannot_mark_papers_complete(w):
         bookings.mark_papers_complete(w.session, b.id, staff=w.account, now=NOW)
     w.session.rollback()
     assert w.session.get(Booking, b.id).papers_complete_at is None
+
+
+def test_an_account_over_its_hourly_limit_is_refused_before_anything_is_looked_at(w):
+    limit = ratelimit.Limit(1, timedelta(hours=1))
+    assert apply(w, "a", limit=limit).created
+    over = apply(w, "b", limit=limit)
+    assert over.limited and not over.ok and over.reasons == ()
+    assert apply(w, "a", limit=limit).limited  # a replay too: the limit is checked first, as the portal always did
+    actions = w.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("booking.%"))).all()
+    assert sorted(actions) == ["booking.apply", "booking.rate_limited", "booking.rate_limited"]
+    later = NOW + timedelta(hours=1, seconds=1)
+    for key in ("b", "c"):  # a refused application does not count against the limit
+        refused = apply(w, key, now=later, limit=limit)
+        assert not refused.limited and [r.key for r in refused.reasons] == ["quota.in_progress"]

@@ -7,8 +7,8 @@ from sqlalchemy import event, func, select
 from tests.conftest import at
 from webapp.models import AuditEvent, LoginSession, RateHit, SignInCode
 from webapp.services import contact_calls, family, reclaim, retention, signin, sms_budget
+from webapp.services.bookings import APPLY_LIMIT
 from webapp.services.documents import ATTEMPT_LIMIT, UPLOAD_LIMITS
-from webapp.views.apply import APPLY_LIMIT
 
 NOW = at(2027, 3, 10, 4, 0)
 

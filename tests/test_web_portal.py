@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.models import Account, Booking, Notification
+from webapp.models import Account, AuditEvent, Booking, Notification
 from webapp.services import bookings
 from webapp.services.catalog import default_catalog
 
@@ -257,6 +257,17 @@ def test_confirming_twice_with_the_same_key_creates_one_booking(app, session, wo
     assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == first.headers["Location"]
     rows = fresh(session).scalars(select(Booking)).all()
     assert len(rows) == 1 and rows[0].entitlement.held == 1 and len(rows[0].transitions) == 1
+
+
+def test_applying_over_the_hourly_limit_is_refused_with_429_and_audited(app, session, world_client, monkeypatch):
+    monkeypatch.setattr(bookings, "APPLY_LIMIT", bookings.ratelimit.Limit(1, timedelta(hours=1)))
+    _, client = world_client
+    data, _ = apply_via_client(client, "T-cigc_classic", "expert_outpatient", EXPERT_FORM, key="first")
+    assert client.post("/apply/T-cigc_classic/expert_outpatient/confirm", data=data).status_code == 303
+    limited = client.post("/apply/T-cigc_classic/expert_outpatient/confirm", data={**data, "request_key": "second"})
+    assert limited.status_code == 429 and 'data-testid="rate-limited"' in limited.get_data(as_text=True)
+    assert fresh(session).scalar(select(func.count()).select_from(Booking)) == 1
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "booking.rate_limited")) == 1
 
 
 def test_the_guardian_withdraws_and_applies_again_for_the_child(app, session, client):

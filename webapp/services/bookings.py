@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import write_transaction
 from ..models import Account, Booking, BookingTransition, Entitlement, Policy, Service
-from . import audit, deadlines, family, notifications
+from . import audit, deadlines, family, notifications, ratelimit
 from .booking_states import CUSTOMER, OPEN, STAFF, Effect, IllegalMove, State, move
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
@@ -48,11 +48,17 @@ class ChangeRefused(Refused, ValueError):
     """A customer's or staff's move on a booking not made (cancel.*, change.*, close.*, …); nothing changed."""
 
 
+# Applications an account makes online per hour: a made one counts, a refused one does not; over the limit the
+# submission is not looked at (SECURITY.md: bookings are rate-limited).
+APPLY_LIMIT = ratelimit.Limit(20, timedelta(hours=1))
+
+
 @dataclass(frozen=True)
 class ApplyOutcome:
     booking: Booking | None
     created: bool
     reasons: tuple[Reason, ...] = ()
+    limited: bool = False  # refused for the account's hourly limit, before anything else was looked at
 
     @property
     def ok(self) -> bool:
@@ -137,16 +143,27 @@ def apply(
     admission_slip_date: date | None = None,
     ip: str | None = None,
     desk: Account | None = None,
+    limit: ratelimit.Limit | None = None,
 ) -> ApplyOutcome:
     """Apply for a service; hold its use. Refusals come back as reasons (and are audited), never half-done.
-    `desk`: the staff member who took the application by phone for `account` (services/desk_applications.py)."""
+    `desk`: the staff member who took the application by phone for `account` (services/desk_applications.py).
+    `limit` (the portal's APPLY_LIMIT): applications made by `account` in its window; over it the outcome is
+    `limited` and only the refusal is audited. One write transaction for the limit, the hold and the audit."""
     require_aware(now, "now")
     if not request_key or len(request_key) > 64:
         raise ValueError("request_key must be 1–64 characters")
+    bucket = {f"apply:{account.id}": limit} if limit is not None else {}
     try:
         with write_transaction(session):
-            return _apply(session, account, policy_id, service_code, request_key, now, details or {}, units, admission_slip_date, ip,
-                          desk)
+            ratelimit.lock(session, bucket)
+            if ratelimit.blocked(session, bucket, now):
+                audit.record(session, "booking.rate_limited", now=now, actor_id=account.id, ip=ip)
+                return ApplyOutcome(None, created=False, limited=True)
+            outcome = _apply(session, account, policy_id, service_code, request_key, now, details or {}, units,
+                             admission_slip_date, ip, desk)
+            if outcome.created:
+                ratelimit.count(session, bucket, now)
+            return outcome
     except IntegrityError:
         # A concurrent replay of the same submission won the race: give its result back.
         existing = _by_key(session, account.id, request_key)

@@ -14,22 +14,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..db import write_transaction
 from ..extensions import db
 from ..models import Booking, Policy, Service
-from ..services import apply_forms, audit, documents, family, form_suggestions, ratelimit
+from ..services import apply_forms, documents, family, form_suggestions
 from ..services import bookings as service
 from ..services.catalog_sync import rules_for
 from ..services.clock import china_date, to_china
 from ..services.eligibility import service_window_end
 from ..services.people import policy_facts
-from ..services.ratelimit import Limit
 from . import acting
 from .common import client_ip, now, page_or_fragment, refuse
 from .wording import localise_params
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
-APPLY_LIMIT = Limit(20, timedelta(hours=1))  # applications (and refusals) per account per hour
 
 
 class Target:
@@ -125,14 +122,13 @@ def check_field(policy, service_code, name):
 def review(policy, service_code):
     t = Target(policy, service_code)
     key = _request_key()
+    if request.form.get("edit"):
+        return _form(t, key)
     checked = t.check(request.form)
-    if not checked.ok or not t.verdict.allowed or request.form.get("edit"):
-        status = 200 if request.form.get("edit") else _status(422)
-        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={} if request.form.get("edit") else _errors(checked),
-                                                                       request_key=key)), status
-    return page_or_fragment("apply/form.html", "form", **t.context(
-        values=request.form, errors={}, request_key=key, review=checked, consequence=t.consequence(checked),
-        papers=t.papers(checked), pays=apply_forms.fee_rule(t.product, t.service)))
+    if not checked.ok or not t.verdict.allowed:
+        return _form(t, key, _status(422), errors=_errors(checked))
+    return _form(t, key, review=checked, consequence=t.consequence(checked), papers=t.papers(checked),
+                 pays=apply_forms.fee_rule(t.product, t.service))
 
 
 @bp.post("/<policy>/<service_code>/confirm")
@@ -142,30 +138,26 @@ def confirm(policy, service_code):
     key = _request_key()
     checked = t.check(request.form)
     if not checked.ok:
-        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors=_errors(checked),
-                                                                       request_key=key)), _status(422)
-    moment = t.now
-    bucket = {f"apply:{current_user.id}": APPLY_LIMIT}
-    if ratelimit.blocked(db.session, bucket, moment):
-        with write_transaction(db.session):
-            audit.record(db.session, "booking.rate_limited", now=moment, actor_id=current_user.id, ip=client_ip())
-        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={}, request_key=key,
-                                                                       limited=True)), _status(429)
+        return _form(t, key, _status(422), errors=_errors(checked))
     outcome = service.apply(db.session, account=current_user, policy_id=t.policy.id, service_code=t.service.code,
-                            request_key=key, now=moment, details=checked.data, units=checked.units,
-                            admission_slip_date=checked.admission_slip_date, ip=client_ip())
-    if outcome.created:
-        with write_transaction(db.session):
-            ratelimit.count(db.session, bucket, moment)
+                            request_key=key, now=t.now, details=checked.data, units=checked.units,
+                            admission_slip_date=checked.admission_slip_date, ip=client_ip(), limit=service.APPLY_LIMIT)
+    if outcome.limited:
+        return _form(t, key, _status(429), limited=True)
     if not outcome.ok:
-        return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, errors={}, request_key=key,
-                                                                       refused=outcome.reasons)), _status(409)
+        return _form(t, key, _status(409), refused=outcome.reasons)
     if outcome.created:
         flash(_("Application %(ref)s received. We will send you a message when it moves on.", ref=outcome.booking.reference))
     target = url_for("bookings.detail", reference=outcome.booking.reference)
     if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target, code=303)
+
+
+def _form(t: Target, request_key: str, status: int = 200, **extra):
+    """The form as posted (the whole page, or its fragment for htmx), with `extra` (errors, the review, a refusal)."""
+    return page_or_fragment("apply/form.html", "form", **t.context(values=request.form, request_key=request_key,
+                                                                   **{"errors": {}, **extra})), status
 
 
 def _status(code: int) -> int:
