@@ -132,7 +132,7 @@ def record_call(session: Session, booking_id: int, *, staff: Account, outcome: s
         raise Refused("confirm.outcome")
     note = " ".join((note or "").split()) or None
     if note is not None and len(note) > MAX_NOTE:
-        raise Refused("confirm.note_long")
+        raise Refused("confirm.note_long", n=MAX_NOTE)
     with write_transaction(session):
         booking = _locked(session, booking_id, now)
         found = current(session, booking)

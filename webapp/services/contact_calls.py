@@ -130,7 +130,7 @@ def clean_outcome(outcome: str | None, note: str | None) -> tuple[str, str]:
         raise Refused("calls.outcome")
     cleaned = clean_text(note or "", multiline=True)
     if len(cleaned) > NOTE_MAX:
-        raise Refused("calls.note_long")
+        raise Refused("calls.note_long", max=NOTE_MAX)
     return outcome, cleaned
 
 

@@ -192,7 +192,7 @@ def set_day(session: Session, day: date, is_workday: bool, *, name: str | None, 
     """Staff set one day's answer (a correction, or a day of next year's schedule). Audited."""
     name = clean_name(name)
     if name is not None and len(name) > MAX_NAME:
-        raise Refused("calendar.long_name")
+        raise Refused("calendar.long_name", n=MAX_NAME)
     with write_transaction(session):
         workdays_store.put_override(session, day, is_workday, now=now, name=name, entered_by_id=entered_by_id)
         audit.record(session, "calendar.set", now=now, actor_id=entered_by_id, target=f"calendar:{day}", ip=ip,
@@ -215,11 +215,11 @@ def publish_year(session: Session, year: int, *, now: datetime, entered_by_id: i
     """Say that `year`'s whole schedule is entered, so it leaves the fallback. Refused for a year the package
     knows, a year already marked, and a year without a single day entered."""
     if year in PACKAGE_YEARS:
-        raise Refused("calendar.package_year")
+        raise Refused("calendar.package_year", year=year)
     if session.get(PublishedYear, year) is not None:
-        raise Refused("calendar.already_published")
+        raise Refused("calendar.already_published", year=year)
     if not entered_days(session, year):
-        raise Refused("calendar.nothing_entered")
+        raise Refused("calendar.nothing_entered", year=year)
     with write_transaction(session):
         workdays_store.put_published(session, year, now=now, entered_by_id=entered_by_id)
         audit.record(session, "calendar.publish", now=now, actor_id=entered_by_id, target=f"calendar:{year}", ip=ip,

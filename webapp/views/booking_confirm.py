@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import flash, redirect, url_for
+from flask import redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,11 +17,7 @@ from ..services import confirmations, family
 from ..services.clock import china_date
 from .bookings import bp, load
 from .common import client_ip, now
-
-REFUSED = {
-    "confirm.not_now": lambda: _("This appointment cannot be confirmed now: only a booked appointment of today or "
-                                 "tomorrow can be confirmed. Nothing was changed."),
-}
+from .refusal_text import attempt
 
 
 @dataclass(frozen=True)
@@ -46,10 +42,6 @@ def day_confirm(booking, moment, may_apply: bool) -> DayConfirm | None:
 @login_required
 def confirm_day(reference):
     booking = load(reference, scope=family.APPLY)
-    try:
-        confirmations.confirm_online(db.session, booking.id, account=current_user, now=now(), ip=client_ip())
-    except confirmations.Refused as refused:
-        flash(REFUSED.get(refused.key, REFUSED["confirm.not_now"])(), "error")
-    else:
-        flash(_("Thank you: you have confirmed you will be there."))
+    attempt(confirmations.confirm_online, db.session, booking.id, account=current_user, now=now(), ip=client_ip(),
+            done=_("Thank you: you have confirmed you will be there."))
     return redirect(url_for("bookings.detail", reference=reference, _anchor="confirm-day"), code=303)

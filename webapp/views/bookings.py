@@ -5,7 +5,7 @@ cancellation is free is said by the server clock when the confirmation opens, an
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -22,15 +22,9 @@ from ..services.catalog_sync import rules_for
 from ..services.clock import china_date
 from . import acting
 from .common import now, page_or_fragment, refuse
+from .refusal_text import attempt
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
-
-REFUSED = {
-    "cancel.not_cancellable": lambda: _("This booking cannot be cancelled online. Please call the service hotline."),
-    "change.not_free": lambda: _("The free change period has ended, so the date can no longer be changed online."),
-    "arrange.no_failed_booking": lambda: _("There are no alternatives waiting for your answer. Nothing was changed."),
-}
-
 
 def load(reference: str, *, timeline: bool = False, scope: str = family.VIEW) -> Booking:
     """The booking, if the signed-in account may act for its insured person with `scope` (view; apply: change
@@ -128,14 +122,7 @@ def decline_alternatives(reference):
 
 def _commit(reference: str, move, said) -> Response:
     """Make a customer's move; say what came of it (or why not) on the booking page. The service decides."""
-    try:
-        done = move()
-    except service.ChangeRefused as refused:
-        flash(REFUSED[refused.key]())
-    except (service.StaleBooking, service.IllegalMove):
-        flash(_("This booking changed in the meantime; here is where it stands now. Nothing else was changed."))
-    else:
-        flash(said(done))
+    attempt(move, done=said)
     return redirect(url_for("bookings.detail", reference=reference), code=303)
 
 

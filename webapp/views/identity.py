@@ -11,16 +11,8 @@ from ..i18n import gettext as translate
 from ..services import reclaim
 from .auth import bp
 from .common import client_ip, now
+from .refusal_text import say
 
-REFUSALS = {
-    "identity.staff": N_("Staff accounts cannot ask for this."),
-    "identity.name": N_("Please enter your full name, exactly as on your ID card."),
-    "identity.id": N_("Please check the ID number: it should be 18 characters, and the last one may be X."),
-    "identity.nothing_to_reclaim": N_("No other account holds that name and ID number, so there is nothing to give back. Please check both, or find your policy as usual."),
-    "identity.bound_elsewhere": N_("This account already belongs to someone else's name. Please sign in with your own mobile number."),
-    "identity.already_asked": N_("You have already asked for this ID number. Our staff will call you."),
-    "identity.too_many": N_("Too many attempts. Please wait a while and try again, or call the service hotline."),
-}
 STATES = {
     reclaim.OPEN: N_("Waiting for our staff to call you"),
     reclaim.APPROVED: N_("Given back to you"),
@@ -48,7 +40,7 @@ def reclaim_request():
                              now=now(), ip=client_ip())
     except reclaim.Refused as refused:
         # The ID number is never echoed back into the page.
-        return _page(values, translate(REFUSALS.get(refused.reason, REFUSALS["identity.too_many"])), 422)
+        return _page(values, say(refused), 422)
     flash(translate(N_("Your request is with our staff. They will call you on this mobile number to check your ID card.")))
     return redirect(url_for("auth.reclaim_request"), code=303)
 

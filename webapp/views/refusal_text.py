@@ -19,6 +19,7 @@ from ..formatting import day
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..services.refusals import Refused
+from .wording import document_text
 
 # Readers: the customer (the insured, or the family member acting for them, in their own account), staff.
 CUSTOMER, FAMILY, STAFF = "customer", "family", "staff"
@@ -250,8 +251,6 @@ STAFF_PAPERS = {"applicant_id": N_("ID card of the family member asking")}
 def paper_name(kind: str, reader: str = CUSTOMER) -> str:
     if reader == STAFF and kind in STAFF_PAPERS:
         return translate(STAFF_PAPERS[kind])
-    from .wording import document_text
-
     return document_text(kind)
 
 

@@ -24,7 +24,7 @@ from ..services.clock import china_date
 from ..services.identity import mask_id_number, mask_mobile
 from .common import client_ip, login_is_fresh, now, refuse
 from .family_wording import relation_text
-from .wording import document_text
+from .refusal_text import REQUEST, STAFF, attempt, paper_name, say
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -72,32 +72,11 @@ PAGE_REJECT_REASON_NAMES = {
     "expired": N_("Out of date"),
     "other": N_("Other reason (write it in the note)"),
 }
-PROOF_NAMES = {"applicant_id": N_("ID card of the family member asking")}
 DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
 DECIDED = {
     documents.ACCEPTED: N_("Page accepted."),
     documents.UNREADABLE: N_("Page marked unreadable: the requester is asked to retake it."),
     documents.REJECTED: N_("Page not accepted: the requester is asked to send it again."),
-}
-# Why a staff action was not done (family.Refused / documents.DocumentRefused keys, and the form's own checks).
-REFUSALS = {
-    "access.not_open": N_("This request is no longer waiting for a decision. Nothing was changed."),
-    "access.not_minor": N_("The insured person is no longer a minor, so guardianship of a minor cannot be verified. "
-                           "Nothing was changed."),
-    "access.proofs_not_ready": N_("“%(paper)s” cannot be verified yet: every page must be sent and none may be "
-                                  "unreadable or not accepted. Nothing was changed."),
-    "access.until": N_("The last day of access cannot be before today. Nothing was changed."),
-    "access.not_staff": N_("Only a reviewer or an administrator can do this. Nothing was changed."),
-    "access.reason_needed": N_("Please choose a reason for refusing the request. Nothing was changed."),
-    "access.not_revocable": N_("This access is not in force, so it cannot be ended. Nothing was changed."),
-    "access.not_found": N_("We could not find that request. Nothing was changed."),
-    "document.reason_needed": N_("Please choose a reason for not accepting the page. Nothing was changed."),
-    "document.not_sent": N_("That page has not been sent yet, so it cannot be decided. Nothing was changed."),
-    "document.not_entitled": N_("We could not find that page. Nothing was changed."),
-    "document.closed": N_("This request is no longer waiting for staff, so its pages cannot be decided. "
-                          "Nothing was changed."),
-    "form.decision": N_("Please choose accept, unreadable or not accepted. Nothing was changed."),
-    "form.last_day": N_("Please give the last day as a date, for example 2030-06-30. Nothing was changed."),
 }
 
 
@@ -167,16 +146,7 @@ def requester_name(grant: ProxyGrant) -> str:
 
 def proof_name(kind: str) -> str:
     """A proof paper's name as staff read it (the checklist names the applicant's ID for the applicant)."""
-    if kind in PROOF_NAMES:
-        return translate(PROOF_NAMES[kind])
-    return document_text(kind)
-
-
-def refusal(reason: str, params: dict | None = None) -> str:
-    params = dict(params or {})
-    if "kind" in params:
-        params["paper"] = proof_name(params.pop("kind"))
-    return translate(REFUSALS.get(reason, N_("That could not be done. Nothing was changed.")), **params)
+    return paper_name(kind, STAFF)
 
 
 def rejection_words(stored: str | None) -> str:
@@ -241,17 +211,13 @@ def access_decide_page(public_id, page_id):
         abort(404)
     decision = request.form.get("decision", "")
     if decision not in DECISIONS:
-        flash(refusal("form.decision"), "error")
+        flash(say("form.decision", reader=STAFF), "error")
         return back(grant)
     reason = (request.form.get("reason") or None) if decision == documents.REJECTED else None
     note = request.form.get("note", "").strip()[:500] if decision != documents.ACCEPTED else None
-    try:
-        documents.decide_page(db.session, public_id=page.public_id, staff=current_user, now=now(), decision=decision,
-                              reason=reason, note=note or None)
-    except documents.DocumentRefused as refused:
-        flash(refusal(refused.reason, refused.params), "error")
-    else:
-        flash(translate(DECIDED[decision]), "info")
+    attempt(documents.decide_page, db.session, public_id=page.public_id, staff=current_user, now=now(),
+            decision=decision, reason=reason, note=note or None, done=translate(DECIDED[decision]), reader=STAFF,
+            about=REQUEST)
     return back(grant)
 
 
@@ -262,44 +228,35 @@ def access_verify(public_id):
     try:
         until = None if grant.kind == family.GUARDIAN_MINOR else family.until_after(request.form.get("last_day"))
     except family.Refused:
-        flash(refusal("form.last_day"), "error")
+        flash(say("form.last_day", reader=STAFF), "error")
         return back(grant)
     scopes = None
     if grant.kind == family.POWER_OF_ATTORNEY and "scopes" in request.form:
         scopes = set(request.form.getlist("scopes")) & family.ALL_SCOPES
-    try:
-        family.verify(db.session, grant.public_id, staff=current_user, now=now(), valid_until=until, scopes=scopes,
-                      ip=client_ip())
-    except family.Refused as refused:
-        flash(refusal(refused.reason, refused.params), "error")
-    else:
-        flash(translate(N_("Verified: %(name)s may now act for %(insured)s."), name=requester_name(grant),
-                        insured=grant.insured.name), "info")
-    return back(grant)
+    return _decide(grant, family.verify, translate(N_("Verified: %(name)s may now act for %(insured)s."),
+                                                   name=requester_name(grant), insured=grant.insured.name),
+                   staff=current_user, valid_until=until, scopes=scopes)
 
 
 @bp.post("/access/<public_id>/reject")
 @staff_required(*VERIFIERS)
 def access_reject(public_id):
     grant = load_grant(public_id)
-    try:
-        family.reject(db.session, grant.public_id, staff=current_user, now=now(),
-                      reason=request.form.get("reason", ""), note=request.form.get("note", "")[:500], ip=client_ip())
-    except family.Refused as refused:
-        flash(refusal(refused.reason, refused.params), "error")
-    else:
-        flash(translate(N_("The request was refused. The requester has been told why.")), "info")
-    return back(grant)
+    return _decide(grant, family.reject, translate(N_("The request was refused. The requester has been told why.")),
+                   staff=current_user, reason=request.form.get("reason", ""), note=request.form.get("note", "")[:500])
 
 
 @bp.post("/access/<public_id>/revoke")
 @staff_required("admin")
 def access_revoke(public_id):
     grant = load_grant(public_id)
-    try:
-        family.revoke(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
-    except family.Refused as refused:
-        flash(refusal(refused.reason, refused.params), "error")
-    else:
-        flash(translate(N_("Access ended. The family member and the insured person have been told.")), "info")
+    return _decide(grant, family.revoke,
+                   translate(N_("Access ended. The family member and the insured person have been told.")),
+                   account=current_user)
+
+
+def _decide(grant: ProxyGrant, decide, done: str, **kwargs):
+    """One staff decision on a request (verify, reject, revoke); back to the request, saying what came of it."""
+    attempt(decide, db.session, grant.public_id, now=now(), ip=client_ip(), done=done, reader=STAFF, about=REQUEST,
+            **kwargs)
     return back(grant)

@@ -6,7 +6,7 @@ log. The rules are in services/logins.py. The command line does the same: `flask
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,17 +17,10 @@ from ..models import Account, AuditEvent
 from ..services import audit, logins
 from ..services.identity import normalise_mobile
 from .common import client_ip, now
+from .refusal_text import STAFF, attempt
 from .staff import bp, staff_required
 
 HISTORY = 20  # closings and openings shown on the page, newest first
-
-REFUSALS = {
-    "account.not_found": N_("No account has this mobile number. Nothing was changed."),
-    "account.reason_needed": N_("Please write why. Nothing was changed."),
-    "account.self": N_("You cannot close your own account. Nothing was changed."),
-    "account.already_disabled": N_("This account is already closed. Nothing was changed."),
-    "account.not_disabled": N_("This account is open. Nothing was changed."),
-}
 
 
 def _back(mobile: str | None):
@@ -70,13 +63,8 @@ def accounts():
 
 def _act(do, done: str):
     mobile = request.form.get("mobile", "")[:40]
-    try:
-        do(db.session, mobile=mobile, reason=request.form.get("reason", "")[:2000], now=now(), by=current_user,
-           ip=client_ip())
-    except logins.Refused as refused:
-        flash(translate(REFUSALS[refused.reason]), "error")
-    else:
-        flash(translate(done))
+    attempt(do, db.session, mobile=mobile, reason=request.form.get("reason", "")[:2000], now=now(), by=current_user,
+            ip=client_ip(), done=translate(done), reader=STAFF)
     return _back(mobile)
 
 

@@ -17,7 +17,7 @@ from ..i18n import N_
 from ..i18n import gettext as translate
 from ..models import Account, Booking
 from ..services import arrangements, audit, bookings, diagnoses, documents, family, review, staff_queue
-from ..services.booking_states import IllegalMove, State
+from ..services.booking_states import State
 from ..services.apply_forms import asks_diagnosis_stage
 from ..services.catalog import default_catalog
 from ..services.catalog_sync import rules_for
@@ -27,6 +27,7 @@ from ..services.identity import mask_id_number, mask_mobile
 from . import staff_wording as words
 from .wording import GRADES, reason_text
 from .common import bounded_int, client_ip, login_is_fresh, now
+from .refusal_text import STAFF, attempt, say
 from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
 
 DECISIONS = (documents.ACCEPTED, documents.UNREADABLE, documents.REJECTED)
@@ -45,7 +46,8 @@ def _back(booking: Booking, anchor: str | None = None):
 
 
 def _refused(key: str) -> None:
-    flash(words.refusal(key), "error")
+    """A form check's refusal, as the service's would be said."""
+    flash(say(key, reader=STAFF), "error")
 
 
 # --- the queue --------------------------------------------------------------------------------------------
@@ -217,13 +219,9 @@ def booking_decide_page(reference, page_id):
         return stay()
     reason = (request.form.get("reason") or None) if decision == documents.REJECTED else None
     note = request.form.get("note", "").strip()[:200] if decision != documents.ACCEPTED else None
-    try:
-        review.decide_page(db.session, found, public_id=page_id, staff=current_user, now=now(), decision=decision,
-                           reason=reason, note=note or None)
-    except review.Refused as refused:
-        _refused(refused.reason)
+    if not attempt(review.decide_page, db.session, found, public_id=page_id, staff=current_user, now=now(),
+                   decision=decision, reason=reason, note=note or None, done=translate(_DECIDED[decision]), reader=STAFF):
         return stay()
-    flash(translate(_DECIDED[decision]), "info")
     return _next_in_viewer(found, page_id) if in_viewer else _back(found, f"page-{page_id}")
 
 
@@ -253,18 +251,7 @@ def booking_reject(reference):
 
 def _act(found: Booking, do, done: str, anchor: str | None = None):
     """Run one decision; say what came of it (a refusal changes nothing)."""
-    try:
-        do()
-    except review.Refused as refused:
-        _refused(refused.reason)
-    except bookings.ChangeRefused as refused:
-        _refused(refused.key)
-    except bookings.StaleBooking:
-        _refused("stale")
-    except IllegalMove:
-        _refused("illegal")
-    else:
-        flash(translate(done), "info")
+    attempt(do, done=translate(done), reader=STAFF)
     return _back(found, anchor)
 
 
@@ -278,7 +265,7 @@ def booking_schedule(reference):
     spec = arrangements.spec_for(product, service, units=found.units)
     appointment, errors = arrangements.parse(spec, request.form, now=now())
     if errors:
-        flash(words.refusal("arrange.fields"), "error")
+        _refused("arrange.fields")
         return render_template("staff/booking.html", **_context(found, errors=errors, values=request.form)), 422
     return _act(found, lambda: review.arrange(db.session, found, appointment, staff=current_user, now=now()),
                 N_("Arranged. The customer has been told the time, the place and until when it can be changed free."))
@@ -304,13 +291,8 @@ def booking_admission_slip(reference):
 @staff_required(*review.REVIEWERS)
 def booking_diagnosis_stage(reference):
     found = _booking(reference)
-    try:
-        diagnoses.set_stage(db.session, found, request.form.get("stage", ""), staff=current_user, now=now())
-    except diagnoses.DiagnosisRefused as refused:
-        for key in refused.errors.values():
-            _refused(key)
-    else:
-        flash(translate(N_("The papers asked for are changed; the customer's checklist shows them now.")), "info")
+    attempt(diagnoses.set_stage, db.session, found, request.form.get("stage", ""), staff=current_user, now=now(),
+            done=translate(N_("The papers asked for are changed; the customer's checklist shows them now.")), reader=STAFF)
     return _back(found, "diagnosis")
 
 

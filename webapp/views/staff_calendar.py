@@ -20,6 +20,7 @@ from ..services import holiday_schedule as schedule
 from ..services.clock import china_date
 from ..services.identity import mask_mobile
 from .common import client_ip, now
+from .refusal_text import STAFF, attempt, say
 from .staff import bp, staff_required
 
 MAX_SCHEDULE_CHARS = 20_000
@@ -43,20 +44,6 @@ PROBLEMS = {
     "calendar.conflict": N_("Line %(line)s: %(text)s is given both as a day off and as a working day."),
     "calendar.long_name": N_("Line %(line)s: the name in “%(text)s” is longer than %(n)s characters."),
 }
-# Why a calendar action was not done.
-REFUSALS = {
-    "form.date": N_("Please give the day as a date, for example 2027-02-06. Nothing was changed."),
-    "form.year": N_("Only the years %(first)s to %(last)s can be changed here. Nothing was changed."),
-    "form.status": N_("Please choose working day or day off. Nothing was changed."),
-    "form.empty": N_("Please paste the schedule first: the box is empty. Nothing was entered."),
-    "form.too_long": N_("The text is longer than %(n)s characters. Nothing was entered."),
-    "calendar.long_name": N_("The name may be at most %(n)s characters. Nothing was changed."),
-    "calendar.not_entered": N_("Staff had not entered that day, so there was nothing to clear. Nothing was changed."),
-    "calendar.package_year": N_("The official schedule of %(year)s is already built in: there is nothing to mark."),
-    "calendar.already_published": N_("%(year)s is already marked as entered in full."),
-    "calendar.nothing_entered": N_("Not a single day of %(year)s is entered yet: enter its holidays and working "
-                                   "weekends first. Nothing was changed."),
-}
 PUBLISHED_WORDS = N_("%(year)s is marked as entered in full: its deadlines no longer use the fallback rules.")
 
 
@@ -72,8 +59,8 @@ def window(today: date) -> range:
 
 
 def refusal(key: str, **params) -> str:
-    params.setdefault("n", schedule.MAX_NAME)
-    return translate(REFUSALS.get(key, N_("That could not be done. Nothing was changed.")), **params)
+    """A form check's refusal (form.*), in the staff's words."""
+    return say(key, reader=STAFF, **params)
 
 
 def problem_text(problem: schedule.Problem, year: int) -> str:
@@ -166,22 +153,15 @@ def calendar_day():
     if not clear and status not in ("workday", "rest"):
         flash(refusal("form.status"), "error")
         return back(day.year)
-    try:
-        if clear:
-            schedule.clear_day(db.session, day, now=now(), entered_by_id=current_user.id, ip=client_ip())
-        else:
-            schedule.set_day(db.session, day, status == "workday", name=request.form.get("name"), now=now(),
-                             entered_by_id=current_user.id, ip=client_ip())
-    except schedule.Refused as refused:
-        flash(refusal(refused.key), "error")
-        return back(day.year)
     if clear:
-        flash(translate(N_("%(date)s: staff's entry removed; the calendar's own answer applies again."),
-                        date=day.isoformat()), "info")
-    elif status == "workday":
-        flash(translate(N_("%(date)s is now a working day."), date=day.isoformat()), "info")
+        attempt(schedule.clear_day, db.session, day, now=now(), entered_by_id=current_user.id, ip=client_ip(),
+                done=translate(N_("%(date)s: staff's entry removed; the calendar's own answer applies again."),
+                               date=day.isoformat()), reader=STAFF)
     else:
-        flash(translate(N_("%(date)s is now a day off."), date=day.isoformat()), "info")
+        attempt(schedule.set_day, db.session, day, status == "workday", name=request.form.get("name"), now=now(),
+                entered_by_id=current_user.id, ip=client_ip(), reader=STAFF,
+                done=translate(N_("%(date)s is now a working day.") if status == "workday" else N_("%(date)s is now a day off."),
+                               date=day.isoformat()))
     return back(day.year)
 
 
@@ -221,7 +201,7 @@ def calendar_publish(year):
         schedule.publish_year(db.session, year, now=now(), entered_by_id=current_user.id, ip=client_ip())
     except schedule.Refused as refused:
         nothing_to_do = refused.key in ("calendar.package_year", "calendar.already_published")
-        flash(refusal(refused.key, year=year), "info" if nothing_to_do else "error")
+        flash(say(refused, reader=STAFF), "info" if nothing_to_do else "error")
     else:
         flash(translate(PUBLISHED_WORDS, year=year), "info")
     return back(year)

@@ -16,6 +16,7 @@ from ..i18n import gettext as translate
 from ..services import contact_calls as calls
 from ..services.identity import mask_mobile
 from .common import client_ip, now
+from .refusal_text import STAFF, say
 from .staff import bp, staff_required
 from .staff_bookings import _booking, _context
 
@@ -29,17 +30,6 @@ OUTCOME_NAMES = {
     "no_answer": N_("No answer"),
     "call_back": N_("Agreed to call back"),
 }
-REFUSALS = {
-    "calls.rate_limited": N_("You have opened the numbers of many applications in a short time, so no more are shown "
-                             "for now. Try again later, or ask an administrator."),
-    "calls.no_number": N_("There is no mobile number on file for this application."),
-    "calls.outcome": N_("Please choose how the call went. Nothing was noted."),
-    "calls.note_long": N_("The note is too long: %(max)s characters at most. Nothing was noted."),
-}
-
-
-def refusal(key: str) -> str:
-    return translate(REFUSALS[key], max=calls.NOTE_MAX)
 
 
 def _card(booking) -> dict:
@@ -67,7 +57,7 @@ def booking_reveal_numbers(reference):
         current_app.logger.warning("number reveals limited account=%s booking=%s ip=%s", current_user.id,
                                    found.reference, client_ip())
     status = 429 if shown.refused == "calls.rate_limited" else 200
-    fields = {"revealed": shown.contacts, "call_error": refusal(shown.refused) if shown.refused else None}
+    fields = {"revealed": shown.contacts, "call_error": say(shown.refused, reader=STAFF) if shown.refused else None}
     if request.htmx:
         return render_template("staff/_call.html", b=found, who_only=True, **fields), status
     return render_template("staff/booking.html", **_context(found, **fields)), status
@@ -81,7 +71,7 @@ def booking_call_outcome(reference):
     try:
         outcome, note = calls.clean_outcome(request.form.get("outcome"), request.form.get("note"))
     except calls.Refused as refused:
-        flash(refusal(refused.key), "error")
+        flash(say(refused, reader=STAFF), "error")
     else:
         with write_transaction(db.session):
             calls.note_call(db.session, found, current_user, outcome, note, now=now(), ip=client_ip())

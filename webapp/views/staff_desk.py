@@ -18,8 +18,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import N_
-from ..i18n import gettext as translate
 from ..models import Account, Policy, Service
 from ..services import apply_forms, desk_applications
 from ..services import bookings as booking_rules
@@ -30,24 +28,13 @@ from ..services.identity import mask_mobile
 from ..services.people import policy_facts
 from ..sms import sender_for
 from .common import client_ip, now
+from .refusal_text import STAFF, say
 from .staff import bp, staff_required
 from .wording import localise_params
 
-REFUSALS = {
-    "desk.query": N_("Please enter an 11-digit mobile number or an 18-character resident ID number."),
-    "desk.minor": N_("This insured person is under 18: their guardian applies for them online with the guardianship "
-                     "papers. Nothing was sent."),
-    "desk.account_closed": N_("This insured person's account is closed. Nothing was sent."),
-    "desk.no_mobile": N_("There is no mobile number on file for this insured person, so no link can be texted. "
-                         "Nothing was sent."),
-    "desk.mobile_taken": N_("The mobile number on the policy belongs to another account. Nothing was sent."),
-    "desk.no_service": N_("This policy does not have that service. Nothing was sent."),
-    "desk.not_desk": N_("Only a coordinator or an administrator can do this. Nothing was changed."),
-}
 
-
-def _refusal(key: str) -> str:
-    return translate(REFUSALS.get(key, N_("That could not be done. Nothing was changed.")))
+def _refusal(refused: desk_applications.DeskRefused | str) -> str:
+    return say(refused, reader=STAFF)
 
 
 class DeskTarget:
@@ -114,7 +101,7 @@ def desk_find():
     try:
         found = desk_applications.find(db.session, query, staff=current_user, now=now(), ip=client_ip())
     except desk_applications.DeskRefused as refused:
-        return render_template("staff/desk_find.html", query="", found=None, error=_refusal(refused.key)), 422
+        return render_template("staff/desk_find.html", query="", found=None, error=_refusal(refused)), 422
     services = _services_of([p for f in found for p in f.policies])
     # The query is not echoed back: an ID number stays out of the page.
     return render_template("staff/desk_find.html", query="", found=found, services=services, error=None)
@@ -167,7 +154,7 @@ def desk_submit():
             ip=client_ip())
     except desk_applications.DeskRefused as refused:
         return render_template("staff/desk_form.html", **t.context(values=request.form, errors={}, request_key=key,
-                                                                   problem=_refusal(refused.key))), 409
+                                                                   problem=_refusal(refused))), 409
     if not outcome.ok:
         return render_template("staff/desk_form.html", **t.context(values=request.form, errors={}, request_key=key,
                                                                    refused=outcome.reasons)), 409

@@ -3,7 +3,7 @@ number back from another account (services/reclaim.py holds the rules; every dec
 their note in the audit trail). Reviewers and admins only."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,28 +14,16 @@ from ..models import Account, Person
 from ..services import audit, binding, reclaim
 from ..services.identity import mask_id_number, mask_mobile
 from .common import client_ip, now
+from .refusal_text import STAFF, attempt
 from .staff import bp, staff_required
 
 ROW_ID_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a larger id names no row
-REFUSALS = {
-    "identity.not_staff": N_("Only a reviewer or an administrator can do this. Nothing was changed."),
-    "identity.note_needed": N_("Please write how you checked the ID card (or why not). Nothing was changed."),
-    "identity.not_open": N_("This request is no longer waiting for a decision. Nothing was changed."),
-    "identity.not_found": N_("We could not find that request. Nothing was changed."),
-    "identity.bound_elsewhere": N_("The asking account already belongs to another person. Nothing was changed."),
-    "identity.no_claim": N_("This account no longer waits for a check. Nothing was changed."),
-    "identity.held": N_("Another account is bound to this person now: the owner asks for it back instead. Nothing was changed."),
-}
 METHOD_NAMES = {
     binding.POLICY_MOBILE: N_("Mobile number matches the policy data"),
     binding.STAFF_CHECK: N_("ID card checked by staff"),
     binding.ID_PAPER: N_("ID card photo accepted with a family request"),
     binding.RECLAIM: N_("Given back to its owner by staff"),
 }
-
-
-def _refusal(refused: reclaim.Refused) -> str:
-    return translate(REFUSALS.get(refused.reason, N_("That could not be done. Nothing was changed.")))
 
 
 def _holder_facts(account: Account) -> dict:
@@ -83,29 +71,21 @@ def identity_reclaim(public_id):
 @bp.post("/identity/reclaims/<public_id>/approve")
 @staff_required(*binding.CHECKERS)
 def identity_reclaim_approve(public_id):
-    found = _load_request(public_id)
-    try:
-        reclaim.approve(db.session, found.public_id, staff=current_user, now=now(), note=request.form.get("note", "")[:500],
-                        ip=client_ip())
-    except reclaim.Refused as refused:
-        flash(_refusal(refused), "error")
-    else:
-        flash(translate(N_("Done: %(name)s is linked to the asking account; the other account lost it and was signed out."),
-                        name=found.person.name), "info")
-    return redirect(url_for("staff.identity_reclaim", public_id=found.public_id), code=303)
+    return _decide_reclaim(public_id, reclaim.approve, N_("Done: %(name)s is linked to the asking account; the other "
+                                                          "account lost it and was signed out."))
 
 
 @bp.post("/identity/reclaims/<public_id>/reject")
 @staff_required(*binding.CHECKERS)
 def identity_reclaim_reject(public_id):
+    return _decide_reclaim(public_id, reclaim.reject, N_("The request was refused. Nothing moved."))
+
+
+def _decide_reclaim(public_id: str, decide, done: str):
+    """Approve or reject an owner's request with the reviewer's note; back to the request, saying what came of it."""
     found = _load_request(public_id)
-    try:
-        reclaim.reject(db.session, found.public_id, staff=current_user, now=now(), note=request.form.get("note", "")[:500],
-                       ip=client_ip())
-    except reclaim.Refused as refused:
-        flash(_refusal(refused), "error")
-    else:
-        flash(translate(N_("The request was refused. Nothing moved.")), "info")
+    attempt(decide, db.session, found.public_id, staff=current_user, now=now(), note=request.form.get("note", "")[:500],
+            ip=client_ip(), done=translate(done, name=found.person.name), reader=STAFF)
     return redirect(url_for("staff.identity_reclaim", public_id=found.public_id), code=303)
 
 
@@ -124,26 +104,20 @@ def identity_claim(account_id):
 @bp.post("/identity/claims/<int:account_id>/verify")
 @staff_required(*binding.CHECKERS)
 def identity_claim_verify(account_id):
-    account = _load_claimant(account_id)
-    try:
-        reclaim.verify_claim(db.session, account.id, staff=current_user, now=now(),
-                             note=request.form.get("note", "")[:500], ip=client_ip())
-    except reclaim.Refused as refused:
-        flash(_refusal(refused), "error")
-        return redirect(url_for("staff.identity_claim", account_id=account.id), code=303)
-    flash(translate(N_("Identity verified: the account now sees the policies.")), "info")
-    return redirect(url_for("staff.identity_queue"), code=303)
+    return _decide_claim(account_id, reclaim.verify_claim, N_("Identity verified: the account now sees the policies."))
 
 
 @bp.post("/identity/claims/<int:account_id>/refuse")
 @staff_required(*binding.CHECKERS)
 def identity_claim_refuse(account_id):
+    return _decide_claim(account_id, reclaim.refuse_claim,
+                         N_("The claim was refused: the account sees nothing of that person."))
+
+
+def _decide_claim(account_id: int, decide, done: str):
+    """Verify or refuse a claim with the reviewer's note: back to the queue when decided, to the claim when refused."""
     account = _load_claimant(account_id)
-    try:
-        reclaim.refuse_claim(db.session, account.id, staff=current_user, now=now(),
-                             note=request.form.get("note", "")[:500], ip=client_ip())
-    except reclaim.Refused as refused:
-        flash(_refusal(refused), "error")
-        return redirect(url_for("staff.identity_claim", account_id=account.id), code=303)
-    flash(translate(N_("The claim was refused: the account sees nothing of that person.")), "info")
-    return redirect(url_for("staff.identity_queue"), code=303)
+    if attempt(decide, db.session, account.id, staff=current_user, now=now(), note=request.form.get("note", "")[:500],
+               ip=client_ip(), done=translate(done), reader=STAFF):
+        return redirect(url_for("staff.identity_queue"), code=303)
+    return redirect(url_for("staff.identity_claim", account_id=account.id), code=303)

@@ -17,6 +17,7 @@ from ..services import confirmations
 from ..services.booking_actions import day_contact
 from ..services.catalog_sync import rules_for
 from .common import client_ip, now
+from .refusal_text import STAFF, attempt, say
 from .staff import bp, staff_required
 
 DESKS = ("coordinator", "admin")
@@ -26,12 +27,6 @@ STATE_WORDS = {
     confirmations.ONLINE: N_("Customer confirmed (online)"),
     confirmations.PHONE: N_("Confirmed by phone"),
     confirmations.WANTS_CHANGE: N_("Customer asks to change or cancel"),
-}
-REFUSALS = {
-    "confirm.outcome": N_("Please choose what the customer said. Nothing was changed."),
-    "confirm.note_long": N_("The note may be at most %(n)s characters. Nothing was changed."),
-    "confirm.not_now": N_("This appointment is no longer booked for today or tomorrow. Nothing was changed."),
-    "confirm.not_found": N_("There is no such booking. Nothing was changed."),
 }
 DONE = {
     confirmations.PHONE: N_("Noted: %(name)s confirmed by phone."),
@@ -59,14 +54,10 @@ def tomorrow():
 def tomorrow_call(reference):
     booking = db.session.scalar(select(Booking).where(Booking.reference == reference[:16]))
     if booking is None:
-        flash(translate(REFUSALS["confirm.not_found"]), "error")
+        flash(say("confirm.not_found", reader=STAFF), "error")
         return redirect(url_for("staff.tomorrow"), code=303)
     outcome = request.form.get("outcome", "")
-    try:
-        confirmations.record_call(db.session, booking.id, staff=current_user, outcome=outcome,
-                                  note=request.form.get("note", ""), now=now(), ip=client_ip())
-    except confirmations.Refused as refused:
-        flash(translate(REFUSALS[refused.key], n=confirmations.MAX_NOTE), "error")
-    else:
-        flash(translate(DONE[outcome], name=booking.policy.insured.name))
+    attempt(confirmations.record_call, db.session, booking.id, staff=current_user, outcome=outcome,
+            note=request.form.get("note", ""), now=now(), ip=client_ip(), reader=STAFF,
+            done=lambda _row: translate(DONE[outcome], name=booking.policy.insured.name))
     return redirect(url_for("staff.tomorrow", _anchor=f"t-{booking.reference}"), code=303)

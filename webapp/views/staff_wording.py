@@ -1,4 +1,5 @@
-"""Words for the staff console's applications: stages, reasons, refusals (English msgids, translated)."""
+"""Words for the staff console's applications: stages, reasons, field errors (English msgids, translated; refusals:
+refusal_text.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -51,48 +52,6 @@ CLOSINGS = {
     "cancel": N_("Cancelled at the customer's request (the change rule decides whether it counts)"),
 }
 
-REFUSALS = {
-    "desk.role": N_("Your role cannot do this. Nothing was changed."),
-    "review.not_in_review": N_("This application is no longer waiting for review. Nothing was changed."),
-    "review.papers_not_accepted": N_("Every paper must be accepted before the application can be approved. "
-                                     "Nothing was changed."),
-    "review.reason_needed": N_("Please choose a reason. Nothing was changed."),
-    "review.note_needed": N_("Please write the reason in the note. Nothing was changed."),
-    "arrange.not_approved": N_("This application is not waiting to be arranged. Nothing was changed."),
-    "arrange.no_failed_booking": N_("Record the failed booking and the alternatives offered first. Nothing was changed."),
-    "arrange.fields": N_("Please correct the marked fields. Nothing was changed."),
-    "close.not_scheduled": N_("This application has no appointment to close. Nothing was changed."),
-    "close.before_appointment": N_("The appointment has not begun yet, so it cannot be closed. Nothing was changed."),
-    "close.late_not_counted": N_("Less than the late-arrival limit (or this service has none): record it as completed. "
-                                 "Nothing was changed."),
-    "close.minutes": N_("Please give the minutes late as a whole number. Nothing was changed."),
-    "close.decision": N_("Please choose how the appointment ended. Nothing was changed."),
-    "close.days_needed": N_("Please give the days the aide served. Nothing was changed."),
-    "close.days_range": N_("The days served must be a whole number from 0 to the days booked. Nothing was changed."),
-    "close.reason_needed": N_("Please say why the provider could not deliver. Nothing was changed."),
-    "close.not_open": N_("This application is no longer open. Nothing was changed."),
-    "cancel.not_cancellable": N_("This application cannot be cancelled. Nothing was changed."),
-    "reverse.reason_needed": N_("Please write why the use is given back (the customer's appeal). Nothing was changed."),
-    "reverse.not_counted": N_("This application did not count as a use. Nothing was changed."),
-    "reverse.already": N_("This use was already given back. Nothing was changed."),
-    "failed.fields": N_("Please say whom the customer asked for and which alternatives were offered. Nothing was changed."),
-    "slip.not_needed": N_("This service does not count from an admission slip. Nothing was changed."),
-    "slip.too_late": N_("The admission slip can only be recorded before the admission is arranged. Nothing was changed."),
-    "slip.date": N_("Please give the date written on the admission slip: not in the future, not over a year before "
-                    "the application. Nothing was changed."),
-    "diagnosis.certainty": N_("Please choose suspected or confirmed. Nothing was changed."),
-    "diagnosis.date": N_("Please give the first-diagnosis date: a real date, not in the future. Nothing was changed."),
-    "diagnosis.hospital": N_("Please give the hospital that made the diagnosis. Nothing was changed."),
-    "diagnosis.grade": N_("Please choose the hospital grade. Nothing was changed."),
-    "stale": N_("Someone else changed this application a moment ago. Please look again. Nothing was changed."),
-    "illegal": N_("That step is not possible in the application's current state. Nothing was changed."),
-    "form.decision": N_("Please choose accept, unreadable or not accepted. Nothing was changed."),
-    "document.reason_needed": N_("Please choose a reason for not accepting the page. Nothing was changed."),
-    "document.not_sent": N_("That page has not been sent yet, so it cannot be decided. Nothing was changed."),
-    "document.not_entitled": N_("We could not find that page. Nothing was changed."),
-    "document.closed": N_("This application is closed, so its pages cannot be decided. Nothing was changed."),
-}
-
 FIELD_ERRORS = {
     "arrange.required": N_("Required."),
     "arrange.too_long": N_("Too long."),
@@ -109,10 +68,6 @@ FIELD_ERRORS = {
     "arrange.level_below_associate_chief": N_("This service promises an associate chief physician or above."),
     "arrange.level_below_chief": N_("This service promises a chief physician."),
 }
-
-
-def refusal(key: str) -> str:
-    return translate(REFUSALS.get(key, N_("That could not be done. Nothing was changed.")))
 
 
 def eligibility_words(stored: str | None) -> str:
