@@ -5,7 +5,7 @@ from babel import Locale
 from flask import Flask, g, session
 
 from . import config as settings
-from . import formatting, i18n, input_guard, logsafe
+from . import formatting, i18n, input_guard, logsafe, request_log
 from . import proxies as proxies_check
 from .extensions import babel, compress, csrf, db, htmx, login_manager
 
@@ -26,8 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    proxies_check.watch(app)  # else a proxy's header seen in production is logged and shown in /healthz
     logsafe.install()  # a line break in a path or a form value cannot forge a log line
+    request_log.init_app(app)  # a request id on every log line and response (the first hook); JSON lines in production
+    proxies_check.watch(app)  # else a proxy's header seen in production is logged and shown in /healthz
     from .views.papers import body_limit
 
     app.before_request(body_limit)  # before CSRF's check, which is the first to read a form body
