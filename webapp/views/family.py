@@ -19,6 +19,7 @@ from ..services.identity import is_valid_resident_id
 from . import acting
 from . import family_wording as words
 from .common import bounded_int, client_ip, login_is_fresh, now, refuse, safe_next
+from .refusal_text import say
 
 bp = Blueprint("family", __name__)
 
@@ -136,9 +137,9 @@ def _ask(values: dict, form):
 
 def _request_form(values: dict, refused: family.Refused | None = None):
     return render_template("family/new.html", values=values, needs_identity=current_user.person_id is None,
-                           error=words.refusal_text(refused) if refused else None,
-                           reclaim=refused is not None and refused.reason == "access.own_id_taken",
-                           error_field=words.REFUSAL_FIELDS.get(refused.reason) if refused else None)
+                           error=say(refused) if refused else None,
+                           reclaim=refused is not None and refused.key == "access.own_id_taken",
+                           error_field=words.REFUSAL_FIELDS.get(refused.key) if refused else None)
 
 
 @bp.route("/family/new", methods=["GET", "POST"])
@@ -154,7 +155,7 @@ def new():
     try:
         grant = _ask(values, request.form)
     except family.Refused as refused:
-        current_app.logger.info("access request refused account=%s reason=%s ip=%s", current_user.id, refused.reason,
+        current_app.logger.info("access request refused account=%s reason=%s ip=%s", current_user.id, refused.key,
                                 client_ip())
         return _request_form(values, refused), 422
     if grant.method == family.PAPERS:
@@ -186,7 +187,7 @@ def withdraw_request(public_id):
     try:
         family.withdraw(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
     except family.Refused as refused:
-        flash(words.refusal_text(refused), "error")
+        flash(say(refused), "error")
     else:
         flash(_("Your request to act for %(name)s was withdrawn.", name=grant.insured.name))
     return redirect(url_for("family.index"), code=303)
@@ -208,7 +209,7 @@ def approve(public_id):
         family.approve(db.session, grant.public_id, insured=current_user, now=now(), scopes=scopes, valid_until=until,
                        ip=client_ip())
     except family.Refused as refused:
-        flash(words.refusal_text(refused), "error")
+        flash(say(refused), "error")
     else:
         flash(_("%(name)s can now act for you. You can end it here at any time.", name=words.person_name(grant.grantee)))
     return redirect(url_for("family.index", _anchor=f"grant-{grant.public_id}"), code=303)
@@ -224,7 +225,7 @@ def decline(public_id):
     try:
         family.decline(db.session, grant.public_id, insured=current_user, now=now(), ip=client_ip())
     except family.Refused as refused:
-        flash(words.refusal_text(refused), "error")
+        flash(say(refused), "error")
     else:
         flash(_("You declined the request of %(name)s.", name=words.person_name(grant.grantee)))
     return redirect(url_for("family.index"), code=303)
@@ -241,7 +242,7 @@ def revoke(public_id):
     try:
         family.revoke(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
     except family.Refused as refused:
-        flash(words.refusal_text(refused), "error")
+        flash(say(refused), "error")
     else:
         if grant.grantee_account_id == current_user.id:
             flash(_("You no longer act for %(name)s.", name=grant.insured.name))

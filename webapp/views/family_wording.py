@@ -1,10 +1,10 @@
-"""Words for family access: kinds of access, relationships, states of a request, refusals, staff's reasons,
+"""Words for family access: kinds of access, relationships, states of a request, staff's reasons,
 messages and the lines of the access log. services/family.py returns keys; only here do they become sentences,
 short and plain, in the reader's language.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import get_locale
 
@@ -92,35 +92,6 @@ REJECT_REASONS = {
     "other": N_("Please see the note from our staff."),
 }
 
-REFUSALS = {
-    "access.kind": N_("Please choose how you may act for them."),
-    "access.not_minor": N_("This person is 18 or older, so a parent's guardianship does not apply. Please choose another kind."),
-    "access.is_minor": N_("This person is under 18 until %(date)s: only a parent or guardian can act for them."),
-    "access.method": N_("Please choose how the power of attorney is shown."),
-    "access.scopes": N_("Please choose what you may do for them."),
-    "access.until": N_("The last day must be after today and no later than %(date)s."),
-    "access.until_any": N_("The last day must be after today."),
-    "access.staff": N_("Staff accounts cannot ask for family access."),
-    "access.own_identity": N_("Please first tell us your own name and ID number."),
-    "access.own_name": N_("Please enter your own full name."),
-    "access.own_id": N_("Please check your own ID number: it should be 18 characters, and the last one may be X."),
-    "access.own_id_taken": N_("That ID number is already linked to another account, or the name does not match it. Please call the service hotline."),
-    "access.own_id_on_policy": N_("That ID number is on a policy with another mobile number. Please sign in with that number, or find your policy first and we will check your ID card."),
-    "access.identity_pending": N_("We are still checking who you are. You can ask to act for a family member once our staff have checked your ID card."),
-    "access.insured_id": N_("Please check their ID number: it should be 18 characters, and the last one may be X."),
-    "access.rate_limited": N_("Too many requests today. Please try again tomorrow, or call the service hotline."),
-    "access.not_found": N_("We found no insured person with that name and ID number. Please check both, exactly as on the policy."),
-    "access.self": N_("That is you. Your own services are on My services."),
-    "access.duplicate": N_("You already have a request or access for %(name)s. It is listed under Family."),
-    "access.insured_not_signed_up": N_("%(name)s has not signed in here yet, so they cannot approve. Please send photos of a power of attorney they signed instead."),
-    "access.not_open": N_("This request is no longer open. Nothing was changed."),
-    "access.not_revocable": N_("This access cannot be ended here. A guardianship is changed through the service hotline."),
-    "access.proof_missing": N_("Please add a photo of: %(paper)s."),
-    "access.relationship": N_("Please choose how they are related to you."),
-    "access.date": N_("Please give the last day as a date, for example 2027-05-31, or leave it empty."),
-    "access.insured_name": N_("Please enter their full name, exactly as on the policy."),
-}
-
 # Which field of the request form a refusal is about (the field is marked invalid and points to the message).
 REFUSAL_FIELDS = {
     "access.own_name": "own_name", "access.own_id": "own_id_number", "access.own_id_taken": "own_id_number", "access.own_id_on_policy": "own_id_number",
@@ -185,28 +156,6 @@ def on_file_text(item, mine: bool) -> str:
     if mine:
         return _("On file: checked when your access was verified on %(date)s", date=day(item.on_file, with_year=True))
     return _("On file: checked when the applicant's access was verified on %(date)s", date=day(item.on_file, with_year=True))
-
-
-def refusal_text(refused: family.Refused) -> str:
-    """A refusal of the rules (or of the form) as one sentence that says what to do."""
-    params = dict(refused.params)
-    reason = refused.reason
-    if reason == "access.until":
-        last = params.get("last")
-        if last is None:
-            return translate(REFUSALS["access.until_any"])
-        return translate(REFUSALS[reason], date=day(last - timedelta(days=1), with_year=True))
-    if reason == "access.is_minor":
-        return translate(REFUSALS[reason], date=day(params.get("adult_on"), with_year=True))
-    if reason == "access.proof_missing":
-        from .wording import document_text
-
-        return translate(REFUSALS[reason], paper=document_text(params.get("kind", "")))
-    if reason in ("access.duplicate", "access.insured_not_signed_up"):
-        return translate(REFUSALS[reason], name=params.get("name", ""))
-    if reason in REFUSALS:
-        return translate(REFUSALS[reason])
-    return _("This could not be done just now. Nothing was changed.")
 
 
 def rejection_text(stored: str | None) -> str:
