@@ -25,12 +25,15 @@ goes the other way round (row first, then files). Nothing here imports Flask.
 """
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +47,7 @@ from .booking_states import CLOSED, OPEN, State
 from .catalog import Document as Kind, Service
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
-from .photos import Photo
+from .photos import LIMITS as PHOTO_LIMITS, Photo, PhotoRefused, process as process_photo
 from .storage import Storage, StorageError, new_key
 from .refusals import Refused
 
@@ -53,6 +56,9 @@ DRAFT, RECEIVED, UNREADABLE, REJECTED, ACCEPTED, REPLACED = (
 NEEDS_RETAKE = frozenset({UNREADABLE, REJECTED})
 MISSING, PURGED = "missing", "purged"  # document states with no page of their own
 
+log = logging.getLogger(__name__)
+
+MAX_PHOTOS_PER_POST = 10  # one post without JavaScript may carry several photos; the page's script sends one each
 MAX_PAGES_PER_DOCUMENT = 12
 MAX_PAGES_PER_BOOKING = 60
 MAX_PAGES_PER_GRANT = 20  # an ID card, a household register page or two, a court paper: a handful each
@@ -325,6 +331,47 @@ def owner_of(session: Session, page: DocumentPage) -> Booking | ProxyGrant | Non
 
 
 # --- adding, removing and sending pages ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    """What became of one photo of a post: stored as `page`, or `refused` (and nothing of it kept)."""
+
+    filename: str | None
+    page: DocumentPage | None = None
+    refused: Refused | None = None
+
+
+def add_photos(session: Session, storage: Storage, *, booking_id: int | None = None, grant_id: int | None = None,
+               kind: str, uploads: Sequence[tuple[str | None, BinaryIO]], account: Account, now: datetime,
+               replaces: str | None = None, ip: str | None = None) -> list[PhotoOutcome]:
+    """Add the photos of one post as pages of `kind`, each on its own: counted as an attempt (every photo costs a
+    full decode), checked (photos.process), then stored and recorded (add_page). `uploads` are (file name,
+    stream) pairs; each stream is read up to the photo size limit. One photo's refusal, or a store that fails,
+    leaves the others alone; `replaces` (a retake) applies to the first photo, further ones are new pages.
+    DocumentRefused before anything is counted when the post holds no photo or more than MAX_PHOTOS_PER_POST."""
+    if not uploads:
+        raise DocumentRefused("document.no_file")
+    if len(uploads) > MAX_PHOTOS_PER_POST:
+        raise DocumentRefused("document.too_many_files", limit=MAX_PHOTOS_PER_POST)
+    owner = f"booking_id={booking_id}" if booking_id is not None else f"grant_id={grant_id}"
+    outcomes = []
+    for filename, stream in uploads:
+        data = stream.read(PHOTO_LIMITS.max_bytes + 1)
+        try:
+            count_attempt(session, account=account, now=now, ip=ip)
+            page = add_page(session, storage, booking_id=booking_id, grant_id=grant_id, kind=kind,
+                            photo=process_photo(data), account=account, now=now, display_name=display_name(filename),
+                            replaces=replaces, ip=ip)
+            outcomes.append(PhotoOutcome(filename, page=page))
+        except (PhotoRefused, DocumentRefused) as refused:
+            log.info("upload refused account=%s %s kind=%s reason=%s ip=%s", account.id, owner, kind[:32], refused.key, ip)
+            outcomes.append(PhotoOutcome(filename, refused=refused))
+        except StorageError:
+            log.exception("storage failed for %s", owner)
+            outcomes.append(PhotoOutcome(filename, refused=DocumentRefused("document.storage")))
+        replaces = None
+    return outcomes
+
 
 def add_page(session: Session, storage: Storage, *, booking_id: int | None = None, grant_id: int | None = None,
              kind: str, photo: Photo, account: Account, now: datetime, display_name: str | None = None,

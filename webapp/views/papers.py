@@ -16,8 +16,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..i18n import N_
-from ..i18n import gettext as translate
 from ..models import ProxyGrant
 from ..services import audit, documents as papers, family, photos
 from ..services import booking_actions as actions
@@ -26,28 +24,16 @@ from ..services.catalog_sync import rules_for
 from ..services.storage import Storage, StorageError, storage_from_config
 from .bookings import load
 from .common import client_ip, login_is_fresh, now, refuse
-from .paper_wording import paper_refusal
-from .wording import document_text
+from .refusal_text import APPLICATION, REQUEST, Refused, attempt, say
 
 bp = Blueprint("papers", __name__)
 KINDS = frozenset(k.value for k in Kind)
 UPLOADS = frozenset({"papers.upload", "papers.grant_upload"})
 
-MAX_FILES_PER_POST = 10
 # Size limits are checked against Content-Length before the body is read (Werkzeug refuses with 413):
-# one photo per request from the page's script, up to MAX_FILES_PER_POST without JavaScript.
+# one photo per request from the page's script, up to documents.MAX_PHOTOS_PER_POST without JavaScript.
 ONE_PHOTO_REQUEST = photos.LIMITS.max_bytes + 256 * 1024
 MANY_PHOTOS_REQUEST = 64 * 1024 * 1024
-
-# A request's proofs in the request's own words, where an application's would be wrong.
-REQUEST_WORDS = {
-    "document.not_entitled": N_("You cannot add papers to this request."),
-    "document.closed": N_("This request is no longer open, so its papers cannot be changed."),
-    "document.not_needed": N_("This request does not need that paper."),
-    "document.sent": N_("%(n)s photo(s) sent. Staff will check your papers and tell you in your messages."),
-    "access.not_open": N_("This request is no longer open, so its papers cannot be changed."),
-    "access.proof_missing": N_("Please add every paper before sending: “%(paper)s” is still missing."),
-}
 
 
 def body_limit() -> None:
@@ -64,17 +50,6 @@ def storage() -> Storage:
     return store
 
 
-def request_refusal(reason: str, params: dict | None = None, name: str | None = None) -> str:
-    """A refusal about a request's proofs: the request's words where they differ, the application's otherwise."""
-    if reason not in REQUEST_WORDS:
-        return paper_refusal(reason, params, name)
-    params = dict(params or {})
-    if "kind" in params:
-        params["paper"] = document_text(params.pop("kind"))
-    text = translate(REQUEST_WORDS[reason], **params)
-    return translate(N_("%(name)s: %(text)s"), name=name, text=text) if name else text
-
-
 # --- whose papers: an application or a request for access ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -82,11 +57,14 @@ class Owner:
     """What the shared upload, remove and send views need to know about whose papers they handle."""
 
     ids: dict  # {"booking_id": …} or {"grant_id": …}, as services/documents.py takes them
-    log_name: str
+    about: str  # refusal_text.APPLICATION or REQUEST: whose words a refusal or an outcome is said in
     back: Callable[..., str]  # the checklist's address (with _anchor=…)
     context: Callable[[], dict]
-    words: Callable[..., str]
     owns: Callable[..., bool]  # whether a page is among these papers
+
+    def say(self, refused: Refused | str, name: str | None = None, **params) -> str:
+        """A refusal, or an outcome by its key ("document.sent"), in this owner's words."""
+        return say(refused, about=self.about, name=name, **params)
 
 
 def _booking(reference: str):
@@ -98,9 +76,9 @@ def _booking(reference: str):
 
 
 def _for_booking(booking) -> Owner:
-    return Owner({"booking_id": booking.id}, f"booking={booking.reference}",
+    return Owner({"booking_id": booking.id}, APPLICATION,
                  lambda **kw: url_for("papers.checklist", reference=booking.reference, **kw),
-                 lambda: _context(booking), paper_refusal, lambda page: page.document.booking_id == booking.id)
+                 lambda: _context(booking), lambda page: page.document.booking_id == booking.id)
 
 
 def _grant(public_id: str):
@@ -112,9 +90,9 @@ def _grant(public_id: str):
 
 
 def _for_grant(grant) -> Owner:
-    return Owner({"grant_id": grant.id}, f"grant={grant.public_id}",
+    return Owner({"grant_id": grant.id}, REQUEST,
                  lambda **kw: url_for("family.request_detail", public_id=grant.public_id, **kw),
-                 lambda: proofs_context(grant), request_refusal, lambda page: page.document.proxy_grant_id == grant.id)
+                 lambda: proofs_context(grant), lambda page: page.document.proxy_grant_id == grant.id)
 
 
 def _context(booking):
@@ -127,7 +105,7 @@ def _context(booking):
     return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items), "step": step,
             "open": papers.takes_papers(booking) and not step.done, "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(),
             "upload_url": lambda kind: url_for("papers.upload", reference=reference, kind=kind),
-            "remove_url": lambda page: url_for("papers.remove", reference=reference, public_id=page.public_id),
+            "remove_url": lambda page: url_for("papers.remove", reference=reference, page_id=page.public_id),
             "send_url": url_for("papers.send", reference=reference), "send_all_at_once": False,
             "filed_by_me": booking.applicant_account_id == current_user.id}
 
@@ -147,7 +125,8 @@ def proofs_context(grant) -> dict:
             "filed_by_me": True}
 
 
-# --- an application's papers --------------------------------------------------------------------------
+# --- the routes: an application's papers under its reference, a request for access's proofs under its id
+# (the request page, views/family.py, shows them); both take the same three posts ------------------------
 
 @bp.get("/bookings/<reference>/papers")
 @login_required
@@ -156,42 +135,30 @@ def checklist(reference):
     return render_template("papers/checklist.html", **_context(booking))
 
 
-@bp.post("/bookings/<reference>/papers/<kind>")
+@bp.post("/bookings/<reference>/papers/<kind>", endpoint="upload")
+@bp.post("/family/requests/<public_id>/papers/<kind>", endpoint="grant_upload")
 @login_required
-def upload(reference, kind):
-    return _upload(_for_booking(_booking(reference)), kind)
+def upload(kind, **whose):
+    return _upload(_owner(**whose), kind)
 
 
-@bp.post("/bookings/<reference>/papers/pages/<public_id>/remove")
+@bp.post("/bookings/<reference>/papers/pages/<page_id>/remove", endpoint="remove")
+@bp.post("/family/requests/<public_id>/papers/pages/<page_id>/remove", endpoint="grant_remove")
 @login_required
-def remove(reference, public_id):
-    return _remove(_for_booking(_booking(reference)), public_id)
+def remove(page_id, **whose):
+    return _remove(_owner(**whose), page_id)
 
 
-@bp.post("/bookings/<reference>/papers/send")
+@bp.post("/bookings/<reference>/papers/send", endpoint="send")
+@bp.post("/family/requests/<public_id>/papers/send", endpoint="grant_send")
 @login_required
-def send(reference):
-    return _send(_for_booking(_booking(reference)))
+def send(**whose):
+    return _send(_owner(**whose))
 
 
-# --- a request for access's proofs (the request page, views/family.py, shows them) -----------------------
-
-@bp.post("/family/requests/<public_id>/papers/<kind>")
-@login_required
-def grant_upload(public_id, kind):
-    return _upload(_for_grant(_grant(public_id)), kind)
-
-
-@bp.post("/family/requests/<public_id>/papers/pages/<page_id>/remove")
-@login_required
-def grant_remove(public_id, page_id):
-    return _remove(_for_grant(_grant(public_id)), page_id)
-
-
-@bp.post("/family/requests/<public_id>/papers/send")
-@login_required
-def grant_send(public_id):
-    return _send(_for_grant(_grant(public_id)))
+def _owner(reference: str | None = None, public_id: str | None = None) -> Owner:
+    """Whose papers a post is about: the application `reference`, else the request for access `public_id`."""
+    return _for_booking(_booking(reference)) if reference is not None else _for_grant(_grant(public_id))
 
 
 # --- the views both share -----------------------------------------------------------------------------
@@ -199,49 +166,32 @@ def grant_send(public_id):
 def _upload(owner: Owner, kind: str):
     if kind not in KINDS:
         abort(404)  # not a kind of paper at all: no such URL (a paper this checklist does not need is a refusal)
-    files = [f for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
-    replaces = request.form.get("replaces") or None
-    if not files:
-        return _answer(owner, kind, refusal=("document.no_file", {}))
-    if len(files) > MAX_FILES_PER_POST:
-        return _answer(owner, kind, refusal=("document.too_many_files", {"limit": MAX_FILES_PER_POST}))
-    outcomes = []
-    for upload_ in files:
-        data = upload_.stream.read(photos.LIMITS.max_bytes + 1)
-        try:
-            papers.count_attempt(db.session, account=current_user, now=now(), ip=client_ip())
-            photo = photos.process(data)
-            papers.add_page(db.session, storage(), **owner.ids, kind=kind, photo=photo, account=current_user, now=now(),
-                            display_name=papers.display_name(upload_.filename), replaces=replaces, ip=client_ip())
-            outcomes.append((upload_.filename, None))
-        except (photos.PhotoRefused, papers.DocumentRefused) as refused:
-            current_app.logger.info("upload refused account=%s %s kind=%s reason=%s ip=%s",
-                                    current_user.id, owner.log_name, kind[:32], refused.reason, client_ip())
-            outcomes.append((upload_.filename, (refused.reason, refused.params)))
-        except StorageError:
-            current_app.logger.exception("storage failed for %s", owner.log_name)
-            outcomes.append((upload_.filename, ("document.storage", {})))
-        replaces = None  # a retake replaces one page: further photos in the same post are new pages
+    uploads = [(f.filename, f.stream) for f in request.files.getlist("photos") if f and (f.filename or f.content_length)]
+    try:
+        outcomes = papers.add_photos(db.session, storage(), **owner.ids, kind=kind, uploads=uploads, account=current_user,
+                                     now=now(), replaces=request.form.get("replaces") or None, ip=client_ip())
+    except papers.DocumentRefused as refused:  # no photo, or too many in one post: nothing was looked at
+        return _answer(owner, kind, refused=refused)
     if request.htmx:
-        return _answer(owner, kind, refusal=outcomes[0][1])
-    for name, refusal in outcomes:
-        if refusal is not None:
-            flash(owner.words(*refusal, name=papers.display_name(name)), "error")
-    stored = sum(1 for _name, refusal in outcomes if refusal is None)
+        return _answer(owner, kind, refused=outcomes[0].refused)
+    for outcome in outcomes:
+        if outcome.refused is not None:
+            flash(owner.say(outcome.refused, name=papers.display_name(outcome.filename)), "error")
+    stored = sum(1 for outcome in outcomes if outcome.refused is None)
     if stored:
-        flash(owner.words("document.stored", {"n": stored}), "info")
+        flash(owner.say("document.stored", n=stored), "info")
     return redirect(owner.back(_anchor=f"doc-{kind}"))
 
 
-def _answer(owner: Owner, kind: str, *, refusal):
+def _answer(owner: Owner, kind: str, *, refused: Refused | None):
     """For the page's script: the document's part of the checklist, or the refusal (422, nothing stored)."""
     if not request.htmx:
-        if refusal:
-            flash(owner.words(*refusal), "error")
+        if refused is not None:
+            flash(owner.say(refused), "error")
         return redirect(owner.back())
-    if refusal is not None:
-        status = 429 if refusal[0] == "document.rate_limited" else 422
-        return render_template("papers/_refused.html", reason=refusal[0], message=owner.words(*refusal)), status
+    if refused is not None:
+        status = 429 if refused.key == "document.rate_limited" else 422
+        return render_template("papers/_refused.html", reason=refused.key, message=owner.say(refused)), status
     context = owner.context()
     item = next((i for i in context["items"] if i.kind == kind), None)
     return render_template("papers/_document_oob.html", item=item, **context)
@@ -255,20 +205,16 @@ def _remove(owner: Owner, public_id: str):
     try:
         papers.remove_draft(db.session, storage(), public_id=public_id, account=current_user, now=now(), ip=client_ip())
     except papers.DocumentRefused as refused:
-        return _answer(owner, kind, refusal=(refused.reason, refused.params))
+        return _answer(owner, kind, refused=refused)
     if request.htmx:
-        return _answer(owner, kind, refusal=None)
-    flash(owner.words("document.removed"), "info")
+        return _answer(owner, kind, refused=None)
+    flash(owner.say("document.removed"), "info")
     return redirect(owner.back(_anchor=f"doc-{kind}"))
 
 
 def _send(owner: Owner):
-    try:
-        sent = papers.submit(db.session, **owner.ids, account=current_user, now=now(), ip=client_ip())
-    except papers.DocumentRefused as refused:
-        flash(owner.words(refused.reason, refused.params), "error")
-        return redirect(owner.back())
-    flash(owner.words("document.sent", {"n": sent}), "info")
+    attempt(papers.submit, db.session, **owner.ids, account=current_user, now=now(), ip=client_ip(), about=owner.about,
+            done=lambda sent: owner.say("document.sent", n=sent))
     return redirect(owner.back())
 
 
