@@ -43,7 +43,7 @@ def policy_html(pc: PolicyCards, locale: str, viewer: int | None = None) -> Mark
             _cache.move_to_end(key)
             return found
     # The output of an autoescaped template.
-    html = Markup(render_template("portal/_policy.html", pc=pc))  # nosec B704
+    html = Markup(render_template("portal/_policy.html", policy_cards=pc))  # nosec B704
     with _lock:
         _cache[key] = html
         while len(_cache) > _LIMIT:

@@ -62,7 +62,7 @@ def identity_reclaim(public_id):
     audit.record_view(db.session, "identity.staff_view", now=now(), actor_id=current_user.id,
                       subject_person_id=found.person_id, target=f"reclaim:{found.public_id}", ip=client_ip())
     holders = [_holder_facts(a) for a in binding.holders(db.session, found.person_id) if a.id != found.account_id]
-    return render_template("staff/identity_reclaim.html", r=found, holders=holders, owner=_holder_facts(found.account),
+    return render_template("staff/identity_reclaim.html", reclaim=found, holders=holders, owner=_holder_facts(found.account),
                            id_masked=mask_id_number(found.person.id_number),
                            policy_mobile=mask_mobile(found.person.mobile) if found.person.mobile else "",
                            method_names=METHOD_NAMES)
