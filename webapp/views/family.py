@@ -332,4 +332,4 @@ def access_message(notification) -> str:
 
 @bp.context_processor
 def _words():
-    return {"w": words}
+    return {"family_words": words}
