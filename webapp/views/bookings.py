@@ -56,21 +56,16 @@ def index():
 @bp.get("/<reference>")
 @login_required
 def detail(reference):
-    booking = load(reference, timeline=True)
-    product, svc = rules_for(booking.service)
-    moment = now()
-    quote = service.cancel_quote(booking, moment)
+    page = _booking_page(reference, timeline=True)
+    booking, product, svc, moment = page["b"], page["product"], page["svc"], page["now"]
     standing = family.standing_of(db.session, current_user, booking.policy.insured_id, china_date(moment))
     acting.record_view(booking.policy.insured_id, "booking", f"booking:{booking.id}")
     # Every paper's state; an agent without the papers scope sees the states only (no pages, no file names).
     items = documents.checklist(db.session, booking, svc)
-    return render_template("bookings/detail.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                           items=items, may_papers=standing.may(family.DOCUMENTS), may_apply=standing.may(family.APPLY),
+    return render_template("bookings/detail.html", **page, items=items, may_papers=standing.may(family.DOCUMENTS), may_apply=standing.may(family.APPLY),
                            step=actions.papers_step(booking, items, product.code, svc),
                            waits_for_papers=actions.promise_waits_for_papers(booking, svc),
-                           late=service.late_change_allowed(booking, moment), after=actions.after_cancel(booking, svc, moment),
-                           phone_spends=service.cancel_spends(booking, moment),
-                           actors=actors_of(booking), offered=service.alternatives_offered(booking))
+                           late=service.late_change_allowed(booking, moment), actors=actors_of(booking), offered=service.alternatives_offered(booking))
 
 
 def actors_of(booking: Booking) -> dict[int, str]:
@@ -84,20 +79,20 @@ def actors_of(booking: Booking) -> dict[int, str]:
 @bp.get("/<reference>/cancel")
 @login_required
 def confirm_cancel(reference):
-    booking = load(reference, scope=family.APPLY)
+    page = _booking_page(reference, scope=family.APPLY)
+    return page_or_fragment("bookings/cancel.html", "confirm", **page, contact=actions.day_contact(page["b"].appointment),
+                            expert_warning=expert_cancellations.cancel_warning(db.session, page["b"]))
+
+
+def _booking_page(reference: str, **load_options) -> dict:
+    """What the booking, cancel and change pages show of one booking (`load`'s 404 for anyone else): the booking,
+    its catalog rules, the server's time, and what cancelling now spends, online (`quote`; past the free change
+    time, `after`: what it leaves of the quota) or by phone (`phone_spends`). The service decides again at commit."""
+    booking = load(reference, **load_options)
     product, svc = rules_for(booking.service)
     moment = now()
-    quote = service.cancel_quote(booking, moment)
-    return page_or_fragment("bookings/cancel.html", "confirm", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                            expert_warning=expert_cancellations.cancel_warning(db.session, booking),
-                            **_after_cutoff(booking, svc, moment))
-
-
-def _after_cutoff(booking: Booking, svc, moment) -> dict:
-    """What the change and cancel pages say past the free change time: whom to call on the day, what a
-    cancellation spends (online or by phone) and what it leaves of the quota."""
-    return {"contact": actions.day_contact(booking.appointment), "after": actions.after_cancel(booking, svc, moment),
-            "phone_spends": service.cancel_spends(booking, moment)}
+    return {"b": booking, "product": product, "svc": svc, "now": moment, "quote": service.cancel_quote(booking, moment),
+            "after": actions.after_cancel(booking, svc, moment), "phone_spends": service.cancel_spends(booking, moment)}
 
 
 @bp.post("/<reference>/cancel")
@@ -129,21 +124,19 @@ def _commit(reference: str, move, said) -> Response:
 @bp.route("/<reference>/change", methods=["GET", "POST"])
 @login_required
 def change(reference):
-    booking = load(reference, scope=family.APPLY)
-    product, svc = rules_for(booking.service)
-    moment = now()
-    quote = service.cancel_quote(booking, moment)
+    page = _booking_page(reference, scope=family.APPLY)
+    booking, moment = page["b"], page["now"]
     if booking.state != State.SCHEDULED.value:
         return redirect(url_for("bookings.detail", reference=reference), code=303)
     late = service.late_change_allowed(booking, moment)  # 003 car: a change inside the 4 hours, counted
     if request.method != "POST":  # GET, and HEAD (which Flask routes here too): never the POST branch
-        return page_or_fragment("bookings/change.html", "confirm", b=booking, product=product, svc=svc, quote=quote,
-                                now=moment, errors={}, form={}, late=late, **_after_cutoff(booking, svc, moment))
+        return page_or_fragment("bookings/change.html", "confirm", **page, errors={}, form={}, late=late,
+                                contact=actions.day_contact(booking.appointment))
     form = {"dates": request.form.get("dates", "").strip()[:200], "note": request.form.get("note", "").strip()[:500]}
     if not form["dates"]:
-        return render_template("bookings/change.html", b=booking, product=product, svc=svc, quote=quote, now=moment,
-                               form=form, late=late, errors={"dates": _("Please say which dates or times suit you.")},
-                               **_after_cutoff(booking, svc, moment)), 422
+        return render_template("bookings/change.html", **page, form=form, late=late,
+                               errors={"dates": _("Please say which dates or times suit you.")},
+                               contact=actions.day_contact(booking.appointment)), 422
 
     def said(done):
         if service.changed_late(done):

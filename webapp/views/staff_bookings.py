@@ -45,9 +45,10 @@ def _back(booking: Booking, anchor: str | None = None):
     return redirect(url_for("staff.booking", reference=booking.reference, _anchor=anchor), code=303)
 
 
-def _refused(key: str) -> None:
-    """A form check's refusal, as the service's would be said."""
+def _refused(key: str, found: Booking | None = None, anchor: str | None = None):
+    """Flash a form check's refusal, as the service's would be said; then back to the application, if `found`."""
     flash(say(key, reader=STAFF), "error")
+    return _back(found, anchor) if found is not None else None
 
 
 # --- the queue --------------------------------------------------------------------------------------------
@@ -278,8 +279,7 @@ def booking_admission_slip(reference):
     try:
         issued_on = date.fromisoformat(request.form.get("issued_on", "").strip()[:10])
     except ValueError:
-        _refused("slip.date")
-        return _back(found)
+        return _refused("slip.date", found)
 
     return _act(found, lambda: bookings.record_admission_slip(db.session, found.id, staff=current_user, now=now(),
                                                               issued_on=issued_on), N_("Admission slip recorded: the admission is now promised from its date."))
@@ -326,8 +326,7 @@ def booking_failed(reference):
     asked = request.form.get("asked_for", "").strip()[:128]
     offered = request.form.get("alternatives", "").strip()[:500]
     if not asked or not offered:
-        _refused("failed.fields")
-        return _back(found, "arrange")
+        return _refused("failed.fields", found, "arrange")
     return _act(found, lambda: bookings.record_failed_booking(db.session, found.id, staff=current_user, now=now(),
                                                               asked_for=asked, alternatives=offered),
                 N_("Recorded. The customer has been told the alternatives."), "arrange")
@@ -354,8 +353,7 @@ def booking_close(reference):
         raw = request.form.get("served_days", "").strip()
         served = bounded_int(raw, high=9999)
         if raw and served is None:
-            _refused("close.days_range")
-            return _back(found, "close")
+            return _refused("close.days_range", found, "close")
         return _act(found, lambda: bookings.complete(db.session, found.id, staff=current_user, now=moment,
                                                      served_units=served),
                     N_("Closed as completed."))
@@ -369,16 +367,14 @@ def booking_close(reference):
     if decision == "late":
         minutes = bounded_int(request.form.get("minutes_late"), low=1, high=1439)
         if minutes is None:
-            _refused("close.minutes")
-            return _back(found, "close")
+            return _refused("close.minutes", found, "close")
         return _act(found, lambda: bookings.mark_no_show(db.session, found.id, staff=current_user, now=moment,
                                                          minutes_late=minutes),
                     N_("Closed as a late arrival. It counts as used; the customer sees the rule."))
     if decision == "cancel":
         return _act(found, lambda: bookings.cancel(db.session, found.id, actor=current_user, now=moment),
                     N_("Cancelled. The change rule decided whether it counts; the customer sees why."))
-    _refused("close.decision")
-    return _back(found, "close")
+    return _refused("close.decision", found, "close")
 
 
 @bp.post("/bookings/<reference>/reverse")
