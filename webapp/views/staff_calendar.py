@@ -58,11 +58,6 @@ def window(today: date) -> range:
     return range(today.year - 1, today.year + 3)
 
 
-def refusal(key: str, **params) -> str:
-    """A form check's refusal (form.*), in the staff's words."""
-    return say(key, reader=STAFF, **params)
-
-
 def problem_text(problem: schedule.Problem, year: int) -> str:
     return translate(PROBLEMS[problem.key], line=problem.line, text=problem.text, year=year,
                      days=schedule.MAX_RANGE_DAYS, lines=schedule.MAX_LINES, n=schedule.MAX_NAME)
@@ -143,15 +138,15 @@ def calendar_day():
     try:
         day = date.fromisoformat(request.form.get("date", "").strip())
     except ValueError:
-        flash(refusal("form.date"), "error")
+        flash(say("form.date", reader=STAFF), "error")
         return back()
     if day.year not in years:
-        flash(refusal("form.year", first=years[0], last=years[-1]), "error")
+        flash(say("form.year", reader=STAFF, first=years[0], last=years[-1]), "error")
         return back()
     clear = request.form.get("action") == "clear"
     status = request.form.get("status")
     if not clear and status not in ("workday", "rest"):
-        flash(refusal("form.status"), "error")
+        flash(say("form.status", reader=STAFF), "error")
         return back(day.year)
     if clear:
         attempt(schedule.clear_day, db.session, day, now=now(), entered_by_id=current_user.id, ip=client_ip(),
@@ -174,12 +169,12 @@ def calendar_import():
     year = as_year(request.form.get("year"))
     if year not in years:
         return render_year(years[1], status=422, schedule_text=text, publish=publish,
-                           problems=[refusal("form.year", first=years[0], last=years[-1])])
+                           problems=[say("form.year", reader=STAFF, first=years[0], last=years[-1])])
     if len(text) > MAX_SCHEDULE_CHARS:
-        problems = [refusal("form.too_long", n=MAX_SCHEDULE_CHARS)]
+        problems = [say("form.too_long", reader=STAFF, n=MAX_SCHEDULE_CHARS)]
     else:
         entries, found = schedule.parse_schedule(text, year)
-        problems = [problem_text(p, year) for p in found] or ([] if entries else [refusal("form.empty")])
+        problems = [problem_text(p, year) for p in found] or ([] if entries else [say("form.empty", reader=STAFF)])
     if problems:
         return render_year(year, status=422, schedule_text=text, publish=publish, problems=problems)
     count = schedule.import_schedule(db.session, entries, year=year, now=now(), entered_by_id=current_user.id,
@@ -195,7 +190,7 @@ def calendar_import():
 def calendar_publish(year):
     years = window(china_date(now()))
     if year not in years:
-        flash(refusal("form.year", first=years[0], last=years[-1]), "error")
+        flash(say("form.year", reader=STAFF, first=years[0], last=years[-1]), "error")
         return back()
     try:
         schedule.publish_year(db.session, year, now=now(), entered_by_id=current_user.id, ip=client_ip())

@@ -33,10 +33,6 @@ from .staff import bp, staff_required
 from .wording import localise_params
 
 
-def _refusal(refused: desk_applications.DeskRefused | str) -> str:
-    return say(refused, reader=STAFF)
-
-
 class DeskTarget:
     """The policy and service of a phone application (404 if either is unknown), checked for its insured person as
     online would check them (apply.Target), at one moment."""
@@ -78,7 +74,7 @@ class DeskTarget:
         return {"target": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now,
                 "time_keys": apply_forms.time_keys, "bounds": bounds, "suggest": {},
                 "masked": mask_mobile(self.mobile) if self.mobile else None,
-                "refusal_text": _refusal,
+                "refusal_text": lambda key: say(key, reader=STAFF),
                 "desk_check_url": lambda name: url_for("staff.desk_check_field", policy=self.policy.number,
                                                        service=self.service.code, name=name),
                 **extra}
@@ -101,7 +97,7 @@ def desk_find():
     try:
         found = desk_applications.find(db.session, query, staff=current_user, now=now(), ip=client_ip())
     except desk_applications.DeskRefused as refused:
-        return render_template("staff/desk_find.html", query="", found=None, error=_refusal(refused)), 422
+        return render_template("staff/desk_find.html", query="", found=None, error=say(refused, reader=STAFF)), 422
     services = _services_of([p for f in found for p in f.policies])
     # The query is not echoed back: an ID number stays out of the page.
     return render_template("staff/desk_find.html", query="", found=found, services=services, error=None)
@@ -154,7 +150,7 @@ def desk_submit():
             ip=client_ip())
     except desk_applications.DeskRefused as refused:
         return render_template("staff/desk_form.html", **t.context(values=request.form, errors={}, request_key=key,
-                                                                   problem=_refusal(refused))), 409
+                                                                   problem=say(refused, reader=STAFF))), 409
     if not outcome.ok:
         return render_template("staff/desk_form.html", **t.context(values=request.form, errors={}, request_key=key,
                                                                    refused=outcome.reasons)), 409
