@@ -319,6 +319,56 @@ def _birth_of(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 
 
+@dataclass(frozen=True)
+class Asking:
+    """A request for access as the customer's form posts it (views/family.py parses it, this module checks it)."""
+
+    kind: str
+    insured_name: str
+    insured_id_number: str
+    relationship: str | None  # the stored label of the relationship chosen (儿子 …); None when none of those offered
+    method: str  # how a power of attorney is shown (a guardian always sends papers)
+    scopes: frozenset[str]  # what an agent asks to do besides view
+    last_day: str  # an agent's last day, as typed ("" for none)
+    own_name: str = ""  # the asker's own name and ID number, asked when their account names no person yet
+    own_id_number: str = ""
+
+
+def ask(session: Session, account: Account, asking: Asking, *, now: datetime, ip: str | None = None) -> ProxyGrant:
+    """Ask for access from the customer's form: every field is checked in the order the form asks for it before
+    anything is read or written (a mistyped form costs none of the day's requests), then `request_access`.
+    Refused with the first field's problem."""
+    _check_form(account, asking)
+    agent = asking.kind == POWER_OF_ATTORNEY
+    return request_access(
+        session, account, kind=asking.kind, insured_name=asking.insured_name,
+        insured_id_number=asking.insured_id_number, relationship=asking.relationship, now=now,
+        method=asking.method if agent else PAPERS, scopes=asking.scopes if agent else ALL_SCOPES,
+        valid_until=until_after(asking.last_day) if agent else None, ip=ip,
+        applicant=(asking.own_name, asking.own_id_number) if account.person_id is None else None)
+
+
+def _check_form(account: Account, asking: Asking) -> None:
+    if account.is_staff:
+        raise Refused("access.staff")
+    if account.claimed_person_id is not None:
+        raise Refused("access.identity_pending")
+    if account.person_id is None and not " ".join(asking.own_name.split()):
+        raise Refused("access.own_name")
+    if account.person_id is None and not is_valid_resident_id(asking.own_id_number.strip().upper()):
+        raise Refused("access.own_id")
+    if asking.kind not in KINDS:
+        raise Refused("access.kind")
+    if not " ".join(asking.insured_name.split()):
+        raise Refused("access.insured_name")
+    if not is_valid_resident_id(asking.insured_id_number.strip().upper()):
+        raise Refused("access.insured_id")
+    if asking.relationship is None:
+        raise Refused("access.relationship")
+    if asking.kind == POWER_OF_ATTORNEY and asking.method not in METHODS:
+        raise Refused("access.method")
+
+
 def request_access(session: Session, account: Account, *, kind: str, insured_name: str, insured_id_number: str,
                    relationship: str | None, now: datetime, method: str = PAPERS,
                    scopes: frozenset[str] | set[str] = ALL_SCOPES, valid_until: date | None = None,

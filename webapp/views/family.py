@@ -15,11 +15,11 @@ from ..i18n import gettext as _
 from ..models import Booking, Policy
 from ..services import family
 from ..services.clock import china_date
-from ..services.identity import is_valid_resident_id
 from . import acting
 from . import family_wording as words
 from .common import bounded_int, client_ip, login_is_fresh, now, refuse, safe_next
-from .refusal_text import say
+from .papers import proofs_context
+from .refusal_text import attempt, say
 
 bp = Blueprint("family", __name__)
 
@@ -97,42 +97,14 @@ NEW_FORM = {"kind": "", "insured_name": "", "relationship": "", "method": family
             "scopes": list(ASKED_SCOPES), "last_day": "", "own_name": ""}
 
 
-def _check_form(values: dict, insured_id_number: str, own_id_number: str) -> None:
-    """What the form itself must hold before any rule is asked (nothing is read or written before this), in the
-    order the form asks."""
-    if current_user.is_staff:
-        raise family.Refused("access.staff")
-    if current_user.claimed_person_id is not None:
-        raise family.Refused("access.identity_pending")
-    if current_user.person_id is None and not values["own_name"]:
-        raise family.Refused("access.own_name")
-    if current_user.person_id is None and not is_valid_resident_id(own_id_number):
-        raise family.Refused("access.own_id")
-    if values["kind"] not in family.KINDS:
-        raise family.Refused("access.kind")
-    if not values["insured_name"]:
-        raise family.Refused("access.insured_name")
-    if not is_valid_resident_id(insured_id_number):
-        raise family.Refused("access.insured_id")
-    if values["relationship"] not in words.RELATIONS:
-        raise family.Refused("access.relationship")
-    if values["kind"] == family.POWER_OF_ATTORNEY and values["method"] not in family.METHODS:
-        raise family.Refused("access.method")
-
-
-def _ask(values: dict, form):
-    insured_id_number = form.get("insured_id_number", "").strip().upper()[:32]
-    own_id_number = form.get("own_id_number", "").strip().upper()[:32]
-    _check_form(values, insured_id_number, own_id_number)
-    moment, agent = now(), values["kind"] == family.POWER_OF_ATTORNEY
-    until = family.until_after(values["last_day"]) if agent else None
-    applicant = (values["own_name"], own_id_number) if current_user.person_id is None else None
-    return family.request_access(
-        db.session, current_user, kind=values["kind"], insured_name=values["insured_name"],
-        insured_id_number=insured_id_number, relationship=words.RELATIONS[values["relationship"]][0], now=moment,
-        method=values["method"] if agent else family.PAPERS,
-        scopes=set(values["scopes"]) if agent else family.ALL_SCOPES, valid_until=until, ip=client_ip(),
-        applicant=applicant)
+def _asking(values: dict, form) -> family.Asking:
+    """The request as family.ask takes it: the relationship chosen as its stored label, the ID numbers as typed."""
+    return family.Asking(
+        kind=values["kind"], insured_name=values["insured_name"],
+        insured_id_number=form.get("insured_id_number", "").strip().upper()[:32],
+        relationship=words.RELATIONS.get(values["relationship"], (None,))[0], method=values["method"],
+        scopes=frozenset(values["scopes"]), last_day=values["last_day"], own_name=values["own_name"],
+        own_id_number=form.get("own_id_number", "").strip().upper()[:32])
 
 
 def _request_form(values: dict, refused: family.Refused | None = None):
@@ -153,7 +125,7 @@ def new():
         return _request_form(dict(NEW_FORM))
     values = _form_values(request.form)
     try:
-        grant = _ask(values, request.form)
+        grant = family.ask(db.session, current_user, _asking(values, request.form), now=now(), ip=client_ip())
     except family.Refused as refused:
         current_app.logger.info("access request refused account=%s reason=%s ip=%s", current_user.id, refused.key,
                                 client_ip())
@@ -172,11 +144,7 @@ def request_detail(public_id):
     """The request's state, staff's reason when not accepted, what happens next, and its proof photos."""
     grant = load_request(public_id)
     show_proofs = grant.method == family.PAPERS and (grant.status in (family.DRAFT, family.PENDING) or grant.submitted_at)
-    context = {}
-    if show_proofs:
-        from .papers import proofs_context  # the proofs' part of the page
-
-        context = proofs_context(grant)
+    context = proofs_context(grant) if show_proofs else {}
     return render_template("family/request.html", grant=grant, today=today(), show_proofs=show_proofs, **context)
 
 
@@ -184,12 +152,8 @@ def request_detail(public_id):
 @login_required
 def withdraw_request(public_id):
     grant = load_request(public_id)
-    try:
-        family.withdraw(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
-    except family.Refused as refused:
-        flash(say(refused), "error")
-    else:
-        flash(_("Your request to act for %(name)s was withdrawn.", name=grant.insured.name))
+    attempt(family.withdraw, db.session, grant.public_id, account=current_user, now=now(), ip=client_ip(),
+            done=lambda _grant: _("Your request to act for %(name)s was withdrawn.", name=grant.insured.name))
     return redirect(url_for("family.index"), code=303)
 
 
@@ -199,56 +163,46 @@ def withdraw_request(public_id):
 @login_required
 def approve(public_id):
     """The insured approves an agent, with the scopes and last day they choose."""
-    grant = load_grant(public_id)
-    again = confirm_first(url_for("family.index"))
-    if again is not None:
-        return again
     scopes = {s for s in request.form.getlist("scopes") if s in ASKED_SCOPES} | {family.VIEW}
-    try:
-        until = family.until_after(request.form.get("last_day"))
-        family.approve(db.session, grant.public_id, insured=current_user, now=now(), scopes=scopes, valid_until=until,
-                       ip=client_ip())
-    except family.Refused as refused:
-        flash(say(refused), "error")
-    else:
-        flash(_("%(name)s can now act for you. You can end it here at any time.", name=words.person_name(grant.grantee)))
-    return redirect(url_for("family.index", _anchor=f"grant-{grant.public_id}"), code=303)
+
+    def approve_(grant):
+        return family.approve(db.session, grant.public_id, insured=current_user, now=now(), scopes=scopes,
+                              valid_until=family.until_after(request.form.get("last_day")), ip=client_ip())
+
+    return _decide(public_id, approve_, lambda grant: _("%(name)s can now act for you. You can end it here at any time.",
+                                                        name=words.person_name(grant.grantee)), anchor=True)
 
 
 @bp.post("/family/grants/<public_id>/decline")
 @login_required
 def decline(public_id):
-    grant = load_grant(public_id)
-    again = confirm_first(url_for("family.index"))
-    if again is not None:
-        return again
-    try:
-        family.decline(db.session, grant.public_id, insured=current_user, now=now(), ip=client_ip())
-    except family.Refused as refused:
-        flash(say(refused), "error")
-    else:
-        flash(_("You declined the request of %(name)s.", name=words.person_name(grant.grantee)))
-    return redirect(url_for("family.index"), code=303)
+    return _decide(public_id,
+                   lambda grant: family.decline(db.session, grant.public_id, insured=current_user, now=now(), ip=client_ip()),
+                   lambda grant: _("You declined the request of %(name)s.", name=words.person_name(grant.grantee)))
 
 
 @bp.post("/family/grants/<public_id>/revoke")
 @login_required
 def revoke(public_id):
     """The insured ends an agent's access, or a family member gives up their own; at once."""
-    grant = load_grant(public_id, grantee_too=True)
+    def said(grant):
+        if grant.grantee_account_id == current_user.id:
+            return _("You no longer act for %(name)s.", name=grant.insured.name)
+        return _("%(name)s can no longer act for you.", name=words.person_name(grant.grantee))
+
+    return _decide(public_id, lambda grant: family.revoke(db.session, grant.public_id, account=current_user, now=now(),
+                                                          ip=client_ip()), said, grantee_too=True)
+
+
+def _decide(public_id: str, act, said, *, grantee_too: bool = False, anchor: bool = False):
+    """A decision on a grant by the insured (with `grantee_too`, also by its holder): a fresh login first, then
+    `act(grant)`, its outcome (`said(grant)`) or refusal flashed, and back to the family page."""
+    grant = load_grant(public_id, grantee_too=grantee_too)
     again = confirm_first(url_for("family.index"))
     if again is not None:
         return again
-    try:
-        family.revoke(db.session, grant.public_id, account=current_user, now=now(), ip=client_ip())
-    except family.Refused as refused:
-        flash(say(refused), "error")
-    else:
-        if grant.grantee_account_id == current_user.id:
-            flash(_("You no longer act for %(name)s.", name=grant.insured.name))
-        else:
-            flash(_("%(name)s can no longer act for you.", name=words.person_name(grant.grantee)))
-    return redirect(url_for("family.index"), code=303)
+    attempt(act, grant, done=lambda _result: said(grant))
+    return redirect(url_for("family.index", _anchor=f"grant-{grant.public_id}" if anchor else None), code=303)
 
 
 # --- the access log ----------------------------------------------------------------------------------------
