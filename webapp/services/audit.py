@@ -33,23 +33,12 @@ def record(
     return event
 
 
-def record_view(
-    session: Session,
-    action: str,
-    *,
-    now: datetime,
-    actor_id: int | None = None,
-    subject_person_id: int | None = None,
-    target: str | None = None,
-    ip: str | None = None,
-    detail: dict | None = None,
-) -> None:
-    """Record that someone looked (or was refused a look) in a short write transaction of its own, committed
-    before the page is rendered: a read-only page leaves its trace even if rendering fails. The session must
-    hold no pending changes (db.write_transaction)."""
+def record_view(session: Session, action: str, *, now: datetime, **event) -> None:
+    """`record` (with its keywords) in a short write transaction of its own, for a page that only reads: who
+    looked, or was refused a look, is committed before the page is rendered. The session must hold no pending
+    changes (db.write_transaction)."""
     with write_transaction(session):
-        record(session, action, now=now, actor_id=actor_id, subject_person_id=subject_person_id, target=target,
-               ip=ip, detail=detail)
+        record(session, action, now=now, **event)
 
 
 def events_on(session: Session, target: str, actions: tuple[str, ...], *, limit: int = 50) -> list[AuditEvent]:

@@ -67,29 +67,20 @@ class Owner:
         return say(refused, about=self.about, name=name, **params)
 
 
-def _booking(reference: str):
-    """The booking, to the insured or a proxy holding the papers scope; 404 (and logged) to anyone else."""
-    booking = load(reference)
-    if not papers.may_view(db.session, current_user, booking, now()):
-        refuse(f"booking-ref:{reference[:16]}")
-    return booking
-
-
-def _for_booking(booking) -> Owner:
-    return Owner({"booking_id": booking.id}, APPLICATION,
-                 lambda **kw: url_for("papers.checklist", reference=booking.reference, **kw),
-                 lambda: _context(booking), lambda page: page.document.booking_id == booking.id)
-
-
-def _grant(public_id: str):
-    """A request for access, to the family member who made it; 404 (and logged) to anyone else."""
+def _owner(reference: str | None = None, public_id: str | None = None) -> Owner:
+    """Whose papers a request is about: the application `reference`, to the insured or a proxy holding the papers
+    scope; else the request for access `public_id`, to the family member who made it. 404 (and logged) to anyone
+    else."""
+    if reference is not None:
+        booking = load(reference)
+        if not papers.may_view(db.session, current_user, booking, now()):
+            refuse(f"booking-ref:{reference[:16]}")
+        return Owner({"booking_id": booking.id}, APPLICATION,
+                     lambda **kw: url_for("papers.checklist", reference=booking.reference, **kw),
+                     lambda: _context(booking), lambda page: page.document.booking_id == booking.id)
     grant = family.find(db.session, public_id)
     if grant is None or not papers.is_requester(current_user, grant):
         refuse(f"grant:{public_id[:24]}")
-    return grant
-
-
-def _for_grant(grant) -> Owner:
     return Owner({"grant_id": grant.id}, REQUEST,
                  lambda **kw: url_for("family.request_detail", public_id=grant.public_id, **kw),
                  lambda: proofs_context(grant), lambda page: page.document.proxy_grant_id == grant.id)
@@ -131,8 +122,7 @@ def proofs_context(grant) -> dict:
 @bp.get("/bookings/<reference>/papers")
 @login_required
 def checklist(reference):
-    booking = _booking(reference)
-    return render_template("papers/checklist.html", **_context(booking))
+    return render_template("papers/checklist.html", **_owner(reference=reference).context())
 
 
 @bp.post("/bookings/<reference>/papers/<kind>", endpoint="upload")
@@ -154,11 +144,6 @@ def remove(page_id, **whose):
 @login_required
 def send(**whose):
     return _send(_owner(**whose))
-
-
-def _owner(reference: str | None = None, public_id: str | None = None) -> Owner:
-    """Whose papers a post is about: the application `reference`, else the request for access `public_id`."""
-    return _for_booking(_booking(reference)) if reference is not None else _for_grant(_grant(public_id))
 
 
 # --- the views both share -----------------------------------------------------------------------------
