@@ -179,17 +179,18 @@ def _service_ids(session: Session, product_codes: list[str]) -> dict[tuple[str, 
 def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, end: datetime, last_day: date) -> None:
     """Received, arranged (in time or late), open at the week's end and overdue then, summed per service by the
     database over the bookings alive in the week alone (applied before it ended, not closed before it began),
-    each with the moment it was first scheduled looked up by index (migration 0015), never the whole history."""
-    first_scheduled = (select(func.min(BookingTransition.at))
-                       .where(BookingTransition.booking_id == Booking.id,
-                              BookingTransition.to_state == State.SCHEDULED.value)
-                       .scalar_subquery())
+    each with the moment it was first scheduled found by index (migration 0015), never the whole history."""
+    alive_in_week = (Booking.service_id.in_(sorted(by_id)), Booking.applied_at < end,
+                     or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
+    first_scheduled = (select(BookingTransition.booking_id, func.min(BookingTransition.at).label("at"))
+                       .where(BookingTransition.to_state == State.SCHEDULED.value,
+                              BookingTransition.booking_id.in_(select(Booking.id).where(*alive_in_week)))
+                       .group_by(BookingTransition.booking_id).subquery())
     alive = (select(Booking.service_id.label("service_id"), Booking.applied_at.label("applied_at"),
                     Booking.closed_at.label("closed_at"), Booking.arrange_by.label("arrange_by"),
-                    first_scheduled.label("scheduled_at"))
-             .where(Booking.service_id.in_(sorted(by_id)), Booking.applied_at < end,
-                    or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
-             .subquery())
+                    first_scheduled.c.at.label("scheduled_at"))
+             .outerjoin(first_scheduled, first_scheduled.c.booking_id == Booking.id)
+             .where(*alive_in_week).subquery())
     monday = china_date(start)
     scheduled_on = case(  # the China date of the first move to "scheduled", when it is in the week
         *[(alive.c.scheduled_at < china_datetime(monday + timedelta(days=k)), monday + timedelta(days=k - 1))
@@ -216,12 +217,17 @@ def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, en
 
 
 def _count_uses(session: Session, by_id: dict[int, Row], start: datetime, end: datetime) -> None:
+    """The week's spend and refund steps (by the (quota_effect, at) index), each booking's service looked up by its
+    key: a hash join with every booking ever made cost more than the week's steps themselves."""
+    service = select(Booking.service_id).where(Booking.id == BookingTransition.booking_id).scalar_subquery()
+    week = (select(service.label("service_id"), BookingTransition.quota_effect.label("effect"),
+                   BookingTransition.units.label("units"))
+            .where(BookingTransition.quota_effect.in_((Effect.SPEND.value, Effect.REFUND.value)),
+                   and_(BookingTransition.at >= start, BookingTransition.at < end))
+            .subquery())
     steps = session.execute(
-        select(Booking.service_id, BookingTransition.quota_effect, func.sum(BookingTransition.units))
-        .join(BookingTransition, BookingTransition.booking_id == Booking.id)
-        .where(Booking.service_id.in_(by_id), and_(BookingTransition.at >= start, BookingTransition.at < end),
-               BookingTransition.quota_effect.in_((Effect.SPEND.value, Effect.REFUND.value)))
-        .group_by(Booking.service_id, BookingTransition.quota_effect)
+        select(week.c.service_id, week.c.effect, func.sum(week.c.units))
+        .where(week.c.service_id.in_(sorted(by_id))).group_by(week.c.service_id, week.c.effect)
     )
     for service_id, effect, units in steps:
         row = by_id[service_id]
