@@ -94,7 +94,7 @@ def test_the_policy_year_ends_on_the_leap_day_anniversary():
 
 def test_the_reason_is_worded_in_both_languages(app):
     from webapp.services.eligibility import Reason
-    from webapp.views.wording import reason_text
+    from webapp.views.refusal_text import say as reason_text
 
     reason = Reason("diagnosis.first_year_over", params={"diagnosed": "2026-05-01", "last_day": "2026-12-31"})
     from flask_babel import force_locale

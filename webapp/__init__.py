@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import account, apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
     from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
     from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
+    from .views import refusal_text
     from .views import desk_link, staff_desk  # noqa: F401 (staff_desk's routes join staff.bp)
     from .views import staff_calls  # noqa: F401 (routes join staff.bp)
     from .views import booking_confirm, staff_tomorrow  # noqa: F401 (routes join bookings.bp and staff.bp)
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(desk_link.bp)
     wording.init_app(app)
+    refusal_text.init_app(app)
     paper_wording.init_app(app)
     phone_wording.init_app(app)
     staff_wording.init_app(app)

@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import flash
+from flask_babel import get_locale
 
 from ..formatting import day
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
+from ..services.eligibility import Reason
 from ..services.refusals import Refused
 from .wording import document_text
 
@@ -32,6 +34,37 @@ FALLBACK = {
 }
 
 MESSAGES: dict[str, str | dict[str, str]] = {
+    # --- why a service cannot be applied for (services/eligibility.py Reason: key, until, params) ---------------
+    "service.unknown": N_("This service is not part of this policy."),
+    "actor.not_entitled": N_("Only the insured person, their guardian or someone with their power of attorney can apply."),
+    "actor.proxy_pending": N_("Your request to act for this person is still being checked."),
+    "actor.proxy_not_accepted": N_("This service must be applied for by the insured person or their guardian."),
+    "actor.view_only": N_("Your access lets you see this person's services, not apply or cancel for them."),
+    "policy.surrendered_cooling_off": N_("The policy was surrendered during its cooling-off period, so its services have ended."),
+    "policy.surrendered": N_("The policy has been surrendered."),
+    "policy.lapsed": N_("The policy has lapsed."),
+    "policy.not_yet_effective": N_("The policy has not started yet."),
+    "policy.expired": N_("The policy has expired."),
+    "service.window_closed": N_("The period in which these services can be used has ended."),
+    "policy.cooling_off": N_("The policy is in its cooling-off period."),
+    "policy.waiting_period": N_("The policy is in its waiting period."),
+    "diagnosis.before_policy": N_("The illness was first diagnosed before the policy started, so it is not covered."),
+    "diagnosis.in_waiting_period": N_("The illness was first diagnosed during the waiting period, so it is not covered."),
+    "diagnosis.in_cooling_off": N_("The illness was first diagnosed during the cooling-off period, so it is not covered."),
+    "diagnosis.missing": N_("A confirmed diagnosis of a covered critical illness is needed first."),
+    # 003 重疾绿通PLUS 特别说明(1) line 745; 预留高端病房 特别说明(1) line 468 (eligibility._first_illness_year_reasons).
+    "diagnosis.first_year_over": N_("This service can only be used in the policy year in which the critical illness "
+                                    "was first diagnosed (%(diagnosed)s); that policy year ended on %(last_day)s."),
+    "quota.used_up": N_("All uses for this period are used up."),
+    "quota.in_progress": N_("Your application in progress already holds the last use."),
+    "quota.not_enough": N_("Not enough left for this request."),
+    # Said after the reason: when it ends (Reason.until), and the days left of a days quota (apply_forms: the
+    # nursing aide's days are the only quota asked for more than one unit at a time).
+    "policy.not_yet_effective.until": N_("Starts on %(date)s."),
+    "policy.cooling_off.until": N_("Ends on %(date)s."),
+    "policy.waiting_period.until": N_("Available from %(date)s."),
+    "quota.used_up.until": N_("Uses renew on %(date)s."),
+    "quota.not_enough.remaining": N_("%(n)s days left."),
     # --- family access (services/family.py) --------------------------------------------------------------------
     "access.kind": N_("Please choose how you may act for them."),
     "access.not_minor": {
@@ -272,12 +305,16 @@ def _shown(value: Any) -> Any:
     return day(value, with_year=True) if isinstance(value, date) else value
 
 
-def say(refused: Refused | str, *, reader: str = CUSTOMER, about: str | None = None, name: str | None = None,
-        **params) -> str:
-    """A refusal (or a key with its params) as one sentence for `reader`, about an application or a REQUEST;
-    `name` (a photo's file name) goes before it. An unknown key gets the reader's "could not be done"."""
+def say(refused: Refused | Reason | str, *, reader: str = CUSTOMER, about: str | None = None,
+        name: str | None = None, **params) -> str:
+    """A refusal, an eligibility reason or a key (with its params) as one sentence for `reader`, about an
+    application or a REQUEST; `name` (a photo's file name) goes before it. An unknown key gets the reader's
+    "could not be done"."""
     key = refused if isinstance(refused, str) else refused.key
     params = {**params, **({} if isinstance(refused, str) else refused.params)}
+    until = getattr(refused, "until", None)
+    if key == "diagnosis.first_year_over":  # ISO dates (eligibility._first_illness_year_reasons)
+        params = {k: date.fromisoformat(v) for k, v in params.items()}
     if key == "access.until":  # family.py gives the first day no longer allowed; the reader is told the last
         last = params.pop("last", None)
         if last is None and reader != STAFF:
@@ -293,6 +330,13 @@ def say(refused: Refused | str, *, reader: str = CUSTOMER, about: str | None = N
     words = _words(key, reader, about)
     text = translate(words, **{k: _shown(v) for k, v in params.items()}) if words else translate(
         FALLBACK.get(reader, FALLBACK[CUSTOMER]))
+    after = []
+    if params.get("remaining") is not None and f"{key}.remaining" in MESSAGES:
+        after.append(translate(MESSAGES[f"{key}.remaining"], n=params["remaining"]))
+    if until and f"{key}.until" in MESSAGES:
+        after.append(translate(MESSAGES[f"{key}.until"], date=_shown(until)))
+    if after:  # Chinese sentences run on without spaces
+        text = (" " if str(get_locale()).startswith("en") else "").join([text, *after])
     return translate(N_("%(name)s: %(text)s"), name=name, text=text) if name else text
 
 
@@ -310,4 +354,10 @@ def attempt(fn: Callable[..., Any], *args, done: str | Callable[[Any], str] | No
     return True
 
 
-__all__ = ["APPLICATION", "CUSTOMER", "FAMILY", "MESSAGES", "REQUEST", "STAFF", "Refused", "attempt", "paper_name", "say"]
+def init_app(app) -> None:
+    """Templates say an eligibility reason (a card's, the apply form's) with `reason_text`: `say` itself."""
+    app.jinja_env.globals.update(reason_text=say)
+
+
+__all__ = ["APPLICATION", "CUSTOMER", "FAMILY", "MESSAGES", "REQUEST", "STAFF", "Refused", "attempt", "init_app",
+           "paper_name", "say"]

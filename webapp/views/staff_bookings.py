@@ -25,7 +25,7 @@ from ..services.clock import china_date
 from ..services.cutoffs import change_deadline
 from ..services.identity import mask_id_number, mask_mobile
 from . import staff_wording as words
-from .wording import GRADES, reason_text
+from .wording import GRADES
 from .common import bounded_int, client_ip, login_is_fresh, now
 from .refusal_text import STAFF, attempt, say
 from .staff import PAGE_REJECT_REASON_NAMES, bp, staff_required
@@ -123,7 +123,7 @@ def _context(booking: Booking, **extra) -> dict:
     role = current_user.staff_role
     arrangement = arrangements.spec_for(product, service, units=booking.units)
     return {
-        "b": booking, "product": product, "svc": service, "items": items, "row": row, "now": moment,
+        "booking": booking, "product": product, "service": service, "items": items, "row": row, "now": moment,
         "today": china_date(moment), "insured": insured, "insured_id": mask_id_number(insured.id_number),
         "insured_age": family.age_on(insured.birth_date, china_date(moment)),
         "insured_mobile": mask_mobile(insured.mobile) if insured.mobile else "",
@@ -168,7 +168,7 @@ def page(reference, page_id):
         pages, index = [shown], 0
     may_decide = (current_user.staff_role in review.REVIEWERS and found.state in IN_REVIEW
                   and shown.status in (documents.RECEIVED, *DECISIONS))
-    return render_template("staff/page.html", b=found, page=shown, index=index, pages=pages,
+    return render_template("staff/page.html", booking=found, page=shown, index=index, pages=pages,
                            before=pages[index - 1] if index > 0 else None,
                            after=pages[index + 1] if index + 1 < len(pages) else None,
                            left=sum(p.status == documents.RECEIVED for p in pages), may_decide=may_decide,
@@ -312,7 +312,7 @@ def booking_diagnosis(reference):
         return _back(found, "diagnosis")
     reason = done.not_covered.get(found.policy.number)
     if reason is not None:
-        flash(translate(N_("Recorded. This policy does not cover it: %(reason)s"), reason=reason_text(reason)), "error")
+        flash(translate(N_("Recorded. This policy does not cover it: %(reason)s"), reason=say(reason, reader=STAFF)), "error")
     else:
         flash(translate(N_("Recorded. Services that need a confirmed diagnosis use it from now on.")
                         if done.created else N_("This diagnosis was already on file. Nothing was changed.")), "info")

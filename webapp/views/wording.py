@@ -20,39 +20,6 @@ from ..services.catalog_sync import rules_for
 from ..services.cutoffs import parse_rule
 from ..services.specialist_contact import specialist_contact_by
 
-REASONS = {
-    "service.unknown": N_("This service is not part of this policy."),
-    "actor.not_entitled": N_("Only the insured person, their guardian or someone with their power of attorney can apply."),
-    "actor.proxy_pending": N_("Your request to act for this person is still being checked."),
-    "actor.proxy_not_accepted": N_("This service must be applied for by the insured person or their guardian."),
-    "actor.view_only": N_("Your access lets you see this person's services, not apply or cancel for them."),
-    "policy.surrendered_cooling_off": N_("The policy was surrendered during its cooling-off period, so its services have ended."),
-    "policy.surrendered": N_("The policy has been surrendered."),
-    "policy.lapsed": N_("The policy has lapsed."),
-    "policy.not_yet_effective": N_("The policy has not started yet."),
-    "policy.expired": N_("The policy has expired."),
-    "service.window_closed": N_("The period in which these services can be used has ended."),
-    "policy.cooling_off": N_("The policy is in its cooling-off period."),
-    "policy.waiting_period": N_("The policy is in its waiting period."),
-    "diagnosis.before_policy": N_("The illness was first diagnosed before the policy started, so it is not covered."),
-    "diagnosis.in_waiting_period": N_("The illness was first diagnosed during the waiting period, so it is not covered."),
-    "diagnosis.in_cooling_off": N_("The illness was first diagnosed during the cooling-off period, so it is not covered."),
-    "diagnosis.missing": N_("A confirmed diagnosis of a covered critical illness is needed first."),
-    # 003 重疾绿通PLUS 特别说明(1) line 745; 预留高端病房 特别说明(1) line 468 (eligibility._first_illness_year_reasons).
-    "diagnosis.first_year_over": N_("This service can only be used in the policy year in which the critical illness "
-                                    "was first diagnosed (%(diagnosed)s); that policy year ended on %(last_day)s."),
-    "quota.used_up": N_("All uses for this period are used up."),
-    "quota.in_progress": N_("Your application in progress already holds the last use."),
-    "quota.not_enough": N_("Not enough left for this request."),
-}
-
-UNTIL = {
-    "policy.not_yet_effective": N_("Starts on %(date)s."),
-    "policy.cooling_off": N_("Ends on %(date)s."),
-    "policy.waiting_period": N_("Available from %(date)s."),
-    "quota.used_up": N_("Uses renew on %(date)s."),
-}
-
 STATES = {
     "applied": N_("Application received"),
     "under_review": N_("Papers being checked"),
@@ -90,20 +57,6 @@ DOCUMENTS = {
 
 ROLES = {"customer": N_("you"), "proxy": N_("family member"), "staff": N_("service advisor"), "system": N_("system")}
 ACTING = {"guardian": N_("guardian"), "power_of_attorney": N_("authorised family member")}
-
-
-def reason_text(reason) -> str:
-    if reason.key == "diagnosis.first_year_over":
-        dates = {k: day(date.fromisoformat(v), with_year=True) for k, v in reason.params.items()}
-        return translate(REASONS[reason.key], **dates)
-    text = translate(REASONS[reason.key]) if reason.key in REASONS else reason.key
-    space = " " if str(get_locale()).startswith("en") else ""  # Chinese sentences run on without spaces
-    if reason.key == "quota.not_enough" and reason.params.get("remaining") is not None:
-        # Only a days quota is asked for more than one unit at a time (apply_forms: the nursing aide's days).
-        text += space + _("%(n)s days left.", n=reason.params["remaining"])
-    if reason.until and reason.key in UNTIL:
-        text += space + translate(UNTIL[reason.key], date=day(reason.until, with_year=True))
-    return text
 
 
 def change_rule_text(rule: str, late_counts: bool = True) -> str:
@@ -211,11 +164,11 @@ def rule_name(rule: str | None) -> str:
     return translate(closing[rule]) if rule in closing else rule
 
 
-__all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "REASONS", "ROLES", "STATES", "change_rule_text", "day", "moment", "reason_text", "rule_name"]
+__all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "ROLES", "STATES", "change_rule_text", "day", "moment", "rule_name"]
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(reason_text=reason_text, change_rule_text=change_rule_text, rule_name=rule_name,
+    app.jinja_env.globals.update(change_rule_text=change_rule_text, rule_name=rule_name,
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
                                  promise_text=promise_text, specialist_text=specialist_text, desk_check_text=desk_check_text,
                                  no_show_counts=outcomes.no_show_counts, counts_by_days=outcomes.counts_by_days,
