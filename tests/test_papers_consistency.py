@@ -4,6 +4,7 @@ after the sweeper, no file without a row and no row without its file — on the 
 S3-compatible server. Also: retention deletes pages of long-closed applications, and only those."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -244,3 +245,31 @@ def test_a_store_that_lost_most_pages_is_a_misconfiguration_and_nothing_is_delet
     app.extensions.pop("storage", None)
     result = app.test_cli_runner().invoke(args=["papers-sweep", "--grace-minutes", "0"])
     assert result.exit_code != 0 and "Nothing was deleted" in result.output
+
+
+def test_a_post_of_several_photos_keeps_each_that_passes_and_says_why_each_other_did_not(world, local, monkeypatch):
+    """documents.add_photos: one photo refused, or one store that fails, leaves the others of the post alone."""
+    b = booking_of(world, *SECOND_OPINION)
+    account = world.get(documents.Account, b.applicant_account_id)
+    good, unlucky = (document_photo(1200, 900, text_seed=seed) for seed in (11, 12))
+    real_put, calls = local.put, []
+
+    def put(key, data):  # the second photo's image cannot be stored
+        calls.append(key)
+        if len(calls) == 3:
+            raise StorageError("disk full")
+        real_put(key, data)
+
+    monkeypatch.setattr(local, "put", put)
+    uploads = [("a.jpg", io.BytesIO(good)), ("b.jpg", io.BytesIO(unlucky)), ("c.jpg", io.BytesIO(b""))]
+    outcomes = documents.add_photos(world, local, booking_id=b.id, kind="diagnosis", uploads=uploads, account=account,
+                                    now=NOW)
+    assert [(o.filename, o.refused.key if o.refused else None) for o in outcomes] == [
+        ("a.jpg", None), ("b.jpg", "document.storage"), ("c.jpg", "photo.empty")]
+    assert outcomes[0].page is not None
+    assert world.scalar(select(DocumentPage.id).where(DocumentPage.id != outcomes[0].page.id)) is None
+    with pytest.raises(documents.DocumentRefused, match="document.no_file"):
+        documents.add_photos(world, local, booking_id=b.id, kind="diagnosis", uploads=[], account=account, now=NOW)
+    too_many = [("x.jpg", io.BytesIO(good))] * (documents.MAX_PHOTOS_PER_POST + 1)
+    with pytest.raises(documents.DocumentRefused, match="document.too_many_files"):
+        documents.add_photos(world, local, booking_id=b.id, kind="diagnosis", uploads=too_many, account=account, now=NOW)
