@@ -240,6 +240,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "calls.no_number": N_("There is no mobile number on file for this application."),
     "calls.outcome": N_("Please choose how the call went. Nothing was noted."),
     "calls.note_long": N_("The note is too long: %(max)s characters at most. Nothing was noted."),
+    "calls.role": N_("Your role cannot do this. Nothing was changed."),
     # --- who an account belongs to (services/reclaim.py) --------------------------------------------------------
     "identity.staff": N_("Staff accounts cannot ask for this."),
     "identity.name": N_("Please enter your full name, exactly as on your ID card."),
