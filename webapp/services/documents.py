@@ -813,21 +813,20 @@ def _purge_documents(session: Session, ids: list[int], now: datetime) -> tuple[i
     vanish while another names it), mark each document purged with an audit row; (pages, their keys)."""
     docs = session.scalars(select(Document).where(Document.id.in_(ids)).order_by(Document.id)
                            .options(selectinload(Document.pages))).all() if ids else []
-    keys = [k for d in docs for p in d.pages for k in (p.storage_key, p.thumbnail_key) if k]
-    count = 0
+    pages = {doc.id: list(doc.pages) for doc in docs}
+    everyone = [page for doc in docs for page in pages[doc.id]]
+    keys = [k for page in everyone for k in (page.storage_key, page.thumbnail_key) if k]
+    for page in everyone:
+        page.replaces_id = None
+    session.flush()  # one statement per batch, not per paper
+    for page in everyone:
+        session.delete(page)
+    session.flush()
     for doc in docs:
-        pages = list(doc.pages)
-        for page in pages:
-            page.replaces_id = None
-        session.flush()
-        for page in pages:
-            session.delete(page)
-            count += 1
-        session.flush()
         doc.status, doc.status_reason, doc.updated_at = PURGED, "retention", now
         audit.record(session, "document.purged", now=now, subject_person_id=doc.person_id,
-                     target=f"document:{doc.id}", detail={"pages": len(pages)})
-    return count, keys
+                     target=f"document:{doc.id}", detail={"pages": len(pages[doc.id])})
+    return len(everyone), keys
 
 
 def _ended_before(cutoff: datetime):
