@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import write_transaction
 from ..models import Account, Booking
 from . import audit, ratelimit
 from .apply_forms import clean_text
@@ -136,12 +137,14 @@ def clean_outcome(outcome: str | None, note: str | None) -> tuple[str, str]:
 
 def note_call(session: Session, booking: Booking, staff: Account, outcome: str | None, note: str | None, *,
               now: datetime, ip: str | None = None) -> None:
-    """Record how a call about `booking` went (Refused as clean_outcome says, or for a role that does not call)."""
+    """Record how a call about `booking` went, in a transaction of its own (Refused, with nothing written, as
+    clean_outcome says, or for a role that does not call)."""
     _require(staff)
     outcome, note = clean_outcome(outcome, note)
-    audit.record(session, CALL, now=now, actor_id=staff.id, subject_person_id=booking.policy.insured_id,
-                 target=f"booking:{booking.id}", ip=ip,
-                 detail={"booking": booking.reference, "outcome": outcome, "note": note})
+    with write_transaction(session):
+        audit.record(session, CALL, now=now, actor_id=staff.id, subject_person_id=booking.policy.insured_id,
+                     target=f"booking:{booking.id}", ip=ip,
+                     detail={"booking": booking.reference, "outcome": outcome, "note": note})
 
 
 def history(session: Session, booking: Booking, *, limit: int = 30) -> list[Step]:

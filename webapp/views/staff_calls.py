@@ -6,7 +6,7 @@ insured `log_text`). Customers get 403, as on every /staff route.
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import write_transaction
@@ -16,7 +16,7 @@ from ..i18n import gettext as translate
 from ..services import contact_calls as calls
 from ..services.identity import mask_mobile
 from .common import client_ip, now
-from .refusal_text import STAFF, say
+from .refusal_text import STAFF, attempt, say
 from .staff import bp, staff_required
 from .staff_bookings import _booking, _context
 
@@ -68,14 +68,9 @@ def booking_reveal_numbers(reference):
 def booking_call_outcome(reference):
     """How a call went, on the application's calls (a refusal says why and notes nothing)."""
     found = _booking(reference)
-    try:
-        outcome, note = calls.clean_outcome(request.form.get("outcome"), request.form.get("note"))
-    except calls.Refused as refused:
-        flash(say(refused, reader=STAFF), "error")
-    else:
-        with write_transaction(db.session):
-            calls.note_call(db.session, found, current_user, outcome, note, now=now(), ip=client_ip())
-        flash(translate(N_("Noted: %(outcome)s."), outcome=translate(OUTCOME_NAMES[outcome])), "info")
+    outcome = request.form.get("outcome")
+    attempt(calls.note_call, db.session, found, current_user, outcome, request.form.get("note"), now=now(), ip=client_ip(),
+            done=lambda _none: translate(N_("Noted: %(outcome)s."), outcome=translate(OUTCOME_NAMES[outcome])), reader=STAFF)
     return redirect(url_for("staff.booking", reference=found.reference, _anchor="call"), code=303)
 
 
