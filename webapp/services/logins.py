@@ -151,10 +151,8 @@ def clean_reason(reason: str | None) -> str:
     return " ".join(clean_text(reason or "").split())[:REASON_MAX]
 
 
-def disable_account(session: Session, *, mobile: str | None, reason: str | None, now: datetime, by: Account | None = None,
-                    via: str = "staff", ip: str | None = None) -> tuple[Account, int]:
-    """Close an account: it cannot sign in, and every login ends at once (its cookies are refused on their next
-    request). `by` is the administrator (None from the command line). Returns the account and the logins ended."""
+def _account_and_reason(session: Session, mobile: str | None, reason: str | None, now: datetime) -> tuple[Account, str]:
+    """The account to close or open, and the reason as kept; Refused when there is no such account or no reason."""
     require_aware(now, "now")
     text = clean_reason(reason)
     account = find_account(session, mobile)
@@ -162,6 +160,14 @@ def disable_account(session: Session, *, mobile: str | None, reason: str | None,
         raise Refused("account.not_found")
     if not text:
         raise Refused("account.reason_needed")
+    return account, text
+
+
+def disable_account(session: Session, *, mobile: str | None, reason: str | None, now: datetime, by: Account | None = None,
+                    via: str = "staff", ip: str | None = None) -> tuple[Account, int]:
+    """Close an account: it cannot sign in, and every login ends at once (its cookies are refused on their next
+    request). `by` is the administrator (None from the command line). Returns the account and the logins ended."""
+    account, text = _account_and_reason(session, mobile, reason, now)
     if by is not None and by.id == account.id:
         raise Refused("account.self")
     account_id = account.id
@@ -179,13 +185,7 @@ def disable_account(session: Session, *, mobile: str | None, reason: str | None,
 def enable_account(session: Session, *, mobile: str | None, reason: str | None, now: datetime, by: Account | None = None,
                    via: str = "staff", ip: str | None = None) -> Account:
     """Open a closed account again: the person signs in with a new code (ended logins stay ended)."""
-    require_aware(now, "now")
-    text = clean_reason(reason)
-    account = find_account(session, mobile)
-    if account is None:
-        raise Refused("account.not_found")
-    if not text:
-        raise Refused("account.reason_needed")
+    account, text = _account_and_reason(session, mobile, reason, now)
     account_id = account.id
     with write_transaction(session):
         done = session.execute(update(Account).where(Account.id == account_id, Account.disabled_at.is_not(None))

@@ -49,6 +49,32 @@ def _note(note: str | None, required: bool = True) -> str | None:
     return text or None
 
 
+def _checked(staff: Account, note: str | None, now: datetime) -> str:
+    """A checker's decision may be made: `now` is aware, `staff` checks identities, and the note (required) as kept."""
+    require_aware(now, "now")
+    _staff(staff)
+    return _note(note)
+
+
+def _claimant(session: Session, account_id: int) -> Account:
+    """Inside the decision's transaction: the account, read afresh, with a claim still waiting; else Refused."""
+    account = session.get(Account, account_id, populate_existing=True)
+    if account is None or account.claimed_person_id is None:
+        raise Refused("identity.no_claim")
+    return account
+
+
+def _open_request(session: Session, public_id: str) -> IdentityReclaim:
+    """Inside the decision's transaction: the owner's request, read afresh, still waiting; else Refused."""
+    request = find(session, public_id)
+    if request is None:
+        raise Refused("identity.not_found")
+    session.refresh(request)
+    if request.status != OPEN:
+        raise Refused("identity.not_open")
+    return request
+
+
 # --- the owner asks ------------------------------------------------------------------------------------
 
 def file_request(session: Session, account: Account, *, name: str, id_number: str, statement: str | None,
@@ -132,16 +158,9 @@ def approve(session: Session, public_id: str, *, staff: Account, now: datetime, 
             ip: str | None = None) -> list[Unbound]:
     """Staff checked the owner's ID card: the person moves to the owner's account; every other account bound to
     it or claiming it loses it, with what it did in that name, and its logins end."""
-    require_aware(now, "now")
-    _staff(staff)
-    text = _note(note)
+    text = _checked(staff, note, now)
     with write_transaction(session):
-        request = find(session, public_id)
-        if request is None:
-            raise Refused("identity.not_found")
-        session.refresh(request)
-        if request.status != OPEN:
-            raise Refused("identity.not_open")
+        request = _open_request(session, public_id)
         owner = session.get(Account, request.account_id, populate_existing=True)
         if owner.person_id is not None and owner.person_id != request.person_id:
             raise Refused("identity.bound_elsewhere")
@@ -196,16 +215,9 @@ def _unbind(session: Session, other: Account, person: Person, *, staff: Account,
 def reject(session: Session, public_id: str, *, staff: Account, now: datetime, note: str | None,
            ip: str | None = None) -> IdentityReclaim:
     """Staff could not confirm the owner: nothing moves; the owner may call the hotline again."""
-    require_aware(now, "now")
-    _staff(staff)
-    text = _note(note)
+    text = _checked(staff, note, now)
     with write_transaction(session):
-        request = find(session, public_id)
-        if request is None:
-            raise Refused("identity.not_found")
-        session.refresh(request)
-        if request.status != OPEN:
-            raise Refused("identity.not_open")
+        request = _open_request(session, public_id)
         request.status, request.decided_at, request.decided_by_id, request.decision_note = REJECTED, now, staff.id, text
         audit.record(session, "identity.reclaim_reject", now=now, actor_id=staff.id, subject_person_id=request.person_id,
                      target=f"reclaim:{request.public_id}", ip=ip, detail={"note": text})
@@ -215,13 +227,9 @@ def reject(session: Session, public_id: str, *, staff: Account, now: datetime, n
 def verify_claim(session: Session, account_id: int, *, staff: Account, now: datetime, note: str | None,
                  ip: str | None = None) -> Account:
     """Staff checked the ID card of the person an account claims to be: the claim becomes the binding."""
-    require_aware(now, "now")
-    _staff(staff)
-    text = _note(note)
+    text = _checked(staff, note, now)
     with write_transaction(session):
-        account = session.get(Account, account_id, populate_existing=True)
-        if account is None or account.claimed_person_id is None:
-            raise Refused("identity.no_claim")
+        account = _claimant(session, account_id)
         person = session.get(Person, account.claimed_person_id)
         if any(a.id != account.id and a.person_id == person.id for a in binding.holders(session, person.id)):
             raise Refused("identity.held")  # someone is bound to it meanwhile: a reclaim decides
@@ -233,13 +241,9 @@ def verify_claim(session: Session, account_id: int, *, staff: Account, now: date
 def refuse_claim(session: Session, account_id: int, *, staff: Account, now: datetime, note: str | None,
                  ip: str | None = None) -> Account:
     """Staff could not confirm the claim: it ends, and the person is free for its owner."""
-    require_aware(now, "now")
-    _staff(staff)
-    text = _note(note)
+    text = _checked(staff, note, now)
     with write_transaction(session):
-        account = session.get(Account, account_id, populate_existing=True)
-        if account is None or account.claimed_person_id is None:
-            raise Refused("identity.no_claim")
+        account = _claimant(session, account_id)
         binding.drop_claim(session, account, now=now, action="identity.claim_refused", actor=staff, ip=ip, note=text)
     return account
 
