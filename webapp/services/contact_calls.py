@@ -104,9 +104,14 @@ def _buckets(staff: Account) -> dict[str, Limit]:
 
 def reveal(session: Session, booking: Booking, staff: Account, *, now: datetime, ip: str | None = None) -> Reveal:
     """The numbers to call about `booking`, for `staff`, audited on the insured; or a refusal (kept in the audit
-    trail, not the insured's log) when this staff member has opened too many applications' numbers. Call inside a
-    write transaction: the rate limit is checked and counted under its lock."""
+    trail, not the insured's log) when this staff member has opened too many applications' numbers. One write
+    transaction of its own: the rate limit is checked and counted under its lock."""
     _require(staff)
+    with write_transaction(session):
+        return _reveal(session, booking, staff, now, ip)
+
+
+def _reveal(session: Session, booking: Booking, staff: Account, now: datetime, ip: str | None) -> Reveal:
     found = contacts(session, booking)
     if not found:
         return Reveal([], "calls.no_number")

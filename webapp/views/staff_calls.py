@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
@@ -51,8 +50,7 @@ def booking_reveal_numbers(reference):
     """The numbers to call, to this staff member, in this answer only: the card's "whom to call" (htmx) or the
     whole page."""
     found = _booking(reference)
-    with write_transaction(db.session):
-        shown = calls.reveal(db.session, found, current_user, now=now(), ip=client_ip())
+    shown = calls.reveal(db.session, found, current_user, now=now(), ip=client_ip())
     if shown.refused == "calls.rate_limited":
         current_app.logger.warning("number reveals limited account=%s booking=%s ip=%s", current_user.id,
                                    found.reference, client_ip())
