@@ -163,6 +163,16 @@ def _account_and_reason(session: Session, mobile: str | None, reason: str | None
     return account, text
 
 
+def _switch(session: Session, account_id: int, *, closed: bool, now: datetime) -> None:
+    """Close the account (disabled_at = now) or open it, in one conditional UPDATE (two admins at once: one wins);
+    Refused when it already is."""
+    still = Account.disabled_at.is_(None) if closed else Account.disabled_at.is_not(None)
+    done = session.execute(update(Account).where(Account.id == account_id, still)
+                           .values(disabled_at=now if closed else None).execution_options(synchronize_session=False)).rowcount
+    if not done:
+        raise Refused("account.already_disabled" if closed else "account.not_disabled")
+
+
 def disable_account(session: Session, *, mobile: str | None, reason: str | None, now: datetime, by: Account | None = None,
                     via: str = "staff", ip: str | None = None) -> tuple[Account, int]:
     """Close an account: it cannot sign in, and every login ends at once (its cookies are refused on their next
@@ -172,10 +182,7 @@ def disable_account(session: Session, *, mobile: str | None, reason: str | None,
         raise Refused("account.self")
     account_id = account.id
     with write_transaction(session):
-        done = session.execute(update(Account).where(Account.id == account_id, Account.disabled_at.is_(None))
-                               .values(disabled_at=now).execution_options(synchronize_session=False)).rowcount
-        if not done:
-            raise Refused("account.already_disabled")
+        _switch(session, account_id, closed=True, now=now)
         ended = end_all_logins(session, account_id, now=now, reason="disabled")
         audit.record(session, "account.disabled", now=now, actor_id=by.id if by else None, target=f"account:{account_id}",
                      subject_person_id=account.person_id, ip=ip, detail={"reason": text, "via": via, "logins_ended": ended})
@@ -188,10 +195,7 @@ def enable_account(session: Session, *, mobile: str | None, reason: str | None, 
     account, text = _account_and_reason(session, mobile, reason, now)
     account_id = account.id
     with write_transaction(session):
-        done = session.execute(update(Account).where(Account.id == account_id, Account.disabled_at.is_not(None))
-                               .values(disabled_at=None).execution_options(synchronize_session=False)).rowcount
-        if not done:
-            raise Refused("account.not_disabled")
+        _switch(session, account_id, closed=False, now=now)
         audit.record(session, "account.enabled", now=now, actor_id=by.id if by else None, target=f"account:{account_id}",
                      subject_person_id=account.person_id, ip=ip, detail={"reason": text, "via": via})
     return session.get(Account, account_id, populate_existing=True)
