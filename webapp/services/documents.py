@@ -680,6 +680,7 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
     shared = storage.is_shared()
     kept = 0 if shared else lost
     orphans = forgotten = 0
+    pending: list[int] = []  # lost pages not yet forgotten: fewer than `batch` between prefixes
     old = time.time() - grace_seconds  # the store's ages are wall-clock (mtime, LastModified), as in Storage.keys
     for prefix, low, high in ranges:
         modified = dict(storage.listing(prefix=prefix))
@@ -690,9 +691,14 @@ def sweep(session: Session, storage: Storage, *, now: datetime, grace_seconds: f
             _delete_quietly(storage, key)
             orphans += 1
         if shared:
-            missing = [row.id for row in rows if row.storage_key not in modified and row.created_at <= cutoff]
-            for start in range(0, len(missing), batch):
-                forgotten += _forget_lost_pages(session, storage, missing[start:start + batch], now)
+            lost_here = [row.id for row in rows if row.storage_key not in modified and row.created_at <= cutoff]
+            for start in range(0, len(lost_here), batch):
+                pending += lost_here[start:start + batch]
+                if len(pending) >= batch:  # a transaction per `batch` lost pages, whichever prefixes they came from
+                    forgotten += _forget_lost_pages(session, storage, pending[:batch], now)
+                    pending = pending[batch:]
+    if pending:
+        forgotten += _forget_lost_pages(session, storage, pending, now)
     return SweepReport(temp, orphans, forgotten, kept)
 
 
