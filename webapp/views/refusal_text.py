@@ -23,7 +23,8 @@ from ..services.eligibility import Reason
 from ..services.refusals import Refused
 from .wording import document_text
 
-# Readers: the customer (the insured, or the family member acting for them, in their own account), staff.
+# Readers: the customer (the insured person), a family member acting for them (the customer's words, the default
+# variant "", unless an entry has a FAMILY one), staff.
 CUSTOMER, FAMILY, STAFF = "customer", "family", "staff"
 # What the refusal is about, where the words differ: an application (the default) or a family-access request.
 APPLICATION, REQUEST = "application", "request"
@@ -283,6 +284,7 @@ STAFF_PAPERS = {"applicant_id": N_("ID card of the family member asking")}
 
 
 def paper_name(kind: str, reader: str = CUSTOMER) -> str:
+    """A paper's name in a refusal ("%(paper)s"): the checklist's, or staff's where theirs differs."""
     if reader == STAFF and kind in STAFF_PAPERS:
         return translate(STAFF_PAPERS[kind])
     return document_text(kind)
