@@ -258,6 +258,12 @@ def send_day_before(session: Session, now: datetime, channel: Channel) -> int:
     return _deliver(session, pending, channel, now)
 
 
+def remember_locale(session: Session, account_id: int, locale: str) -> None:
+    """The language the account chose, for the messages sent to it later (texts, reminders); its own transaction."""
+    with write_transaction(session):
+        session.execute(update(Account).where(Account.id == account_id).values(locale=locale))
+
+
 def inbox(session: Session, account_id: int, limit: int = 50) -> list[Notification]:
     """The account's messages, newest first."""
     return list(session.scalars(

@@ -6,16 +6,15 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .. import proxies
 from ..config import LOCALES
-from ..db import write_transaction
 from ..extensions import db
 from ..i18n import gettext as _
-from ..models import Account
+from ..services import notifications
 from ..services.catalog import default_catalog
 from ..services.hotlines import application_lines, held_products, product_hotlines
 from ..services.storage import StorageError
@@ -40,8 +39,7 @@ def set_language():
     if chosen in LOCALES:
         session["locale"] = chosen
         if current_user.is_authenticated:  # messages sent later (SMS, reminders) use it too
-            with write_transaction(db.session):
-                db.session.execute(update(Account).where(Account.id == current_user.id).values(locale=chosen))
+            notifications.remember_locale(db.session, current_user.id, chosen)
     return redirect(_page_to_return_to(request.form.get("next")), code=303)
 
 
