@@ -92,7 +92,7 @@ class Target:
         return _(msgid, **localise_params(params))
 
     def context(self, **extra):
-        return {"target": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now,
+        return {"target": self, "policy": self.policy, "product": self.product, "service": self.service, "now": self.now,
                 "time_keys": apply_forms.time_keys, **extra}
 
 

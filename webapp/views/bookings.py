@@ -57,7 +57,7 @@ def index():
 @login_required
 def detail(reference):
     page = _booking_page(reference, timeline=True)
-    booking, product, svc, moment = page["b"], page["product"], page["svc"], page["now"]
+    booking, product, svc, moment = page["booking"], page["product"], page["service"], page["now"]
     standing = family.standing_of(db.session, current_user, booking.policy.insured_id, china_date(moment))
     acting.record_view(booking.policy.insured_id, "booking", f"booking:{booking.id}")
     # Every paper's state; an agent without the papers scope sees the states only (no pages, no file names).
@@ -80,8 +80,8 @@ def actors_of(booking: Booking) -> dict[int, str]:
 @login_required
 def confirm_cancel(reference):
     page = _booking_page(reference, scope=family.APPLY)
-    return page_or_fragment("bookings/cancel.html", "confirm", **page, contact=actions.day_contact(page["b"].appointment),
-                            expert_warning=expert_cancellations.cancel_warning(db.session, page["b"]))
+    return page_or_fragment("bookings/cancel.html", "confirm", **page, contact=actions.day_contact(page["booking"].appointment),
+                            expert_warning=expert_cancellations.cancel_warning(db.session, page["booking"]))
 
 
 def _booking_page(reference: str, **load_options) -> dict:
@@ -91,7 +91,7 @@ def _booking_page(reference: str, **load_options) -> dict:
     booking = load(reference, **load_options)
     product, svc = rules_for(booking.service)
     moment = now()
-    return {"b": booking, "product": product, "svc": svc, "now": moment, "quote": service.cancel_quote(booking, moment),
+    return {"booking": booking, "product": product, "service": svc, "now": moment, "quote": service.cancel_quote(booking, moment),
             "after": actions.after_cancel(booking, svc, moment), "phone_spends": service.cancel_spends(booking, moment)}
 
 
@@ -125,7 +125,7 @@ def _commit(reference: str, move, said) -> Response:
 @login_required
 def change(reference):
     page = _booking_page(reference, scope=family.APPLY)
-    booking, moment = page["b"], page["now"]
+    booking, moment = page["booking"], page["now"]
     if booking.state != State.SCHEDULED.value:
         return redirect(url_for("bookings.detail", reference=reference), code=303)
     late = service.late_change_allowed(booking, moment)  # 003 car: a change inside the 4 hours, counted

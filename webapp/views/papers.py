@@ -93,7 +93,7 @@ def _context(booking):
     # Complete, arranged or closed papers are not asked for again (uploads still work while the booking is open:
     # the page just does not offer them).
     step = actions.papers_step(booking, items, product.code, svc)
-    return {"b": booking, "product": product, "svc": svc, "items": items, "drafts": papers.drafts_of(items), "step": step,
+    return {"booking": booking, "product": product, "service": svc, "items": items, "drafts": papers.drafts_of(items), "step": step,
             "open": papers.takes_papers(booking) and not step.done, "sensitive": papers.SENSITIVE_KINDS, "fresh": login_is_fresh(),
             "upload_url": lambda kind: url_for("papers.upload", reference=reference, kind=kind),
             "remove_url": lambda page: url_for("papers.remove", reference=reference, page_id=page.public_id),

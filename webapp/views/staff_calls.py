@@ -57,7 +57,7 @@ def booking_reveal_numbers(reference):
     status = 429 if shown.refused == "calls.rate_limited" else 200
     fields = {"revealed": shown.contacts, "call_error": say(shown.refused, reader=STAFF) if shown.refused else None}
     if request.htmx:
-        return render_template("staff/_call.html", b=found, who_only=True, **fields), status
+        return render_template("staff/_call.html", booking=found, who_only=True, **fields), status
     return render_template("staff/booking.html", **_context(found, **fields)), status
 
 

@@ -71,7 +71,7 @@ class DeskTarget:
 
     def context(self, **extra):
         bounds = apply_forms.date_bounds(self.product, self.service, now=to_china(self.now), last_day=self.last_day)
-        return {"target": self, "policy": self.policy, "product": self.product, "svc": self.service, "now": self.now,
+        return {"target": self, "policy": self.policy, "product": self.product, "service": self.service, "now": self.now,
                 "time_keys": apply_forms.time_keys, "bounds": bounds, "suggest": {},
                 "masked": mask_mobile(self.mobile) if self.mobile else None,
                 "refusal_text": lambda key: say(key, reader=STAFF),
