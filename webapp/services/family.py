@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import write_transaction
-from ..models import Account, AuditEvent, Document, Notification, Person, Policy, ProxyGrant
+from ..models import Account, AuditEvent, Booking, Document, Notification, Person, Policy, ProxyGrant
 from . import audit, binding, ratelimit
 from .catalog import Document as Paper
 from .clock import china_date, require_aware
@@ -852,6 +852,21 @@ def access_log(session: Session, person_id: int, *, limit: int = 100, before_id:
             continue
         entries.append(LogEntry(event.at, event.action, name, kind, label, event.target, dict(event.detail or {})))
     return entries, next_id
+
+
+def log_bookings(session: Session, entries: list[LogEntry], person_id: int) -> dict[str, str]:
+    """The bookings the access log can link to: "booking:<id>" targets and references named in details, each to
+    its reference, for bookings of `person_id` only."""
+    ids = {int(e.target.split(":", 1)[1]) for e in entries
+           if e.target and e.target.startswith("booking:") and e.target.split(":", 1)[1].isdigit()}
+    refs = {str(e.detail.get("booking"))[:16] for e in entries if e.detail.get("booking")}
+    if not ids and not refs:
+        return {}
+    rows = session.execute(select(Booking.id, Booking.reference).join(Policy).where(
+        Policy.insured_id == person_id, Booking.id.in_(ids) | Booking.reference.in_(refs))).all()
+    found = {f"booking:{row.id}": row.reference for row in rows}
+    found.update({row.reference: row.reference for row in rows})
+    return found
 
 
 # --- messages --------------------------------------------------------------------------------------------

@@ -8,11 +8,9 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import gettext as _
-from ..models import Booking, Policy
 from ..services import family
 from ..services.clock import china_date
 from . import acting
@@ -216,22 +214,7 @@ def log():
     before = bounded_int(request.args.get("before"), low=1)
     entries, next_id = family.access_log(db.session, current_user.person_id, before_id=before)
     return render_template("family/log.html", entries=entries, next_id=next_id, before=before,
-                           bookings=_bookings_of(entries, current_user.person_id))
-
-
-def _bookings_of(entries, person_id: int) -> dict[str, str]:
-    """Booking references the log can link to: "booking:<id>" and references named in details, to their
-    reference, for bookings of `person_id` only."""
-    ids = {int(e.target.split(":", 1)[1]) for e in entries
-           if e.target and e.target.startswith("booking:") and e.target.split(":", 1)[1].isdigit()}
-    refs = {str(e.detail.get("booking"))[:16] for e in entries if e.detail.get("booking")}
-    if not ids and not refs:
-        return {}
-    rows = db.session.execute(select(Booking.id, Booking.reference).join(Policy).where(
-        Policy.insured_id == person_id, Booking.id.in_(ids) | Booking.reference.in_(refs))).all()
-    found = {f"booking:{row.id}": row.reference for row in rows}
-    found.update({row.reference: row.reference for row in rows})
-    return found
+                           bookings=family.log_bookings(db.session, entries, current_user.person_id))
 
 
 # --- the switcher ------------------------------------------------------------------------------------------
