@@ -19,6 +19,7 @@ from .services.workdays_store import load_overrides, mark_published, set_overrid
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(demo_book_command)
     app.cli.add_command(catalog_check)
     app.cli.add_command(calendar_status)
     app.cli.add_command(calendar_set)
@@ -68,6 +69,24 @@ def demo_command():
     click.echo("Demo world rebuilt. Sign in with one of these mobile numbers:")
     for sign_in in demo.SIGN_INS:
         click.echo(f"  {sign_in.mobile}  {sign_in.who}")
+
+
+@click.command("demo-book")
+@click.option("--insured", type=click.IntRange(min=1), default=1000, show_default=True, help="insured people to add")
+@click.option("--seed", type=int, default=16, show_default=True, help="the same seed and number give the same book")
+@with_appcontext
+def demo_book_command(insured, seed):
+    """Build the demo world and a large book on top of it (services/demo_book.py), for benchmarks. Wipes every
+    table first; refused outside development and demo."""
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("the demo book is only built in development or demo mode")
+    from .services import demo_book
+
+    report = demo_book.build(db.session, utc_now(), insured, seed=seed, progress=click.echo)
+    rows = ", ".join(f"{count} {table}" for table, count in report.counts.items())
+    click.echo(f"{insured} insured in {report.seconds:.1f} s: {rows}")
+    click.echo(f"sign in as insured person k with {demo_book.MOBILE_PREFIX} and k in 8 digits "
+               f"(e.g. {demo_book.mobile_of(0)}), or with the demo world's numbers")
 
 
 @click.command("catalog-check")
