@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Booking, Document, DocumentPage, Policy
+from ..models import Booking, Document, DocumentPage, Policy, Service
 from . import documents
 from .booking_states import OPEN, State
 from .bookings import alternatives_offered, cancel_quote
@@ -72,7 +72,8 @@ def booking_list(session: Session, person_ids: list[int], now: datetime) -> Book
         return BookingList()
     rows = session.scalars(
         select(Booking).join(Policy).where(Policy.insured_id.in_(person_ids)).order_by(Booking.id)
-        .options(selectinload(Booking.service), selectinload(Booking.policy).selectinload(Policy.insured),
+        .options(selectinload(Booking.service).selectinload(Service.product),  # rules_for reads its code: always read
+                 selectinload(Booking.policy).selectinload(Policy.insured),
                  selectinload(Booking.transitions))
     ).all()
     papers = page_states(session, [b.id for b in rows if documents.takes_papers(b)])
