@@ -522,28 +522,31 @@ def approve(session: Session, public_id: str, *, insured: Account, now: datetime
 
 
 def decline(session: Session, public_id: str, *, insured: Account, now: datetime, ip: str | None = None) -> ProxyGrant:
-    require_aware(now, "now")
-    with write_transaction(session):
-        grant = _load_for_update(session, public_id)
-        if insured.person_id != grant.insured_person_id or grant.status != AWAITING_INSURED:
-            raise Refused("access.not_open")
-        grant.status, grant.decided_at = DECLINED, now
-        audit.record(session, "access.decline", now=now, actor_id=insured.id, subject_person_id=grant.insured_person_id,
-                     target=f"grant:{grant.public_id}", ip=ip)
-        _notify(session, grant.grantee_account_id, grant, ACCESS_DECIDED, now, {"state": DECLINED})
-    return grant
+    """The insured says no to an agent waiting for their approval; the asker is told."""
+    return _close_request(session, public_id, DECLINED, "access.decline", by=insured, now=now, ip=ip, may=lambda grant:
+                          insured.person_id == grant.insured_person_id and grant.status == AWAITING_INSURED)
 
 
 def withdraw(session: Session, public_id: str, *, account: Account, now: datetime, ip: str | None = None) -> ProxyGrant:
     """The requester takes back a request not decided yet."""
+    return _close_request(session, public_id, WITHDRAWN, "access.withdraw", by=account, now=now, ip=ip,
+                          may=lambda grant: grant.grantee_account_id == account.id and grant.status in OPEN)
+
+
+def _close_request(session: Session, public_id: str, state: str, action: str, *, by: Account, now: datetime,
+                   ip: str | None, may) -> ProxyGrant:
+    """Close a request not decided yet as `state`, when `may(grant)` (Refused "access.not_open" otherwise);
+    a decision (not the asker's own withdrawal) is sent to the asker."""
     require_aware(now, "now")
     with write_transaction(session):
         grant = _load_for_update(session, public_id)
-        if grant.grantee_account_id != account.id or grant.status not in OPEN:
+        if not may(grant):
             raise Refused("access.not_open")
-        grant.status, grant.decided_at = WITHDRAWN, now
-        audit.record(session, "access.withdraw", now=now, actor_id=account.id, subject_person_id=grant.insured_person_id,
+        grant.status, grant.decided_at = state, now
+        audit.record(session, action, now=now, actor_id=by.id, subject_person_id=grant.insured_person_id,
                      target=f"grant:{grant.public_id}", ip=ip)
+        if state != WITHDRAWN:
+            _notify(session, grant.grantee_account_id, grant, ACCESS_DECIDED, now, {"state": state})
     return grant
 
 
