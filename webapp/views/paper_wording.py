@@ -47,7 +47,4 @@ def page_reason(status_reason: str | None) -> str:
 
 
 def init_app(app) -> None:
-    from .wording import document_text
-
-    app.jinja_env.filters["document_name"] = document_text
     app.jinja_env.globals.update(document_states=DOCUMENT_STATES, page_states=PAGE_STATES, page_reason=page_reason)

@@ -19,6 +19,7 @@ from ..services import outcomes
 from ..services.catalog_sync import rules_for
 from ..services.cutoffs import parse_rule
 from ..services.specialist_contact import specialist_contact_by
+from .paper_wording import page_reason
 
 STATES = {
     "applied": N_("Application received"),
@@ -168,6 +169,7 @@ __all__ = ["ACTING", "DOCUMENTS", "NEXT_STEP", "ROLES", "STATES", "change_rule_t
 
 
 def init_app(app) -> None:
+    app.jinja_env.filters["document_name"] = document_text
     app.jinja_env.globals.update(change_rule_text=change_rule_text, rule_name=rule_name,
                                  service_rule_text=service_rule_text, booking_rule_text=booking_rule_text,
                                  promise_text=promise_text, specialist_text=specialist_text, desk_check_text=desk_check_text,
@@ -192,8 +194,6 @@ def message_text(notification, service_name: str = "") -> str:
     p = notification.payload or {}
     what = service_name or p.get("reference", "")
     if notification.kind == "paper_retake":
-        from .paper_wording import page_reason
-
         return _("%(what)s: page %(n)s of “%(paper)s” needs to be sent again. %(reason)s",
                  what=what, n=p.get("page_number", ""), paper=document_text(p.get("document", "")),
                  reason=page_reason(p.get("reason") or p.get("decision"))).strip()
