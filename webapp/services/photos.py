@@ -12,9 +12,9 @@ phone's motion-photo video or second JPEG is not) and markup hidden in metadata.
 (`legibility`, photo_legibility.py): a blurry, dark or washed-out photo of a paper is useless to the claims team, and the customer
 can retake it now rather than days later.
 
-Plain Python and Pillow, no Flask: `process(data)` returns a `Photo` or raises `PhotoRefused(reason, **params)`,
-whose reason is a stable key the web layer translates (`REASONS`). PhotoRefused is a ValueError: a caller that
-also catches ValueError must catch PhotoRefused first.
+Plain Python and Pillow, no Flask: `process(data)` returns a `Photo` or raises `PhotoRefused(key, **params)`,
+whose key is one of `REASONS` (a services/refusals.Refused, worded by views/refusal_text.py). PhotoRefused is a
+ValueError: a caller that also catches ValueError must catch PhotoRefused first.
 """
 from __future__ import annotations
 
