@@ -9,7 +9,8 @@ Issue 16 asks that both stay under 200 MB RSS at 100k pages, each batch its own 
 (generate_series) `pages / 2` applications closed 400 days ago with one paper of two pages each; every page gets
 its image and thumbnail as tiny files in a local upload folder (marked as the shared store). Some files are then
 removed (lost pages) and some added (orphans). Each command runs in a child process as cron runs it
-(`flask --app wsgi papers-sweep --grace-minutes 0`, then `papers-purge --days 180`); printed per command: wall time,
+(`flask --app wsgi papers-sweep --grace-minutes 0`, then `papers-purge --days 180`; first `calendar-status`, the
+app's own floor); printed per command: wall time,
 the child's peak RSS (getrusage of children, and the child's own), and how many transactions it committed (an
 SQLAlchemy commit event counted in the child). The database is dropped at the end unless --keep.
 """
@@ -155,7 +156,8 @@ def main() -> int:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LVTONG_ENV": "development", "DATABASE_URL": url,
                "UPLOAD_DIR": str(work / "uploads"), "STORAGE_BACKEND": "local", "HOME": str(work)}
         print(f"\n{total} page rows, {2 * total - LOST + ORPHANS} files:")
-        for command in (["papers-sweep", "--grace-minutes", "0"], ["papers-purge", "--days", "180"]):
+        # calendar-status: the app loaded and one small query, the floor under both commands' memory.
+        for command in (["calendar-status"], ["papers-sweep", "--grace-minutes", "0"], ["papers-purge", "--days", "180"]):
             seen = run(command, env, work)
             print(f"  {command[0]:13} {seen.get('seconds', float('nan')):7.1f} s   peak RSS {seen.get('own_peak_kb', 0) / 1024:6.1f} MB"
                   f" (children so far: {seen['children_peak_kb'] / 1024:.1f} MB)   {seen.get('commits', '?')} transactions"
