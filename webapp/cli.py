@@ -306,6 +306,8 @@ def _account_action(do, mobile: str, reason: str):
 
     from .services import logins
 
+    if not reason.strip():  # the operator's name is added below: the service would never see an empty reason
+        raise click.ClickException("--reason must say why")
     try:
         operator = getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
@@ -325,8 +327,6 @@ def _account_action(do, mobile: str, reason: str):
 @with_appcontext
 def accounts_disable(mobile, reason):
     """Close the account of MOBILE: every login ends at once and it cannot sign in until accounts-enable."""
-    if not reason.strip():  # the operator's name is added below: the service would never see an empty reason
-        raise click.ClickException("--reason must say why")
     from .services import logins
 
     account, ended = _account_action(logins.disable_account, mobile, reason)

@@ -48,8 +48,8 @@ from .catalog import Document as Kind, Service
 from .catalog_sync import rules_for
 from .clock import china_date, require_aware
 from .photos import LIMITS as PHOTO_LIMITS, Photo, PhotoRefused, process as process_photo
-from .storage import Storage, StorageError, new_key
 from .refusals import Refused
+from .storage import Storage, StorageError, new_key
 
 DRAFT, RECEIVED, UNREADABLE, REJECTED, ACCEPTED, REPLACED = (
     "draft", "received", "unreadable", "rejected", "accepted", "replaced")
