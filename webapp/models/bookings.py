@@ -31,6 +31,10 @@ class Booking(Base):
     papers_complete_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     arrange_by: Mapped[date | None]  # the promised latest day of arrangement, once it can be computed
+    # An application waiting for papers or review, as the staff queue places it (services/staff_queue.remember):
+    # when its papers became complete (None while the customer still owes one) and the reviewer's promised day.
+    review_from: Mapped[datetime | None]
+    review_by: Mapped[date | None]
     starts_at: Mapped[datetime | None]  # the appointment, once scheduled
     appointment: Mapped[dict | None]  # hospital, department, doctor, meeting point, escort contact
     closed_at: Mapped[datetime | None] = mapped_column(index=True)  # papers-purge finds the long-closed by it

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (Account, Booking, BookingTransition, Diagnosis, Document, DocumentPage, Entitlement, Notification,
                       Person, Policy, Product, ProxyGrant, Service)
-from . import arrangements, deadlines, demo, id_vault
+from . import arrangements, deadlines, demo, id_vault, staff_queue
 from .apply_forms import documents_for
 from .booking_states import State
 from .catalog import default_catalog
@@ -116,6 +116,7 @@ def build(session: Session, now: datetime, insured: int, *, seed: int = 16, chun
             progress(f"{min(insured, first + chunk)} insured, {report.counts.get('bookings', 0)} applications, "
                      f"{clock.monotonic() - started:.0f} s")
     writer.finish()
+    staff_queue.remember_all(session)  # the rows were written in bulk: place the waiting ones as the queue reads them
     session.commit()
     report.seconds = clock.monotonic() - started
     return report

@@ -12,20 +12,26 @@ Tabs (issue 18): a tab is a named set of stages, and each role opens the queue o
 "coordinate" (approved ones to arrange, failed bookings waiting for the customer's choice among the alternatives,
 passed appointments to close as completed, late or a no-show); an admin, who may do both jobs, on "open" (all
 the desk must act on, most urgent first). The counts per stage are SQL aggregates (`stage_counts`), and the
-list is shown a page at a time (`queue_page`): both take a fixed number of queries whatever the number of
-applications, the proxy papers on file for applications made by a guardian or an agent included; only the
-page's applications are loaded.
+list is shown a page at a time (`queue_page`), sorted and cut by the database: both take a fixed number of
+queries whatever the number of applications; only the page's applications are loaded (issue 16).
+
+Whether an application waiting for papers or review is the customer's turn or the reviewer's, and the reviewer's
+promised day, depend on its papers (papers_of), the proxy papers on file and the calendar: they are stored on the
+booking (review_from, review_by, migration 0016) by `remember`, which runs after every flush for the
+applications whose papers, pages, proxy grants or own row the flush changed, and for every waiting one when
+the calendar changed (the promised days move with it: a holiday set or cleared).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, event, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from ..models import Booking, BookingTransition, Document, DocumentPage, Person, Policy, Product, ProxyGrant, Service
-from . import documents, family
+from ..models import (Booking, BookingTransition, Document, DocumentPage, HolidayOverride, Person, Policy, Product,
+                      ProxyGrant, PublishedYear, Service)
+from . import documents, family, workdays_store
 from .bookings import FAILED_BOOKING
 from .booking_states import OPEN, State
 from .catalog import default_catalog
@@ -175,21 +181,21 @@ def row_for(booking: Booking, docs: list[Document], filed: dict[str, datetime], 
 
 
 def _matching(query, filters: Filters):
-    """`query` (over Booking) narrowed to open applications passing the filters other than stage and overdue."""
-    query = (
-        query.join(Policy, Booking.policy_id == Policy.id).join(Service, Booking.service_id == Service.id)
-        .join(Product, Service.product_id == Product.id).join(Person, Policy.insured_id == Person.id)
-        .where(Booking.state.in_([s.value for s in OPEN]))
-    )
+    """`query` (over Booking) narrowed to open applications passing the filters other than stage and overdue (the
+    policy, person, service and product joined only when a filter reads them)."""
+    query = query.where(Booking.state.in_([s.value for s in OPEN]))
+    if filters.service or filters.product:
+        query = query.join(Service, Booking.service_id == Service.id)
     if filters.service:
         query = query.where(Service.code == filters.service)
     if filters.product:
-        query = query.where(Product.code == filters.product)
+        query = query.join(Product, Service.product_id == Product.id).where(Product.code == filters.product)
     if filters.city:
         query = query.where(Booking.details["city"].as_string() == filters.city)
     if filters.search:
         term = filters.search.strip()
-        query = query.where(or_(Booking.reference == term.upper().replace("-", ""), Person.name.contains(term, autoescape=True)))
+        query = (query.join(Policy, Booking.policy_id == Policy.id).join(Person, Policy.insured_id == Person.id)
+                 .where(or_(Booking.reference == term.upper().replace("-", ""), Person.name.contains(term, autoescape=True))))
     return query
 
 
@@ -209,7 +215,6 @@ def _tab(filters: Filters) -> frozenset[str]:
 
 PAGE_SIZE = 50  # rows on one page of the queue
 WAITING_STATES = (State.APPLIED.value, State.UNDER_REVIEW.value)  # papers or review: the papers decide which
-SETTLED_STAGES = frozenset({ARRANGE, CHOOSING, VISIT, CLOSE})  # decided by columns and transitions alone
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,6 @@ class Place:
 class Census:
     counts: dict[str, int]  # per stage, and "overdue": as stage_counts answers
     late: dict[str, int]  # past the promised day, per stage
-    waiting: list[Place]  # every application at "papers" or "review" passing the filters
 
 
 @dataclass(frozen=True)
@@ -256,9 +260,11 @@ class Page:
         return (self.number - 1) * (self.size or 0) + 1
 
 
-def _settled(filters: Filters, now: datetime):
-    """Approved and arranged applications passing the filters, as a subquery of (id, stage, group, due, since,
-    applied_at, late): the stage (stage_of), the promise (row_for) and the order (Row.sort_key) in SQL."""
+def _staged(filters: Filters, now: datetime):
+    """Open applications passing the filters, as a subquery of (id, stage, grp, due, since, applied_at, late): the
+    stage (stage_of), the promise (row_for) and the order (Row.sort_key) in SQL. Those waiting for papers or review
+    are placed by the columns `remember` keeps (review_from, review_by); the others by their own columns and
+    transitions."""
     today = china_date(now)
     failed, later = aliased(BookingTransition), aliased(BookingTransition)
     choosing = exists().where(  # bookings.alternatives_offered: a failed booking with nothing since but notes
@@ -267,48 +273,56 @@ def _settled(filters: Filters, now: datetime):
                         or_(later.from_state.is_(None), later.from_state != State.APPROVED.value,
                             later.to_state != State.APPROVED.value)))
     approved = Booking.state == State.APPROVED.value
-    stage = case((and_(approved, choosing), CHOOSING), (approved, ARRANGE), (Booking.starts_at <= now, CLOSE), else_=VISIT)
-    late = and_(approved, Booking.arrange_by < today)
-    group = case((late, 0), (and_(approved, Booking.arrange_by.is_not(None)), 1), else_=2)
-    since = case((approved, func.coalesce(Booking.approved_at, Booking.updated_at)),
+    waiting = Booking.state.in_(WAITING_STATES)
+    in_review = and_(waiting, Booking.review_from.is_not(None))
+    stage = case((in_review, REVIEW), (waiting, PAPERS), (and_(approved, choosing), CHOOSING), (approved, ARRANGE),
+                 (Booking.starts_at <= now, CLOSE), else_=VISIT)
+    due_day = case((in_review, Booking.review_by), (approved, Booking.arrange_by))
+    late = or_(and_(in_review, Booking.review_by < today), and_(approved, Booking.arrange_by < today))
+    group = case((late, 0), (and_(in_review, Booking.review_by.is_not(None)), 1),
+                 (and_(approved, Booking.arrange_by.is_not(None)), 1), else_=2)
+    since = case((in_review, Booking.review_from), (waiting, Booking.updated_at),
+                 (approved, func.coalesce(Booking.approved_at, Booking.updated_at)),
                  (Booking.starts_at <= now, Booking.starts_at), else_=Booking.updated_at)
-    return _matching(select(Booking.id.label("id"), stage.label("stage"), group.label("grp"),
-                            case((approved, Booking.arrange_by)).label("due"), since.label("since"),
-                            Booking.applied_at.label("applied_at"), case((late, 1), else_=0).label("late")),
-                     filters).where(Booking.state.in_([State.APPROVED.value, State.SCHEDULED.value])).subquery()
+    return _matching(select(Booking.id.label("id"), stage.label("stage"), group.label("grp"), due_day.label("due"),
+                            since.label("since"), Booking.applied_at.label("applied_at"),
+                            case((late, 1), else_=0).label("late")), filters).subquery()
 
 
-def _settled_places(session: Session, filters: Filters, now: datetime, stages: frozenset[str],
-                    limit: int | None) -> list[Place]:
-    """The first `limit` (all when None) approved or arranged applications of `stages`, most urgent first,
-    sorted and cut by the database."""
-    staged = _settled(filters, now)
+def _places(session: Session, filters: Filters, now: datetime, stages: frozenset[str], start: int,
+            size: int | None) -> list[Place]:
+    """The open applications of `stages` passing the filters, most urgent first (Place.sort_key), from the
+    `start`-th, `size` of them (all when None): sorted and cut by the database."""
+    staged = _staged(filters, now)
     query = select(staged.c.id, staged.c.stage, staged.c.due, staged.c.late, staged.c.since, staged.c.applied_at).where(
         staged.c.stage.in_(sorted(stages)))
     if filters.overdue_only:
         query = query.where(staged.c.grp == 0)
-    query = query.order_by(staged.c.grp, staged.c.due, staged.c.since, staged.c.applied_at, staged.c.id)
-    if limit is not None:
-        query = query.limit(limit)
+    query = query.order_by(staged.c.grp, staged.c.due, staged.c.since, staged.c.applied_at, staged.c.id).offset(start)
+    if size is not None:
+        query = query.limit(size)
     return [Place(i, stage, due_day, bool(late), since, applied)
             for i, stage, due_day, late, since, applied in session.execute(query)]
 
 
 def _census(session: Session, filters: Filters, now: datetime) -> Census:
     """How many open applications passing the filters (all but stage and overdue) wait at each stage and how
-    many of those are past their promised day, and where each one waiting for papers or review stands: a fixed
-    number of queries whatever the number of applications (the same answers as `row_for`)."""
+    many of those are past their promised day: one aggregate (the same answers as `row_for`)."""
     counts = {stage: 0 for stage in STAGES}
     late = {stage: 0 for stage in STAGES}
-    today = china_date(now)
-    # Approved and arranged ones: the stage and the arrangement promise are columns and transitions.
-    staged = _settled(filters, now)
+    staged = _staged(filters, now)
     for name, n, n_late in session.execute(select(staged.c.stage, func.count(), func.sum(staged.c.late))
                                            .group_by(staged.c.stage)):
         counts[name] += n
         late[name] += int(n_late or 0)
-    # Applied and under review: the papers decide between the customer's turn and the reviewer's.
-    waiting = _matching(select(Booking.id), filters).where(Booking.state.in_(WAITING_STATES))
+    counts["overdue"] = sum(late.values())
+    return Census(counts, late)
+
+
+def _waiting_places(session: Session, booking_ids: list[int]) -> list[tuple[Place, datetime | None, date | None]]:
+    """Where each of `booking_ids` waiting for papers or review stands, from its papers' figures (papers_of's rule
+    in a fixed number of queries, the proxy papers on file included), with the review_from and review_by stored now."""
+    waiting = select(Booking.id).where(Booking.id.in_(booking_ids), Booking.state.in_(WAITING_STATES))
     papers: dict[int, dict[str, tuple[int, int, datetime | None]]] = {}
     for booking_id, kind, live, unsent, last in session.execute(
             select(Document.booking_id, Document.kind, func.count(DocumentPage.id),
@@ -323,14 +337,13 @@ def _census(session: Session, filters: Filters, now: datetime) -> Census:
     rules = {sid: (catalog.product(product), catalog.product(product).service(code))
              for sid, code, product in session.execute(
                  select(Service.id, Service.code, Product.code).join(Product, Service.product_id == Product.id))}
-    found = session.execute(_matching(
+    found = session.execute(
         select(Booking.id, Booking.service_id, Booking.details, Booking.acting_as, Booking.applied_at,
-               Booking.updated_at, Booking.applicant_account_id, Policy.insured_id), filters)
-        .where(Booking.state.in_(WAITING_STATES))).all()
-    needs: dict[int, list[str]] = {}  # booking → the kinds it needs (required_kinds), and not sent
-    for booking in found:
-        needed = documents.required_kinds(rules[booking.service_id][1], booking)
-        needs[booking.id] = needed
+               Booking.updated_at, Booking.applicant_account_id, Policy.insured_id, Booking.review_from,
+               Booking.review_by)
+        .join(Policy, Booking.policy_id == Policy.id)
+        .where(Booking.id.in_(booking_ids), Booking.state.in_(WAITING_STATES))).all()
+    needs = {booking.id: documents.required_kinds(rules[booking.service_id][1], booking) for booking in found}
     proxies = [b for b in found if any(kind in documents.PROXY_PAPERS.get(b.acting_as, ())
                                        and kind not in papers.get(b.id, {}) for kind in needs[b.id])]
     filed_all = proxy_papers_on_file(session, proxies)
@@ -343,20 +356,108 @@ def _census(session: Session, filters: Filters, now: datetime) -> Census:
         filed = filed_all.get(booking.id, {})
         missing = [kind for kind in needed if kind not in sent]
         if any(kind not in filed for kind in missing) or any(sent[kind][1] for kind in needed if kind in sent):
-            counts[PAPERS] += 1
-            places.append(Place(booking.id, PAPERS, None, False, booking.updated_at, booking.applied_at))
+            places.append((Place(booking.id, PAPERS, None, False, booking.updated_at, booking.applied_at),
+                           booking.review_from, booking.review_by))
             continue
-        counts[REVIEW] += 1
         moments = [sent[kind][2] for kind in needed if kind in sent and sent[kind][2] is not None]
         in_at = max(moments) if moments else booking.applied_at
         memo = (booking.service_id, in_at)  # the same instant on the same desk: the same promise
         if memo not in due_days:
             due_days[memo] = review_due(product.hours_for(service), in_at, service.decision_working_days)
-        overdue = today > due_days[memo]
-        late[REVIEW] += overdue
-        places.append(Place(booking.id, REVIEW, due_days[memo], overdue, in_at, booking.applied_at))
-    counts["overdue"] = sum(late.values())
-    return Census(counts, late, places)
+        places.append((Place(booking.id, REVIEW, due_days[memo], False, in_at, booking.applied_at),
+                       booking.review_from, booking.review_by))
+    return places
+
+
+REMEMBER_BATCH = 500  # applications placed per round of `remember`'s queries
+
+
+def remember(session: Session, booking_ids) -> int:
+    """Store on each of `booking_ids` still waiting for papers or review where the queue places it: review_from
+    (when its papers became complete, None while the customer owes one) and review_by (the reviewer's promised
+    day, review_due). Only rows whose values change are written. → how many were written."""
+    ids = sorted(set(booking_ids))
+    written = 0
+    for k in range(0, len(ids), REMEMBER_BATCH):
+        changes = []
+        for place, was_from, was_by in _waiting_places(session, ids[k:k + REMEMBER_BATCH]):
+            now_from = place.since if place.stage == REVIEW else None
+            if (now_from, place.due_day) != (was_from, was_by):
+                changes.append({"id": place.booking_id, "review_from": now_from, "review_by": place.due_day})
+        if changes:
+            session.execute(update(Booking), changes)
+            written += len(changes)
+    return written
+
+
+def remember_all(session: Session) -> int:
+    """`remember` every application waiting for papers or review (a migration's backfill; a calendar change)."""
+    return remember(session, session.scalars(select(Booking.id).where(Booking.state.in_(WAITING_STATES))).all())
+
+
+_TOUCHED = "staff_queue.touched"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, _context, _instances) -> None:
+    """Note what a flush changes that can move an application between papers and review or change its promise:
+    the application itself, its papers and pages, a proxy grant (papers on file for the grantee's applications),
+    the calendar (every promised day). `remember_pending` places them again once the flush is written."""
+    touched = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, (Booking, Document, DocumentPage, ProxyGrant, HolidayOverride, PublishedYear)):
+            if touched is None:
+                touched = session.info.setdefault(_TOUCHED, {"objects": [], "pages": set(), "calendar": False})
+            if isinstance(obj, (HolidayOverride, PublishedYear)):
+                touched["calendar"] = True
+            elif isinstance(obj, DocumentPage) and obj.document_id is not None:
+                touched["pages"].add(obj.document_id)
+            else:
+                touched["objects"].append(obj)
+
+
+def remember_pending(session: Session) -> None:
+    """Place again (`remember`) the applications the session's changes may have moved (see _note_changes)."""
+    touched = session.info.pop(_TOUCHED, None)
+    if not touched:
+        return
+    if touched["calendar"]:
+        workdays_store.load_overrides(session)
+        remember_all(session)
+        return
+    bookings, doc_ids, grantees = set(), set(touched["pages"]), set()
+    for obj in touched["objects"]:
+        if isinstance(obj, Booking):
+            bookings.add(obj.id)
+        elif isinstance(obj, Document):
+            doc_ids.add(obj.id)
+            if obj.booking_id is not None:
+                bookings.add(obj.booking_id)
+        elif isinstance(obj, DocumentPage) and obj.document_id is not None:
+            doc_ids.add(obj.document_id)
+        elif isinstance(obj, ProxyGrant):
+            grantees.add(obj.grantee_account_id)
+    if doc_ids:
+        for booking_id, grantee in session.execute(
+                select(Document.booking_id, ProxyGrant.grantee_account_id)
+                .outerjoin(ProxyGrant, Document.proxy_grant_id == ProxyGrant.id).where(Document.id.in_(sorted(doc_ids)))):
+            if booking_id is not None:
+                bookings.add(booking_id)
+            if grantee is not None:
+                grantees.add(grantee)
+    if grantees:
+        bookings.update(session.scalars(select(Booking.id).where(
+            Booking.applicant_account_id.in_(sorted(grantees)), Booking.state.in_(WAITING_STATES))))
+    bookings.discard(None)
+    if bookings:
+        remember(session, bookings)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _remember_after_flush(session: Session, _context) -> None:
+    """Every flush places again what it changed, in the same transaction: a reader in the same session (the
+    queue autoflushes first) and every other one after the commit see the stored place up to date."""
+    remember_pending(session)
 
 
 def proxy_papers_on_file(session: Session, found) -> dict[int, dict[str, datetime]]:
@@ -449,9 +550,9 @@ def queue_page(session: Session, filters: Filters, now: datetime, number: int = 
                size: int | None = PAGE_SIZE) -> Page:
     """One page of the rows that pass the filters, most urgent first (Row.sort_key), with the stage counts.
 
-    Those waiting for papers or review are placed from their papers' figures (`_census`, which the counts need
-    anyway); the approved and arranged ones are sorted and cut by the database, which gives only as many as
-    the page needs; then only the page's applications are loaded."""
+    The counts are one aggregate; the rows are sorted and cut by the database (those waiting for papers or review
+    by the review_from and review_by `remember` keeps), which gives only the page's; then only the page's
+    applications are loaded."""
     census = _census(session, filters, now)
     wanted = _tab(filters)
     late = sum(census.late[s] for s in wanted)
@@ -459,11 +560,7 @@ def queue_page(session: Session, filters: Filters, now: datetime, number: int = 
     pages = max(1, -(-total // size)) if size else 1
     number = min(max(1, number), pages)
     start = (number - 1) * size if size else 0
-    waiting = [p for p in census.waiting if p.stage in wanted and (not filters.overdue_only or p.overdue)]
-    settled = (_settled_places(session, filters, now, wanted & SETTLED_STAGES, start + size if size else None)
-               if wanted & SETTLED_STAGES else [])
-    places = sorted([*waiting, *settled], key=lambda p: p.sort_key)
-    places = places[start:start + size] if size else places
+    places = _places(session, filters, now, wanted, start, size) if wanted else []
     return Page(_rows(session, places, now), census.counts, total, late, number, pages, size)
 
 

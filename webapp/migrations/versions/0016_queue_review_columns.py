@@ -1,0 +1,43 @@
+"""the staff queue's place of each application waiting for papers or review, stored on the booking (issue 16)
+
+bookings.review_from (when the papers became complete; NULL while the customer owes one) and bookings.review_by (the
+reviewer's promised day), kept by services/staff_queue.remember whenever papers, applications or proxy grants change
+and recomputed when the calendar changes, so the queue counts, sorts and pages them in SQL. Backfilled here by the
+same rule (staff_queue.remember over every application waiting for papers or review).
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-11 08:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import webapp.models.base
+
+
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_from', webapp.models.base.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('review_by', sa.Date(), nullable=True))
+    from sqlalchemy.orm import Session
+
+    from webapp.services import staff_queue, workdays_store
+
+    session = Session(bind=op.get_bind())
+    workdays_store.load_overrides(session)
+    staff_queue.remember_all(session)
+    session.flush()
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_column('review_by')
+        batch_op.drop_column('review_from')
