@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 from .products import Entitlement, Policy, Service
+
+# Partial indexes' conditions (constants: services/booking_states.OPEN and services/bookings.FAILED_BOOKING).
+OPEN_STATES_SQL = "state IN ('applied', 'under_review', 'approved', 'scheduled')"
+FAILED_BOOKING_SQL = "rule = 'named_expert_unavailable'"
 
 
 class Booking(Base):
@@ -49,7 +53,12 @@ class Booking(Base):
         back_populates="booking", order_by="BookingTransition.id"
     )
 
-    __table_args__ = (UniqueConstraint("applicant_account_id", "request_key"),)
+    __table_args__ = (
+        UniqueConstraint("applicant_account_id", "request_key"),
+        # The staff queue counts, sorts and pages the open applications from this index alone (migration 0016).
+        Index("ix_bookings_open_queue", "state", "review_from", "review_by", "arrange_by", "starts_at", "approved_at",
+              "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL)),
+    )
 
 
 class BookingTransition(Base):
@@ -76,4 +85,7 @@ class BookingTransition(Base):
         # The weekly report: a booking's first move to "scheduled" (services/insurer_report.py), a week's quota steps.
         Index("ix_booking_transitions_booking_state_at", "booking_id", "to_state", "at"),
         Index("ix_booking_transitions_effect_at", "quota_effect", "at"),
+        # The queue's failed bookings waiting for the customer's choice (staff_queue._staged; migration 0016).
+        Index("ix_booking_transitions_failed_booking", "booking_id", postgresql_where=text(FAILED_BOOKING_SQL),
+              sqlite_where=text(FAILED_BOOKING_SQL)),
     )
