@@ -12,6 +12,8 @@ from .products import Entitlement, Policy, Service
 # Partial indexes' conditions (constants: services/booking_states.OPEN and services/bookings.FAILED_BOOKING).
 OPEN_STATES_SQL = "state IN ('applied', 'under_review', 'approved', 'scheduled')"
 FAILED_BOOKING_SQL = "rule = 'named_expert_unavailable'"
+NOT_CLOSED_SQL = "closed_at IS NULL"
+SCHEDULED_SQL = "to_state = 'scheduled'"
 
 
 class Booking(Base):
@@ -58,6 +60,9 @@ class Booking(Base):
         # The staff queue counts, sorts and pages the open applications from this index alone (migration 0016).
         Index("ix_bookings_open_queue", "state", "review_from", "review_by", "arrange_by", "starts_at", "approved_at",
               "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL)),
+        # The weekly report reads the open ones' figures from this index alone (services/insurer_report.py).
+        Index("ix_bookings_open_report", "service_id", "applied_at", "arrange_by", postgresql_where=text(NOT_CLOSED_SQL),
+              sqlite_where=text(NOT_CLOSED_SQL)),
     )
 
 
@@ -88,4 +93,7 @@ class BookingTransition(Base):
         # The queue's failed bookings waiting for the customer's choice (staff_queue._staged; migration 0016).
         Index("ix_booking_transitions_failed_booking", "booking_id", postgresql_where=text(FAILED_BOOKING_SQL),
               sqlite_where=text(FAILED_BOOKING_SQL)),
+        # The weekly report: the week's moves to "scheduled" (migration 0016).
+        Index("ix_booking_transitions_scheduled_at", "at", "booking_id", postgresql_where=text(SCHEDULED_SQL),
+              sqlite_where=text(SCHEDULED_SQL)),
     )

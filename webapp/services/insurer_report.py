@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import xlsxwriter
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from ..models import Booking, BookingTransition, Product, Service
 from .booking_states import Effect, State
@@ -178,36 +178,56 @@ def _service_ids(session: Session, product_codes: list[str]) -> dict[tuple[str, 
 
 def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, end: datetime, last_day: date) -> None:
     """Received, arranged (in time or late), open at the week's end and overdue then, summed per service by the
-    database over the bookings alive in the week alone (applied before it ended, not closed before it began),
-    each with the moment it was first scheduled found by index (migration 0015), never the whole history."""
-    alive_in_week = (Booking.service_id.in_(sorted(by_id)), Booking.applied_at < end,
-                     or_(Booking.closed_at.is_(None), Booking.closed_at >= start))
-    first_scheduled = (select(BookingTransition.booking_id, func.min(BookingTransition.at).label("at"))
-                       .where(BookingTransition.to_state == State.SCHEDULED.value,
-                              BookingTransition.booking_id.in_(select(Booking.id).where(*alive_in_week)))
-                       .group_by(BookingTransition.booking_id).subquery())
-    alive = (select(Booking.service_id.label("service_id"), Booking.applied_at.label("applied_at"),
-                    Booking.closed_at.label("closed_at"), Booking.arrange_by.label("arrange_by"),
-                    first_scheduled.c.at.label("scheduled_at"))
-             .outerjoin(first_scheduled, first_scheduled.c.booking_id == Booking.id)
-             .where(*alive_in_week).subquery())
+    database in one query of three parts, each read through an index (migrations 0015, 0016), never the history:
+
+    - the bookings alive in the week (applied before it ended, not closed before it began): received and open at
+      the end. The open ones are read from a partial index alone (no table pages), the closed ones by closed_at;
+    - the week's moves to "scheduled" (a partial index by moment) that were their booking's first: arranged, in
+      time or late by the China date of that move against arrange_by;
+    - overdue at the end: alive, still open then, arrange_by on or before the week's Sunday, and no move to
+      "scheduled" before the end (looked up for those candidates only)."""
+    services = sorted(by_id)
+    one = literal(1)
+    open_now = Booking.closed_at.is_(None)
+    alive = union_all(  # two index ranges, so that the open ones come from the index alone
+        select(Booking.service_id.label("service_id"), Booking.applied_at.label("applied_at"),
+               literal(True).label("open_at_end"))
+        .where(Booking.service_id.in_(services), Booking.applied_at < end, open_now),
+        select(Booking.service_id, Booking.applied_at, Booking.closed_at >= end)
+        .where(Booking.service_id.in_(services), Booking.applied_at < end, Booking.closed_at >= start),
+    ).subquery()
+    in_week = aliased(BookingTransition)
+    earlier = aliased(BookingTransition)
+    first = (select(in_week.booking_id.label("booking_id"), func.min(in_week.at).label("at"))
+             .where(in_week.to_state == State.SCHEDULED.value, in_week.at >= start, in_week.at < end,
+                    ~exists().where(earlier.booking_id == in_week.booking_id,
+                                    earlier.to_state == State.SCHEDULED.value, earlier.at < start))
+             .group_by(in_week.booking_id).subquery())
     monday = china_date(start)
-    scheduled_on = case(  # the China date of the first move to "scheduled", when it is in the week
-        *[(alive.c.scheduled_at < china_datetime(monday + timedelta(days=k)), monday + timedelta(days=k - 1))
+    scheduled_on = case(  # the China date of the first move to "scheduled", in the week
+        *[(first.c.at < china_datetime(monday + timedelta(days=k)), monday + timedelta(days=k - 1))
           for k in range(1, 7)], else_=monday + timedelta(days=6))
-    arranged = and_(alive.c.scheduled_at >= start, alive.c.scheduled_at < end)
-    in_time = or_(alive.c.arrange_by.is_(None), alive.c.arrange_by >= scheduled_on)
-    still_open = or_(alive.c.closed_at.is_(None), alive.c.closed_at >= end)
-    overdue = and_(still_open, or_(alive.c.scheduled_at.is_(None), alive.c.scheduled_at >= end),
-                   alive.c.arrange_by <= last_day)
-
-    def total(condition):
-        return func.sum(case((condition, 1), else_=0))
-
+    in_time = or_(Booking.arrange_by.is_(None), Booking.arrange_by >= scheduled_on)
+    arranged = (select(Booking.service_id.label("service_id"), case((in_time, 1), else_=0).label("on_time"))
+                .join(first, first.c.booking_id == Booking.id)
+                .where(Booking.service_id.in_(services), Booking.applied_at < end,
+                       or_(open_now, Booking.closed_at >= start)).subquery())
+    scheduled_before_end = exists().where(earlier.booking_id == Booking.id, earlier.to_state == State.SCHEDULED.value,
+                                          earlier.at < end)
+    overdue = (select(Booking.service_id.label("service_id"))
+               .where(Booking.service_id.in_(services), Booking.applied_at < end, Booking.arrange_by <= last_day,
+                      or_(open_now, Booking.closed_at >= end), ~scheduled_before_end).subquery())
+    zero = literal(0)
+    parts = union_all(
+        select(alive.c.service_id.label("service_id"), case((alive.c.applied_at >= start, 1), else_=0).label("received"),
+               case((alive.c.open_at_end, 1), else_=0).label("open_at_end"), zero.label("on_time"),
+               zero.label("late"), zero.label("overdue")),
+        select(arranged.c.service_id, zero, zero, arranged.c.on_time, one - arranged.c.on_time, zero),
+        select(overdue.c.service_id, zero, zero, zero, zero, one),
+    ).subquery()
     for service_id, received, on_time, late, open_at_end, overdue_at_end in session.execute(
-            select(alive.c.service_id, total(alive.c.applied_at >= start), total(and_(arranged, in_time)),
-                   total(and_(arranged, ~in_time)), total(still_open), total(overdue))
-            .group_by(alive.c.service_id)):
+            select(parts.c.service_id, func.sum(parts.c.received), func.sum(parts.c.on_time), func.sum(parts.c.late),
+                   func.sum(parts.c.open_at_end), func.sum(parts.c.overdue)).group_by(parts.c.service_id)):
         row = by_id[service_id]
         row.received += int(received or 0)
         row.arranged_in_time += int(on_time or 0)
