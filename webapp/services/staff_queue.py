@@ -430,7 +430,8 @@ def remember_pending(session: Session) -> None:
     bookings, doc_ids, grantees = set(), set(touched["pages"]), set()
     for obj in touched["objects"]:
         if isinstance(obj, Booking):
-            bookings.add(obj.id)
+            if obj.state in WAITING_STATES:  # the others' stored place is never read (only while waiting)
+                bookings.add(obj.id)
         elif isinstance(obj, Document):
             doc_ids.add(obj.id)
             if obj.booking_id is not None:
@@ -462,14 +463,15 @@ def _remember_after_flush(session: Session, _context) -> None:
     remember_pending(session)
 
 
-def proxy_papers_on_file(session: Session, found) -> dict[int, dict[str, datetime]]:
+def proxy_papers_on_file(session: Session, found, *, fixed: bool = False) -> dict[int, dict[str, datetime]]:
     """documents.on_file for many applications at once, in at most three queries: for each of `found` (rows with
     id, applicant_account_id, acting_as and insured_id), the proxy's own papers already proved → since when.
     The rule is documents.proofs_on_file (the applicant's verified grant over the insured in the same role, its
     accepted proofs or the insured's own approval, then papers accepted on the proxy's earlier applications for
-    the same insured since that grant was verified); tests/test_staff_queue.py holds the two together."""
+    the same insured since that grant was verified); tests/test_staff_queue.py holds the two together. `fixed`:
+    run all three queries even when fewer are needed (a page of the queue takes as many statements whatever its rows)."""
     found = [b for b in found if b.acting_as in documents.PROXY_PAPERS]
-    if not found:
+    if not found and not fixed:
         return {}
     applicants = sorted({b.applicant_account_id for b in found})
     grants: dict[tuple[int, int, str], ProxyGrant] = {}
@@ -481,7 +483,7 @@ def proxy_papers_on_file(session: Session, found) -> dict[int, dict[str, datetim
     chosen = {b.id: grants.get((b.applicant_account_id, b.insured_id, b.acting_as)) for b in found}
     by_papers = sorted({g.id for g in chosen.values() if g is not None and g.method != family.INSURED_APPROVAL})
     accepted: dict[int, set[str]] = {}
-    if by_papers:
+    if by_papers or fixed:
         for grant_id, kind in session.execute(select(Document.proxy_grant_id, Document.kind).where(
                 Document.proxy_grant_id.in_(by_papers), Document.status == documents.ACCEPTED)):
             accepted.setdefault(grant_id, set()).add(kind)
@@ -498,7 +500,7 @@ def proxy_papers_on_file(session: Session, found) -> dict[int, dict[str, datetim
         out[b.id] = {kind: grant.verified_at for kind in kinds if kind in accepted.get(grant.id, ())}
         if any(kind not in out[b.id] for kind in kinds):
             wanted[b.id] = [kind for kind in kinds if kind not in out[b.id]]
-    if wanted:
+    if wanted or fixed:
         proxy_kinds = sorted({kind for kinds in documents.PROXY_PAPERS.values() for kind in kinds})
         earlier = session.execute(
             select(Document.kind, Document.updated_at, Booking.id, Booking.applicant_account_id, Booking.acting_as,
@@ -535,7 +537,7 @@ def _rows(session: Session, places: list[Place], now: datetime) -> list[Row]:
                                    .options(selectinload(Document.pages))):
             docs.setdefault(doc.booking_id, []).append(doc)
     filed = proxy_papers_on_file(session, [
-        _Applicant(b.id, b.applicant_account_id, b.acting_as, b.policy.insured_id) for b in waiting])
+        _Applicant(b.id, b.applicant_account_id, b.acting_as, b.policy.insured_id) for b in waiting], fixed=True)
     return [row_for(found[p.booking_id], docs.get(p.booking_id, []), filed.get(p.booking_id, {}), now,
                     p.stage == CHOOSING) for p in places]
 
