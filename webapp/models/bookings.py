@@ -57,9 +57,11 @@ class Booking(Base):
 
     __table_args__ = (
         UniqueConstraint("applicant_account_id", "request_key"),
-        # The staff queue counts, sorts and pages the open applications from this index alone (migration 0016).
+        # The staff queue counts, sorts and pages the open applications from this index alone (migration 0016); on
+        # PostgreSQL it carries the details too, for the cities of the filter.
         Index("ix_bookings_open_queue", "state", "review_from", "review_by", "arrange_by", "starts_at", "approved_at",
-              "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL)),
+              "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL),
+              postgresql_include=["details"]),
         # The weekly report reads the open ones' figures from this index alone (services/insurer_report.py).
         Index("ix_bookings_open_report", "service_id", "applied_at", "arrange_by", postgresql_where=text(NOT_CLOSED_SQL),
               sqlite_where=text(NOT_CLOSED_SQL)),

@@ -39,7 +39,7 @@ def upgrade() -> None:
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_from', webapp.models.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('review_by', sa.Date(), nullable=True))
-        batch_op.create_index('ix_bookings_open_queue', _OPEN_QUEUE, unique=False,
+        batch_op.create_index('ix_bookings_open_queue', _OPEN_QUEUE, unique=False, postgresql_include=['details'],
                               postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
         batch_op.create_index('ix_bookings_open_report', ['service_id', 'applied_at', 'arrange_by'], unique=False,
                               postgresql_where=sa.text(_NOT_CLOSED), sqlite_where=sa.text(_NOT_CLOSED))
