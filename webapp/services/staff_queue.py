@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from ..models import (Booking, BookingTransition, Document, DocumentPage, HolidayOverride, Person, Policy, Product,
                       ProxyGrant, PublishedYear, Service)
-from . import documents, family, workdays_store
+from . import documents, family, workdays, workdays_store
 from .bookings import FAILED_BOOKING
 from .booking_states import OPEN, State
 from .catalog import default_catalog
@@ -424,8 +424,14 @@ def remember_pending(session: Session) -> None:
     if not touched:
         return
     if touched["calendar"]:
+        # The promises by the calendar this transaction writes; the process itself takes it on when it is committed
+        # (holiday_schedule and workdays_store reload then), so a change rolled back leaves it as it was.
+        kept = workdays.current_overrides()
         workdays_store.load_overrides(session)
-        remember_all(session)
+        try:
+            remember_all(session)
+        finally:
+            workdays.set_overrides(*kept)
         return
     bookings, doc_ids, grantees = set(), set(touched["pages"]), set()
     for obj in touched["objects"]:

@@ -39,6 +39,12 @@ def overrides_version() -> tuple:
     return (tuple(sorted(_overrides.items())), tuple(sorted(_published_by_staff)))
 
 
+def current_overrides() -> tuple[dict[date, bool], frozenset[int]]:
+    """The overrides and staff-entered years in force, as set_overrides takes them (to put them back)."""
+    with _lock:
+        return dict(_overrides), _published_by_staff
+
+
 def set_overrides(overrides: Mapping[date, bool], published_years: frozenset[int] | set[int] = frozenset()) -> None:
     """Replace the operator overrides (day -> is working day) and the years staff entered in full."""
     global _overrides, _published_by_staff
