@@ -199,10 +199,11 @@ def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, en
     in_week = aliased(BookingTransition)
     earlier = aliased(BookingTransition)
     first = (select(in_week.booking_id.label("booking_id"), func.min(in_week.at).label("at"))
-             .where(in_week.to_state == State.SCHEDULED.value, in_week.at >= start, in_week.at < end,
-                    ~exists().where(earlier.booking_id == in_week.booking_id,
-                                    earlier.to_state == State.SCHEDULED.value, earlier.at < start))
+             .where(in_week.to_state == State.SCHEDULED.value, in_week.at >= start, in_week.at < end)
              .group_by(in_week.booking_id).subquery())
+    never_before = or_(  # its first move to "scheduled": none before the week (looked up only if applied before it)
+        Booking.applied_at >= start,
+        ~exists().where(earlier.booking_id == Booking.id, earlier.to_state == State.SCHEDULED.value, earlier.at < start))
     monday = china_date(start)
     scheduled_on = case(  # the China date of the first move to "scheduled", in the week
         *[(first.c.at < china_datetime(monday + timedelta(days=k)), monday + timedelta(days=k - 1))
@@ -211,12 +212,14 @@ def _count_bookings(session: Session, by_id: dict[int, Row], start: datetime, en
     arranged = (select(Booking.service_id.label("service_id"), case((in_time, 1), else_=0).label("on_time"))
                 .join(first, first.c.booking_id == Booking.id)
                 .where(Booking.service_id.in_(services), Booking.applied_at < end,
-                       or_(open_now, Booking.closed_at >= start)).subquery())
+                       or_(open_now, Booking.closed_at >= start), never_before).subquery())
     scheduled_before_end = exists().where(earlier.booking_id == Booking.id, earlier.to_state == State.SCHEDULED.value,
                                           earlier.at < end)
-    overdue = (select(Booking.service_id.label("service_id"))
-               .where(Booking.service_id.in_(services), Booking.applied_at < end, Booking.arrange_by <= last_day,
-                      or_(open_now, Booking.closed_at >= end), ~scheduled_before_end).subquery())
+    overdue = union_all(*(  # still open at the end: open now (from the partial index), or closed after the week
+        select(Booking.service_id.label("service_id"))
+        .where(Booking.service_id.in_(services), Booking.applied_at < end, Booking.arrange_by <= last_day, still_open,
+               ~scheduled_before_end)
+        for still_open in (open_now, Booking.closed_at >= end))).subquery()
     zero = literal(0)
     parts = union_all(
         select(alive.c.service_id.label("service_id"), case((alive.c.applied_at >= start, 1), else_=0).label("received"),
