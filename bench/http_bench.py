@@ -50,10 +50,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def demo_env(workdir: Path) -> dict[str, str]:
+def demo_env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         "LVTONG_ENV": "demo",
         "SECRET_KEY": secrets.token_hex(32),
         "UPLOAD_DIR": str(workdir / "uploads"),
@@ -144,13 +144,14 @@ class DemoPortal:
     threads: int = 4
     keep: bool = False
     root: Path = ROOT  # the checkout served: this one, or an earlier one to compare with (--compare)
+    database_url: str | None = None  # an empty database to build the demo in (--database-url); default a SQLite file
     workdir: Path = field(init=False)
     server: Gunicorn = field(init=False)
 
     def __enter__(self) -> "DemoPortal":
         self.workdir = Path(tempfile.mkdtemp(prefix="lvtong-bench-"))
         try:
-            self.env = demo_env(self.workdir)
+            self.env = demo_env(self.workdir, self.database_url)
             build_demo_database(self.env, self.root)
             self.server = Gunicorn("wsgi:app", self.env, self.root, "/healthz", self.workdir / "gunicorn-portal.log",
                                    self.workers, self.threads).__enter__()
@@ -455,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, metavar="DIR",
                         help="also serve the portal of another checkout (e.g. `git worktree add DIR <commit>`, with .venv "
                              "linked) and load its /home in the same rounds, as `home@base`")
+    parser.add_argument("--database-url", help="an empty database to build the demo world in and serve from, e.g. "
+                                               "postgresql+psycopg://postgres@127.0.0.1/lvt_http (default: SQLite)")
     args = parser.parse_args(argv)
 
     results: list[Result] = []
@@ -462,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     slice_ = args.duration / args.rounds
     load = dict(threads=args.threads, duration=slice_, warmup=min(args.warmup, 1.0))
     try:
-        with contextlib.ExitStack() as stack, DemoPortal(keep=args.keep) as portal:
+        with contextlib.ExitStack() as stack, DemoPortal(keep=args.keep, database_url=args.database_url) as portal:
             print(f"portal (demo database in {portal.workdir}) on {portal.base}")
             trivial_log = portal.workdir / "gunicorn-trivial.log"
             with Gunicorn("trivial_app:app", portal.env, ROOT / "bench", "/", trivial_log) as trivial:
@@ -474,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
                 htmx = {"HX-Request": "true", "HX-Current-URL": f"{portal.base}/bookings"}
                 check_page(portal.base, cookies, fragment, headers=htmx)
                 targets = [("trivial", trivial.base, "/", {}), ("home", portal.base, "/home", {"cookies": cookies}),
+                           ("bookings", portal.base, "/bookings", {"cookies": cookies}),
                            ("fragment", portal.base, fragment, {"cookies": cookies, "headers": htmx})]
                 if args.compare:
                     other = stack.enter_context(DemoPortal(keep=args.keep, root=args.compare.resolve()))
