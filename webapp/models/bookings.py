@@ -63,7 +63,7 @@ class Booking(Base):
               "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL),
               postgresql_include=["details"]),
         # The weekly report reads the open ones' figures from this index alone (services/insurer_report.py).
-        Index("ix_bookings_open_report", "service_id", "applied_at", "arrange_by", postgresql_where=text(NOT_CLOSED_SQL),
+        Index("ix_bookings_open_report", "service_id", "applied_at", "arrange_by", "id", postgresql_where=text(NOT_CLOSED_SQL),
               sqlite_where=text(NOT_CLOSED_SQL)),
     )
 

@@ -41,7 +41,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('review_by', sa.Date(), nullable=True))
         batch_op.create_index('ix_bookings_open_queue', _OPEN_QUEUE, unique=False, postgresql_include=['details'],
                               postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
-        batch_op.create_index('ix_bookings_open_report', ['service_id', 'applied_at', 'arrange_by'], unique=False,
+        batch_op.create_index('ix_bookings_open_report', ['service_id', 'applied_at', 'arrange_by', 'id'], unique=False,
                               postgresql_where=sa.text(_NOT_CLOSED), sqlite_where=sa.text(_NOT_CLOSED))
     with op.batch_alter_table('booking_transitions', schema=None) as batch_op:
         batch_op.create_index('ix_booking_transitions_failed_booking', ['booking_id'], unique=False,
