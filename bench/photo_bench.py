@@ -6,7 +6,7 @@ Generates one realistic 4000×3000 phone JPEG (tests/photo_corpus.document_photo
 vignette; quality 92, EXIF orientation 6 and GPS, as an iPhone or Android phone writes a portrait photo), then, in
 interleaved rounds so that a machine speeding up or slowing down moves both alike:
   - `decode`: `Image.open(BytesIO(data)).load()`, the floor any upload handling pays;
-  - `process`: `webapp.services.photos.process(data)`, everything (checks, orientation, legibility, re-encode).
+  - `process`: `webapp.services.papers.photos.process(data)`, everything (checks, orientation, legibility, re-encode).
 Prints the medians, their ratio and each round's ratio, and the peak memory of one call of each. Target: process
 at most 2.0× decode. Exit code 0 when met, 1 when not. Runs in one process, no server.
 """
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 
 from tests.photo_corpus import document_photo  # noqa: E402
-from webapp.services import photos  # noqa: E402
+from webapp.services.papers import photos  # noqa: E402
 
 TARGET = 2.0  # process() at most twice a bare decode
 

@@ -35,8 +35,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from webapp.db import make_engine, make_session_factory  # noqa: E402
 from webapp.migrate import upgrade  # noqa: E402
-from webapp.services import demo  # noqa: E402
-from webapp.services.storage import LocalStorage  # noqa: E402
+from webapp.services.demo import demo  # noqa: E402
+from webapp.services.papers.storage import LocalStorage  # noqa: E402
 
 LOST, ORPHANS = 200, 200
 

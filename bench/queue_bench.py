@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session, selectinload  # noqa: E402
 from webapp.db import make_engine  # noqa: E402
 from webapp.migrate import upgrade  # noqa: E402
 from webapp.models import Account, Diagnosis, Document, Person, Policy, Product  # noqa: E402
-from webapp.services import bookings, demo, staff_queue  # noqa: E402
-from webapp.services.identity import demo_resident_id  # noqa: E402
+from webapp.services.accounts.identity import demo_resident_id  # noqa: E402
+from webapp.services.booking import bookings
+from webapp.services.demo import demo
+from webapp.services.desk import staff_queue  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 China time
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/scale_bench.py                       # reuses lvt_scale_1k / lvt_scale_100k if built
     .venv/bin/python bench/scale_bench.py --rounds 7 --per-round 5 --rebuild --explain-out /tmp/plans.txt
 
-Builds (or reuses, by database name) two PostgreSQL databases with services/demo_book.py (the demo world plus N
+Builds (or reuses, by database name) two PostgreSQL databases with services/demo/demo_book.py (the demo world plus N
 insured), serves each with the app on 127.0.0.1 (werkzeug, in this process, one request at a time), signs in the
 same insured person of both books (person k is the same in both: demo_book draws each from its own seed) and a
 staff admin, then times in interleaved rounds (alternating which book goes first) /home, /bookings, a booking
@@ -42,8 +42,10 @@ from webapp import create_app  # noqa: E402
 from webapp.db import make_session_factory  # noqa: E402
 from webapp.migrate import upgrade  # noqa: E402
 from webapp.models import Account, Booking, Policy, Product, RateHit, Service  # noqa: E402
-from webapp.services import bookings, demo_book, signin  # noqa: E402
-from webapp.services.booking_states import OPEN  # noqa: E402
+from webapp.services.accounts import signin
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import OPEN  # noqa: E402
+from webapp.services.demo import demo_book  # noqa: E402
 
 CUSTOMER = ("home", "bookings", "booking", "apply", "cancel")
 STAFF = ("staff", "report")

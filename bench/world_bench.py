@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 from tests.worlds import Worlds, empty_database  # noqa: E402
 from webapp.db import make_engine, make_session_factory  # noqa: E402
 from webapp.migrate import downgrade, upgrade  # noqa: E402
-from webapp.services import demo  # noqa: E402
 from webapp.services.clock import CHINA  # noqa: E402
-from webapp.services.storage import LocalStorage  # noqa: E402
+from webapp.services.demo import demo  # noqa: E402
+from webapp.services.papers.storage import LocalStorage  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CHINA)
 

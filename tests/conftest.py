@@ -22,11 +22,14 @@ from webapp.db import make_engine, make_session_factory
 from webapp.extensions import babel
 from webapp.migrate import downgrade, upgrade
 from webapp.models import Account, Diagnosis, Person, Policy, Product, ProxyGrant
-from webapp.services import cards_cache, demo, today, workdays, workdays_store
-from webapp.services.catalog_sync import sync_catalog
+from webapp.services import workdays
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.calendar import workdays_store
 from webapp.services.clock import CHINA
-from webapp.services.identity import demo_resident_id
+from webapp.services.demo import demo
+from webapp.services.home import cards_cache, today
 from webapp.services.policy_years import anniversary
+from webapp.services.products.catalog_sync import sync_catalog
 from webapp.views import fragments
 
 from .worlds import Worlds, empty_database
@@ -152,7 +155,7 @@ def client(app):
     return app.test_client()
 
 
-# Production settings refuse to start without ID keys of their own (services/id_vault.py): these, made for the run.
+# Production settings refuse to start without ID keys of their own (services/accounts/id_vault.py): these, made for the run.
 PRODUCTION_ID_KEYS = {"LVTONG_ID_KEYS": "prod-test:" + base64.b64encode(os.urandom(32)).decode(),
                       "LVTONG_ID_INDEX_KEY": base64.b64encode(os.urandom(32)).decode()}
 
@@ -219,7 +222,7 @@ class World:
 
 
 def build_demo(session, now: datetime, storage=None) -> None:
-    """The demo world as of `now` (webapp.services.demo), with its papers' photos when given a LocalStorage."""
+    """The demo world as of `now` (webapp.services.demo.demo), with its papers' photos when given a LocalStorage."""
 
     uploads = storage.root if storage is not None else None
     restore(session, ("demo", now, storage is not None), lambda: demo.build(session, now, storage), uploads=uploads)

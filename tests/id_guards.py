@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from webapp.services import id_vault
-from webapp.services.identity import is_valid_resident_id, mask_id_number
+from webapp.services.accounts import id_vault
+from webapp.services.accounts.identity import is_valid_resident_id, mask_id_number
 
 _CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
@@ -48,7 +48,7 @@ def no_id_number_in_logs():
 
 @pytest.fixture(autouse=True)
 def id_keys_as_found():
-    """create_app sets the process-wide ID keyring (services/id_vault.py): a test that builds an app with keys of its
+    """create_app sets the process-wide ID keyring (services/accounts/id_vault.py): a test that builds an app with keys of its
     own (production settings, rotation) leaves the run's keys as it found them."""
     before = id_vault.keyring()
     yield

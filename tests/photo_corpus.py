@@ -3,7 +3,7 @@
 `document_photo()` draws what a customer actually sends: a phone photo of a printed medical paper (off-white
 page on a desk, uneven light, sensor noise, lines of Chinese text, a red hospital mark in the page's top-left
 corner so orientation can be checked). `CORPUS` is the hostile side: malicious or malformed files, each with
-the exact reason key `webapp.services.photos.process()` must refuse it with. `HOSTILE_NAMES` are file names
+the exact reason key `webapp.services.papers.photos.process()` must refuse it with. `HOSTILE_NAMES` are file names
 for the web tests to pair with a valid photo.
 """
 from __future__ import annotations

@@ -45,7 +45,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from webapp.services.storage import S3Storage
+from webapp.services.papers.storage import S3Storage
 
 START_TIMEOUT = 60.0
 START_ATTEMPTS = 3

@@ -1,4 +1,4 @@
-"""Booking forms: the fields each service asks for and their server-side check (webapp/services/apply_forms.py).
+"""Booking forms: the fields each service asks for and their server-side check (webapp/services/booking/apply_forms.py).
 
 Fixed clock: "today" is Monday 2026-06-01, 10:00 China time; no test reads the real clock.
 """
@@ -14,8 +14,8 @@ from babel.messages.extract import extract
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.services import apply_forms
-from webapp.services.apply_forms import (
+from webapp.services.booking import apply_forms
+from webapp.services.booking.apply_forms import (
     BOOKING_HORIZON_DAYS,
     MAX_PASSENGERS,
     TEXT_MAX,
@@ -29,8 +29,8 @@ from webapp.services.apply_forms import (
     excluded_department,
     fields_for,
 )
-from webapp.services.catalog import BookingForm, Text, default_catalog
 from webapp.services.clock import CHINA
+from webapp.services.products.catalog import BookingForm, Text, default_catalog
 
 CATALOG = default_catalog()
 CIGC = CATALOG.product("cigc_classic")  # seed 000
@@ -948,7 +948,7 @@ def test_department_matching_never_raises(text):
 
 def test_consequence_of_takes_the_period_and_the_use_from_usage():
     """consequence_of: the policy year containing `today`, and the use this application will be (003 同城专车接送 (1))."""
-    from webapp.services.apply_forms import consequence_of
+    from webapp.services.booking.apply_forms import consequence_of
     from webapp.services.eligibility import PolicyFacts, Usage
 
     policy = PolicyFacts(effective_date=date(2026, 3, 1), expiry_date=date(2027, 3, 1), cooling_off_days=15, waiting_days=90)

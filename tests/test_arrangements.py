@@ -19,9 +19,9 @@ from datetime import date, datetime
 
 import pytest
 
-from webapp.services import arrangements
-from webapp.services.arrangements import ADMISSION, AIDE, CAR, ESCORT, OPINION, VISIT, parse, spec_for
-from webapp.services.catalog import BookingForm, default_catalog
+from webapp.services.desk import arrangements
+from webapp.services.desk.arrangements import ADMISSION, AIDE, CAR, ESCORT, OPINION, VISIT, parse, spec_for
+from webapp.services.products.catalog import BookingForm, default_catalog
 
 from .conftest import at
 

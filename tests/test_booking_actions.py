@@ -1,4 +1,4 @@
-"""services/booking_actions.py and bookings.cancel_spends with fixed clocks: whether papers are still wanted, whom to
+"""services/booking/booking_actions.py and bookings.cancel_spends with fixed clocks: whether papers are still wanted, whom to
 call on the day, and what a cancellation spends and leaves (issue 15, items 4, 6, 7)."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.services import booking_actions as actions
-from webapp.services import bookings
-from webapp.services.catalog import default_catalog
-from webapp.services.documents import Item
+from webapp.services.booking import booking_actions as actions
+from webapp.services.booking import bookings
+from webapp.services.papers.documents import Item
+from webapp.services.products.catalog import default_catalog
 
 from .conftest import World, at
 from .test_web_portal import arranged

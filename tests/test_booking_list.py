@@ -1,4 +1,4 @@
-"""My bookings grouped for action (services/booking_list.py, issue 15 item 3), with fixed clocks only.
+"""My bookings grouped for action (services/booking/booking_list.py, issue 15 item 3), with fixed clocks only.
 
 World: 张三 with a 003 (zhongan_vip) policy from 2026-01-01, so every service is past its waiting period. The change
 rules are the catalog's: car pickup 4 hours before (003 同城专车接送), nursing aide 12 hours before (003 重疾住院护工),
@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from webapp.models import Document, DocumentPage
-from webapp.services import bookings, documents
-from webapp.services.booking_list import ACTION, PAST, TODAY, TOMORROW, UPCOMING, booking_list, day_word
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_list import ACTION, PAST, TODAY, TOMORROW, UPCOMING, booking_list, day_word
+from webapp.services.papers import documents
 
 from .conftest import World, at
 

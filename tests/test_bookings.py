@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditEvent, Booking, BookingTransition, Entitlement
-from webapp.services import bookings, ratelimit
-from webapp.services.booking_states import IllegalMove
+from webapp.services import ratelimit
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import IllegalMove
 
 from .conftest import World, at
 

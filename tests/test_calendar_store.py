@@ -2,7 +2,7 @@
 from datetime import date
 
 from webapp.services import workdays
-from webapp.services.workdays_store import load_overrides, mark_published, set_override
+from webapp.services.calendar.workdays_store import load_overrides, mark_published, set_override
 
 from .conftest import at
 

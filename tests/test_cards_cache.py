@@ -1,4 +1,4 @@
-"""The home page's cards are reused only while nothing they are computed from has changed (services/cards_cache.py)."""
+"""The home page's cards are reused only while nothing they are computed from has changed (services/home/cards_cache.py)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from webapp.models import Diagnosis, Notification, Policy, ProxyGrant
-from webapp.services import bookings, cards_cache, workdays
-from webapp.services.cards import cards_for
+from webapp.services import workdays
+from webapp.services.booking import bookings
+from webapp.services.home import cards_cache
+from webapp.services.home.cards import cards_for
 
 from .conftest import World, at
 

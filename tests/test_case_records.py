@@ -1,4 +1,4 @@
-"""A completion record per second-opinion case for the insurer (services/case_records.py).
+"""A completion record per second-opinion case for the insurer (services/desk/case_records.py).
 
 004 海外第二诊疗意见: the desk answers whether it starts "2个工作日内" (line 287) and the report comes "以资料收集齐全后的
 20个工作日内" (line 250). One record per case closed in the report week, with both promises checked.
@@ -11,7 +11,8 @@ from datetime import date
 
 import pytest
 
-from webapp.services import bookings, case_records
+from webapp.services.booking import bookings
+from webapp.services.desk import case_records
 
 from .conftest import World, at
 from .web_helpers import set_clock, sign_in

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from webapp.services.catalog import (
+from webapp.services.products.catalog import (
     CATALOG_DIR,
     CHANGE_RULE,
     Catalog,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, Entitlement
-from webapp.services import bookings
+from webapp.services.booking import bookings
 
 from .conftest import World, at
 

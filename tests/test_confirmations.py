@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import AuditEvent, DayConfirmation, Notification
-from webapp.services import bookings, confirmations, notifications
+from webapp.services.booking import bookings, notifications
+from webapp.services.desk import confirmations
 
 from .conftest import World, at
 

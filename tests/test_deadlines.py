@@ -1,7 +1,7 @@
 """When the desk looks at an application and the latest arrangement day (DOMAIN.md, acceptance hours)."""
 from datetime import date
 
-from webapp.services.catalog import Arrangement, DeadlineEvent, Hours, default_catalog
+from webapp.services.products.catalog import Arrangement, DeadlineEvent, Hours, default_catalog
 from webapp.services.deadlines import desk_receives, promise, promise_if_applied, slip_moment
 
 from .conftest import at

@@ -4,9 +4,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, Entitlement, Policy, ProxyGrant, Service
-from webapp.services import bookings, demo
-from webapp.services.bookings import eligibility
+from webapp.services.booking import bookings
+from webapp.services.booking.bookings import eligibility
 from webapp.services.cutoffs import change_deadline
+from webapp.services.demo import demo
 
 from .conftest import at
 

@@ -1,4 +1,4 @@
-"""The benchmark book (services/demo_book.py): believable, valid, every state; and the customer pages run as many
+"""The benchmark book (services/demo/demo_book.py): believable, valid, every state; and the customer pages run as many
 SQL statements for a person with a long history as for one with a short one (issue 16, "Must hold")."""
 from collections import Counter
 
@@ -7,8 +7,9 @@ from sqlalchemy import event, func, select
 
 from webapp.models import (Account, Booking, BookingTransition, Diagnosis, Document, DocumentPage, Entitlement,
                            Notification, Person, Policy, Product, ProxyGrant)
-from webapp.services import demo_book, id_vault
-from webapp.services.booking_states import OPEN, State
+from webapp.services.accounts import id_vault
+from webapp.services.demo import demo_book
+from webapp.services.booking.booking_states import OPEN, State
 
 from .conftest import at, restore
 from .web_helpers import sign_in

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, Booking, DeskLink, Entitlement
-from webapp.services import bookings, desk_applications
-from webapp.services.desk_applications import DeskRefused
+from webapp.services.booking import bookings
+from webapp.services.desk import desk_applications
+from webapp.services.desk.desk_applications import DeskRefused
 
 from .conftest import World, at
 

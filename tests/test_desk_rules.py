@@ -22,11 +22,14 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, BookingTransition, DocumentPage, Entitlement
-from webapp.services import arrangements, bookings, documents, photos, review, workdays
-from webapp.services.booking_states import IllegalMove
-from webapp.services.catalog import default_catalog
-from webapp.services.catalog_sync import rules_for
-from webapp.services.storage import LocalStorage
+from webapp.services import workdays
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import IllegalMove
+from webapp.services.desk import arrangements, review
+from webapp.services.papers import documents, photos
+from webapp.services.papers.storage import LocalStorage
+from webapp.services.products.catalog import default_catalog
+from webapp.services.products.catalog_sync import rules_for
 
 from .conftest import World, at
 from .photo_corpus import document_photo

@@ -1,4 +1,4 @@
-"""What the applicant is asked for and the diagnosis on file (issue 14 items 3 and 4; services/diagnoses.py).
+"""What the applicant is asked for and the diagnosis on file (issue 14 items 3 and 4; services/booking/diagnoses.py).
 
 000 （一）1.2 lines 24-26: "疑似患者提供……病历", "确诊患者提供……病理诊断报告". 002 二 1 line 158 and 003 MDT 二(2)
 line 2617 / 护工 一 2 line 2285 need a confirmed diagnosis on file; the reviewer (or the insurer's file) records it,
@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from webapp.models import AuditEvent, Diagnosis
-from webapp.services import bookings, diagnoses
-from webapp.services.apply_forms import documents_for, fields_for
-from webapp.services.catalog import default_catalog
-from webapp.services.people import diagnosis_facts, policy_facts
+from webapp.services.booking import bookings, diagnoses
+from webapp.services.booking.apply_forms import documents_for, fields_for
+from webapp.services.products.catalog import default_catalog
+from webapp.services.booking.people import diagnosis_facts, policy_facts
 from webapp.services.eligibility import check, SELF
 
 from .conftest import World, at

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.services.catalog import default_catalog
+from webapp.services.products.catalog import default_catalog
 from webapp.services.eligibility import SELF, Actor, DiagnosisFacts, PolicyFacts, Usage, check
 
 from .conftest import at

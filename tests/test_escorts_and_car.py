@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Entitlement
-from webapp.services import bookings, outcomes
-from webapp.services.catalog import default_catalog
+from webapp.services import outcomes
+from webapp.services.booking import bookings
+from webapp.services.booking.people import policy_facts
 from webapp.services.eligibility import quota_amount
-from webapp.services.people import policy_facts
+from webapp.services.products.catalog import default_catalog
 
 from .conftest import World, at
 

@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import event, select, update
 
 from webapp.models import Account, Booking, Document, Notification, Person, Policy, ProxyGrant
-from webapp.services import bookings, documents, family, notifications
-from webapp.services.catalog_sync import rules_for
-from webapp.services.identity import demo_resident_id
+from webapp.services.booking import bookings, notifications
+from webapp.services.family import family
+from webapp.services.papers import documents
+from webapp.services.products.catalog_sync import rules_for
+from webapp.services.accounts.identity import demo_resident_id
 
 from .conftest import build_demo
 from .web_helpers import (
@@ -109,8 +111,8 @@ def test_a_request_the_insured_approves_is_receipted_at_once(world):
 
 
 def test_a_request_with_proofs_is_receipted_when_they_are_sent_once(world, tmp_path):
-    from webapp.services import photos
-    from webapp.services.storage import LocalStorage
+    from webapp.services.papers import photos
+    from webapp.services.papers.storage import LocalStorage
 
     from .photo_corpus import document_photo
 

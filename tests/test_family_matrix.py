@@ -2,7 +2,7 @@
 request and stranger × every resource (cards, bookings, documents, thumbnails, fragments) × every verb → the
 expected status; 404 for anything not entitled, and nothing changes.
 
-The demo world (services/demo.py) as of NOW, with photos: 李娜 is the verified guardian of 李小明 (9), whose
+The demo world (services/demo/demo.py) as of NOW, with photos: 李娜 is the verified guardian of 李小明 (9), whose
 expert visit is approved; 周婷 is the agent of her mother 王芳 with the scopes "view" and "apply" (not the
 papers), and 王芳's expert visit is applied for, with a diagnosis page; 李强 (the father) has a request pending.
 """
@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, AuditEvent, Document, DocumentPage, ProxyGrant
-from webapp.services import demo, demo_papers, documents, family, photos
-from webapp.services.identity import demo_resident_id
-from webapp.services.storage import LocalStorage
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.demo import demo, demo_papers
+from webapp.services.family import family
+from webapp.services.papers import documents, photos
+from webapp.services.papers.storage import LocalStorage
 
 from .conftest import at, build_demo
 from .web_helpers import NOW, booking_of, counts, csrf_from, fresh, set_clock, sign_in, snapshot

@@ -17,11 +17,12 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from webapp.models import Account, AuditEvent, Document, DocumentPage, Notification, Person, ProxyGrant
-from webapp.services import documents, family, photos
-from webapp.services.catalog_sync import rules_for
+from webapp.services.family import family
+from webapp.services.papers import documents, photos
+from webapp.services.products.catalog_sync import rules_for
 from webapp.services.clock import china_date
-from webapp.services.identity import demo_resident_id
-from webapp.services.storage import LocalStorage
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.papers.storage import LocalStorage
 
 from .photo_corpus import document_photo
 from .conftest import build_demo

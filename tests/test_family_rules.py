@@ -1,4 +1,4 @@
-"""Family access rules (services/family.py), with fixed clocks.
+"""Family access rules (services/family/family.py), with fixed clocks.
 
 Seeds: a service is for the insured alone; a guardian of a minor or of an adult without capacity applies for
 them with proof (003 重疾住院护工 六、服务声明 2), anyone else with the insured's power of attorney (003 医疗垫付
@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, Booking, Document, DocumentPage, Notification, Person, ProxyGrant
-from webapp.services import bookings, demo, family, notifications
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.booking import bookings, notifications
 from webapp.services.clock import china_date
-from webapp.services.identity import demo_resident_id
+from webapp.services.demo import demo
+from webapp.services.family import family
 
 from .conftest import at, build_demo
 

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from webapp.services.catalog import default_catalog
+from webapp.services.products.catalog import default_catalog
 from webapp.services.eligibility import SELF, DiagnosisFacts, PolicyFacts, Usage, check, first_illness_year
 from webapp.services.policy_years import anniversary
 

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.services import bookings
-from webapp.services.apply_forms import (WARN_DISTANCE, check, date_bounds, earliest_admission_date,
+from webapp.services.booking import bookings
+from webapp.services.booking.apply_forms import (WARN_DISTANCE, check, date_bounds, earliest_admission_date,
                                          earliest_visit_date, fee_rule, fields_for, incomplete, posted_keys)
-from webapp.services.catalog import default_catalog
-from webapp.services.form_suggestions import earlier_entries
+from webapp.services.products.catalog import default_catalog
+from webapp.services.booking.form_suggestions import earlier_entries
 
 from .conftest import World, at
 

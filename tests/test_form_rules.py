@@ -1,5 +1,5 @@
 """Application-form rules the audit found missing or wrong (issue 14, "Missing that customers need"), in
-webapp/services/apply_forms.py: 000's desired admission date, the limits the seeds do not set (flagged for the desk,
+webapp/services/booking/apply_forms.py: 000's desired admission date, the limits the seeds do not set (flagged for the desk,
 not refused), 003's planned discharge and passengers, and the departments each seed excludes.
 
 Fixed clock: Monday 2026-06-01 10:00 China time, as in tests/test_apply_forms.py; every boundary is tested on the
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services import apply_forms
-from webapp.services.apply_forms import (
+from webapp.services.booking import apply_forms
+from webapp.services.booking.apply_forms import (
     ADMISSION_SLIP_MAX_AGE_DAYS,
     BOOKING_HORIZON_DAYS,
     STAY_SLIP_MAX_AGE_DAYS,
@@ -26,8 +26,8 @@ from webapp.services.apply_forms import (
     excluded_department,
     fields_for,
 )
-from webapp.services.catalog import default_catalog
 from webapp.services.clock import CHINA
+from webapp.services.products.catalog import default_catalog
 
 CATALOG = default_catalog()
 CIGC = CATALOG.product("cigc_classic")  # seed 000
@@ -124,7 +124,7 @@ def test_000_admission_date_far_ahead_is_flagged_not_refused(offset, flagged):
 
 
 def test_the_admission_date_wish_prefills_the_coordinators_form():
-    from webapp.services.arrangements import prefill, spec_for
+    from webapp.services.desk.arrangements import prefill, spec_for
 
     spec = spec_for(CIGC, CIGC.service("inpatient_surgery"))
     assert prefill(spec, {"admission_date": "2026-06-10", "hospital": "北京协和医院"}).get("date") == "2026-06-10"

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from webapp import create_app
-from webapp.services.storage import StorageError
+from webapp.services.papers.storage import StorageError
 
 from .seaweed import free_ports
 
@@ -72,7 +72,7 @@ def test_a_database_that_does_not_answer_is_reported_and_the_proxy_warning_stays
 
 
 def test_the_local_check_names_what_is_wrong(tmp_path):
-    from webapp.services.storage import LocalStorage
+    from webapp.services.papers.storage import LocalStorage
 
     store = LocalStorage(tmp_path / "up")
     store.check()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import AuditEvent, Document, DocumentPage
-from webapp.services import documents
-from webapp.services.storage import LocalStorage
+from webapp.services.papers import documents
+from webapp.services.papers.storage import LocalStorage
 
 from .test_papers_consistency import SECOND_OPINION, _add, _close, agree
 from .web_helpers import NOW, booking_of

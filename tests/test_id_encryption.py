@@ -17,8 +17,10 @@ from webapp.config import ConfigError, from_environment
 from webapp.db import make_engine, make_session_factory
 from webapp.migrate import downgrade, upgrade
 from webapp.models import Account, Base, Booking, Person, Policy, Product
-from webapp.services import demo, diagnoses, id_vault
-from webapp.services.identity import demo_resident_id
+from webapp.services.accounts import id_vault
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.booking import diagnoses
+from webapp.services.demo import demo
 from webapp.services.policy_years import anniversary
 
 from .conftest import at, build_demo
@@ -319,6 +321,6 @@ def test_the_suite_wide_guard_catches_a_number_in_a_log_line(no_id_number_in_log
 
 
 def id_masked() -> str:
-    from webapp.services.identity import mask_id_number
+    from webapp.services.accounts.identity import mask_id_number
 
     return mask_id_number(INSURED_ID)

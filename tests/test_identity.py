@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from webapp.services.identity import (
+from webapp.services.accounts.identity import (
     demo_resident_id, is_valid_resident_id, mask_id_number, mask_mobile, normalise_mobile, resident_id_with_checksum,
 )
 

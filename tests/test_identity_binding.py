@@ -5,7 +5,7 @@ account's mobile is the one the insurer gave for the person) or by staff checkin
 claim that gives nothing. The owner of a squatted ID reclaims it through staff, and an impostor's request shows
 as such on the page where the insured approves.
 
-The demo world (services/demo.py) as of NOW: 王芳 (13800000003) is insured, and her daughter 周婷 (13800000005)
+The demo world (services/demo/demo.py) as of NOW: 王芳 (13800000003) is insured, and her daughter 周婷 (13800000005)
 acts for her (approved by 王芳). 沈静怡, added here, is insured under a policy whose data gives no mobile number
 (or, where a test says so, her own).
 """
@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, AuditEvent, IdentityReclaim, LoginSession, Person, Policy, Product, ProxyGrant
-from webapp.services import binding, demo, family, reclaim
-from webapp.services.identity import demo_resident_id
+from webapp.services.accounts import binding, reclaim
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.demo import demo
+from webapp.services.family import family
 from webapp.services.policy_years import anniversary
 
 from .conftest import build_demo

@@ -18,8 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, Policy, Product
-from webapp.services import bookings, demo, insurer_report, workdays
-from webapp.services.insurer_report import Row, chart_svg, last_complete_week, week_of, weekly_report
+from webapp.services import workdays
+from webapp.services.booking import bookings
+from webapp.services.demo import demo
+from webapp.services.desk import insurer_report
+from webapp.services.desk.insurer_report import Row, chart_svg, last_complete_week, week_of, weekly_report
 
 from .conftest import World, at, build_demo
 from .web_helpers import ADULT, NOW, attr_values, fresh, set_clock, sign_in

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from webapp.models import Notification, Person
-from webapp.services import family, jobs, notifications
+from webapp.services import jobs
+from webapp.services.booking import notifications
+from webapp.services.family import family
 
 from .conftest import World, build_demo
 from .test_notifications import FREE_UNTIL, NOW, VISIT, Recorder, rows, scheduled

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, AuditEvent, LoginSession
-from webapp.services import demo, logins, signin
+from webapp.services.accounts import logins, signin
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .web_helpers import (

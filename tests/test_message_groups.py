@@ -1,5 +1,5 @@
 """Messages by booking with those asking for action first, and reading a booking reads its messages
-(services/notifications.py grouped / asks_action / mark_booking_read, issue 15 item 5). Fixed clocks only."""
+(services/booking/notifications.py grouped / asks_action / mark_booking_read, issue 15 item 5). Fixed clocks only."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from webapp.models import Notification
-from webapp.services import bookings, notifications
+from webapp.services.booking import bookings, notifications
 
 from .conftest import World, at
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, Notification
-from webapp.services import bookings, notifications
+from webapp.services.booking import bookings, notifications
 
 from .conftest import World, at
 
@@ -186,7 +186,7 @@ def test_a_failing_channel_loses_nothing_and_the_next_run_retries(w):
 
 def test_log_channel_names_the_booking_not_its_details(w, caplog):
     b = scheduled(w)
-    channel = notifications.channel_from_config("webapp.services.notifications:LogChannel")
+    channel = notifications.channel_from_config("webapp.services.booking.notifications:LogChannel")
     with caplog.at_level(logging.INFO, logger="lvtong.notify"):
         assert notifications.send_reminders(w.session, FREE_UNTIL - timedelta(hours=1), channel) == 1
     [record] = caplog.records
@@ -199,7 +199,7 @@ def test_channel_from_config():
     assert isinstance(notifications.channel_from_config("log"), notifications.LogChannel)
     recorder = Recorder()
     assert notifications.channel_from_config(recorder) is recorder
-    for bad in ("sms", "webapp.services.notifications:NoSuchChannel", "no_such_module:X"):
+    for bad in ("sms", "webapp.services.booking.notifications:NoSuchChannel", "no_such_module:X"):
         with pytest.raises(ValueError):
             notifications.channel_from_config(bad)
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Entitlement
-from webapp.services import bookings
-from webapp.services.booking_states import IllegalMove
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import IllegalMove
 
 from .conftest import World, at
 from .web_helpers import block, card, csrf_from, set_clock, sign_in, text_of
@@ -145,7 +145,7 @@ class _Kept:
     ("classic", True, "免费"),  # 000 （一）2.9(6) line 98: after 12:00 the day before it counts
 ])
 def test_the_reminder_says_what_cancelling_late_does(request, app, world, late_counts, words):
-    from webapp.services import notifications
+    from webapp.services.booking import notifications
     from webapp.views.wording import message_text
 
     w = request.getfixturevalue(world)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.services.catalog import default_catalog
+from webapp.services.products.catalog import default_catalog
 from webapp.services.outcomes import EVENTS, units_spent
 
 from .conftest import at

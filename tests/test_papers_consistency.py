@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select, update
 
 from webapp.models import AuditEvent, Booking, Document, DocumentPage
-from webapp.services import documents, photos, storage as storage_module
-from webapp.services.booking_states import State
-from webapp.services.storage import LocalStorage, StorageError
+from webapp.services.papers import documents, photos, storage as storage_module
+from webapp.services.booking.booking_states import State
+from webapp.services.papers.storage import LocalStorage, StorageError
 
 from .photo_corpus import document_photo
 from .web_helpers import ADULT, NOW, booking_of
@@ -120,8 +120,8 @@ KILLED_UPLOAD = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from webapp.db import make_engine, make_session_factory
     from webapp.models import Account, Booking
-    from webapp.services import documents, photos
-    from webapp.services.storage import LocalStorage
+    from webapp.services.papers import documents, photos
+    from webapp.services.papers.storage import LocalStorage
     from tests.photo_corpus import document_photo
     from tests.web_helpers import NOW
 

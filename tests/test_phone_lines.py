@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services.catalog import PURPOSES, CatalogError, Hours, default_catalog, load_catalog
+from webapp.services.products.catalog import PURPOSES, CatalogError, Hours, default_catalog, load_catalog
 from webapp.services.deadlines import desk_receives
-from webapp.services.desk_hours import desk_hours
-from webapp.services.phones import line_groups, notes_to_tell, phone_lines, tel_href
+from webapp.services.calendar.desk_hours import desk_hours
+from webapp.services.products.phones import line_groups, notes_to_tell, phone_lines, tel_href
 
 from .conftest import at
 from .test_catalog import minimal_product, write

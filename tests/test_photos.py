@@ -1,4 +1,4 @@
-"""webapp.services.photos.process: every hostile file refused with its exact reason, every real phone photo (JPEG,
+"""webapp.services.papers.photos.process: every hostile file refused with its exact reason, every real phone photo (JPEG,
 PNG, WebP, HEIF; any orientation; motion photos, MPF) accepted, upright, re-encoded without a byte of metadata
 (proven with exiftool), and the legibility thresholds on both sides of their line."""
 from __future__ import annotations
@@ -19,8 +19,8 @@ from PIL import Image, ImageCms, ImageFile
 
 from tests.photo_corpus import (CORPUS, HOSTILE_NAMES, MARK_RED, MAX_BYTES, Case, base_heif, base_jpeg, base_png,
                                 base_webp, case_bytes, document_photo, fake_mp4, jpeg_with_segment, samsung_trailer)
-from webapp.services import photos
-from webapp.services.photos import LIMITS, REASONS, Limits, Photo, PhotoRefused, legibility, measure, process, sniff
+from webapp.services.papers import photos
+from webapp.services.papers.photos import LIMITS, REASONS, Limits, Photo, PhotoRefused, legibility, measure, process, sniff
 
 
 def refusal(data: bytes, **kw) -> PhotoRefused:

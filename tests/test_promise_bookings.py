@@ -10,8 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.services import bookings, staff_queue
-from webapp.services.booking_states import IllegalMove
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import IllegalMove
+from webapp.services.desk import staff_queue
 
 from .conftest import World, at
 from .web_helpers import block, csrf_from, set_clock, sign_in, text_of

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from webapp.services.catalog import default_catalog
+from webapp.services.products.catalog import default_catalog
 from webapp.services.deadlines import EVENTS, promise, promised_by
 
 from .conftest import at
@@ -143,7 +143,7 @@ def test_bad_arguments_are_refused(product, service, events):
     ("starr_jiuyibao", "second_opinion", at(2026, 11, 23, 10, 0), date(2026, 11, 24)),
 ])
 def test_the_desk_answers_whether_it_starts_within_the_seeds_working_days(product, service, papers_in, due_on):
-    from webapp.services.staff_queue import review_due
+    from webapp.services.desk.staff_queue import review_due
 
     found = default_catalog().product(product)
     rules = found.service(service)

@@ -3,7 +3,7 @@ counts, computed by the database in a fixed number of queries, and the laptop sh
 the list. Clocks are fixed: the service-layer desk is Wednesday 18 Nov 2026 10:00 (tests/test_staff_queue.py),
 the web tests run on the demo world at tests/web_helpers.NOW.
 
-Who acts on what (services/review.py REVIEWERS, COORDINATORS): a reviewer decides pages and eligibility (003:
+Who acts on what (services/desk/review.py REVIEWERS, COORDINATORS): a reviewer decides pages and eligibility (003:
 "收到完整材料后的一个工作日内审核"); a coordinator arranges within the promised working days (000 （一）2.7), follows
 up a named expert who could not be booked (000 Q&A: the customer chooses among alternatives or declines), and
 closes a passed appointment as completed, late or a no-show (000 （一）2.9(5)); an admin may do both.
@@ -14,9 +14,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import event
 
-from webapp.services import demo, staff_queue
-from webapp.services.staff_queue import Filters, default_tab, stage_counts, tab_counts, tab_for
-from webapp.services.storage import storage_from_config
+from webapp.services.demo import demo
+from webapp.services.desk import staff_queue
+from webapp.services.desk.staff_queue import Filters, default_tab, stage_counts, tab_counts, tab_for
+from webapp.services.papers.storage import storage_from_config
 
 from .conftest import at, build_demo
 from .test_staff_access import client_for

@@ -8,8 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, Document, DocumentPage
-from webapp.services import documents, holiday_schedule, staff_queue, workdays
-from webapp.services.staff_queue import REVIEW, Filters
+from webapp.services import workdays
+from webapp.services.calendar import holiday_schedule
+from webapp.services.desk import staff_queue
+from webapp.services.desk.staff_queue import REVIEW, Filters
+from webapp.services.papers import documents
 
 from .test_staff_scale import desk_world  # noqa: F401  (the fixture)
 from .web_helpers import NOW

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from webapp.models import Base, Booking, Entitlement
-from webapp.services import bookings
-from webapp.services.booking_states import OPEN, IllegalMove, State
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import OPEN, IllegalMove, State
 
 from .conftest import World, at
 

@@ -10,9 +10,12 @@ import pytest
 from flask import get_flashed_messages
 from flask_babel import force_locale
 
-from webapp.services import bookings, documents, family, photos, review
-from webapp.services.booking_states import IllegalMove
+from webapp.services.booking import bookings
+from webapp.services.booking.booking_states import IllegalMove
+from webapp.services.desk import review
 from webapp.services.eligibility import Reason
+from webapp.services.family import family
+from webapp.services.papers import documents, photos
 from webapp.services.refusals import Refused
 from webapp.views.refusal_text import FAMILY, MESSAGES, REQUEST, STAFF, attempt, say
 

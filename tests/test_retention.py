@@ -6,9 +6,12 @@ from sqlalchemy import event, func, select
 
 from tests.conftest import at
 from webapp.models import AuditEvent, LoginSession, RateHit, SignInCode
-from webapp.services import contact_calls, family, reclaim, retention, signin, sms_budget
-from webapp.services.bookings import APPLY_LIMIT
-from webapp.services.documents import ATTEMPT_LIMIT, UPLOAD_LIMITS
+from webapp.services import retention
+from webapp.services.accounts import reclaim, signin, sms_budget
+from webapp.services.booking.bookings import APPLY_LIMIT
+from webapp.services.desk import contact_calls
+from webapp.services.family import family
+from webapp.services.papers.documents import ATTEMPT_LIMIT, UPLOAD_LIMITS
 
 NOW = at(2027, 3, 10, 4, 0)
 

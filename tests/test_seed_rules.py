@@ -21,12 +21,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from webapp.services import apply_forms, cutoffs, deadlines, eligibility, outcomes, workdays
-from webapp.services.arrangements import spec_for
-from webapp.services.catalog import Text, default_catalog
-from webapp.services.expert_cancellations import ExpertWarning
-from webapp.services.phones import notes_to_tell, phone_lines
-from webapp.services.staff_queue import review_due
+from webapp.services import cutoffs, deadlines, eligibility, outcomes, workdays
+from webapp.services.booking import apply_forms
+from webapp.services.booking.expert_cancellations import ExpertWarning
+from webapp.services.desk.arrangements import spec_for
+from webapp.services.desk.staff_queue import review_due
+from webapp.services.products.catalog import Text, default_catalog
+from webapp.services.products.phones import notes_to_tell, phone_lines
 
 HERE = Path(__file__).resolve().parent
 TABLE = HERE / "seed_rules.yaml"

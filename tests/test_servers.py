@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from webapp import create_app
 from webapp.models import DocumentPage
-from webapp.services import documents, workdays, workdays_store
-from webapp.services.storage import SHARED_MARKER, LocalStorage
+from webapp.services import workdays
+from webapp.services.calendar import workdays_store
+from webapp.services.papers import documents
+from webapp.services.papers.storage import SHARED_MARKER, LocalStorage
 
 from .conftest import at, build_demo
 from .test_papers_consistency import _add

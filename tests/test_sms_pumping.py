@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditEvent, HumanCheck, SignInCode
-from webapp.services import sms_budget
-from webapp.services.human_check import read_number
+from webapp.services.accounts import sms_budget
+from webapp.services.accounts.human_check import read_number
 
 from .conftest import build_demo
 from .web_helpers import (

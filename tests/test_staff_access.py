@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 
 from webapp.db import write_transaction
 from webapp.models import Account, AuditEvent, Document, DocumentPage, Notification, Person, ProxyGrant
-from webapp.services import demo, family
-from webapp.services.identity import demo_resident_id
-from webapp.services.storage import new_key, storage_from_config
+from webapp.services.demo import demo
+from webapp.services.family import family
+from webapp.services.accounts.identity import demo_resident_id
+from webapp.services.papers.storage import new_key, storage_from_config
 from webapp.views.staff import staff_required
 
 from .conftest import build_demo

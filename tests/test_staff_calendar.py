@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditEvent, HolidayOverride, PublishedYear
-from webapp.services import audit, demo, workdays
-from webapp.services import holiday_schedule as schedule
-from webapp.services.holiday_schedule import Entry, Problem
+from webapp.services import audit, workdays
+from webapp.services.calendar import holiday_schedule as schedule
+from webapp.services.calendar.holiday_schedule import Entry, Problem
+from webapp.services.demo import demo
 
 from .conftest import at, build_demo
 from .web_helpers import attr_values, block, csrf_from, element, fresh, set_clock, sign_in, text_of, use_english

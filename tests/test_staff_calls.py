@@ -1,6 +1,6 @@
 """Calling the customer from one application (issue 18 item 3), on the demo world with CSRF on.
 
-Whom the desk calls (services/contact_calls.py; 000 line 108 "客户拨打我司热线电话申请服务后，应保持手机畅通": the one who
+Whom the desk calls (services/desk/contact_calls.py; 000 line 108 "客户拨打我司热线电话申请服务后，应保持手机畅通": the one who
 applied): 张伟 applied for himself, so his own number; 李娜 applied as 李小明's guardian, so hers and never the child's;
 an agent with a power of attorney first, then the insured who signed it. A reveal shows the numbers in that answer
 only, is an audit event on the insured (without the number) that the insured reads in their access log, and is
@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from webapp.db import write_transaction
 from webapp.models import Account, AuditEvent, RateHit
-from webapp.services import contact_calls as calls
-from webapp.services import demo
+from webapp.services.demo import demo
+from webapp.services.desk import contact_calls as calls
 
 from .conftest import build_demo
 from .test_staff_access import client_for

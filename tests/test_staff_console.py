@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import AuditEvent, Booking, BookingTransition, DocumentPage, Entitlement, Notification
-from webapp.services import demo
-from webapp.services.storage import storage_from_config
+from webapp.services.demo import demo
+from webapp.services.papers.storage import storage_from_config
 
 from .test_staff_access import client_for
 from .web_helpers import NOW, attr_values, block, csrf_from, fresh, set_clock, text_of, use_english

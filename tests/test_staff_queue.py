@@ -26,15 +26,18 @@ from lunardate import LunarDate
 from sqlalchemy import select
 
 from webapp.models import Account, Diagnosis, Person, Policy, Product
-from webapp.services import bookings, documents, photos, review, staff_queue, workdays
-from webapp.services.catalog import default_catalog
-from webapp.services.catalog_sync import rules_for
+from webapp.services import workdays
+from webapp.services.booking import bookings
+from webapp.services.desk import review, staff_queue
+from webapp.services.papers import documents, photos
+from webapp.services.products.catalog import default_catalog
+from webapp.services.products.catalog_sync import rules_for
 from webapp.services.clock import china_datetime
 from webapp.services.deadlines import desk_receives
-from webapp.services.identity import demo_resident_id
+from webapp.services.accounts.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
-from webapp.services.staff_queue import Due, Filters, due, queue, review_due
-from webapp.services.storage import LocalStorage
+from webapp.services.desk.staff_queue import Due, Filters, due, queue, review_due
+from webapp.services.papers.storage import LocalStorage
 from webapp.services.workdays import add_workdays, is_published, is_workday, workdays_between
 
 from .conftest import World, at

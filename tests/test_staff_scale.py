@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from webapp.models import Booking, BookingTransition, Document, DocumentPage
-from webapp.services import staff_queue, workdays_store
-from webapp.services.booking_states import OPEN
-from webapp.services.insurer_report import last_complete_week, weekly_report
-from webapp.services.staff_queue import Filters
+from webapp.services.calendar import workdays_store
+from webapp.services.desk import staff_queue
+from webapp.services.booking.booking_states import OPEN
+from webapp.services.desk.insurer_report import last_complete_week, weekly_report
+from webapp.services.desk.staff_queue import Filters
 from webapp.services.clock import china_date
-from webapp.services.storage import storage_from_config
+from webapp.services.papers.storage import storage_from_config
 
 from .conftest import build_demo
 from .test_staff_access import client_for
@@ -188,7 +189,7 @@ def test_the_overdue_notice_counts_the_tab_it_is_shown_on(app, desk_world):
 
 
 def test_proxy_papers_on_file_in_bulk_are_those_of_each_application(desk_world):
-    from webapp.services import documents
+    from webapp.services.papers import documents
 
     session = desk_world
     found = session.scalars(select(Booking).where(Booking.acting_as.in_(list(documents.PROXY_PAPERS)))).all()

@@ -5,7 +5,7 @@ here her diagnosis runs to four pages (two more than the demo's), so there is a 
 A verdict given in the viewer (`from=viewer`) opens the next page still waiting, in checklist order, and the
 application once none is left, saying so; a refused verdict stays on the page with the reason and changes
 nothing. On the application, decided pages are one line with their verdict, changeable until it is approved
-(services/review.decide_page judges: only while the application is in review).
+(services/desk/review.decide_page judges: only while the application is in review).
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from webapp.models import Account, Booking
-from webapp.services import demo_papers, documents, photos
-from webapp.services.storage import storage_from_config
+from webapp.services.demo import demo_papers
+from webapp.services.papers import documents, photos
+from webapp.services.papers.storage import storage_from_config
 
 from .conftest import build_demo
 from .test_staff_access import client_for

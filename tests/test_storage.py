@@ -21,8 +21,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.seaweed import free_ports, s3_server, s3_storage  # noqa: F401
-from webapp.services import storage as storage_module
-from webapp.services.storage import LocalStorage, S3Storage, Storage, StorageError, new_key, storage_from_config
+from webapp.services.papers import storage as storage_module
+from webapp.services.papers.storage import LocalStorage, S3Storage, Storage, StorageError, new_key, storage_from_config
 
 MB = 1024 * 1024
 
@@ -208,7 +208,7 @@ FAULTS = {
 
 @pytest.mark.parametrize("stage", FAULTS)
 def test_a_fault_leaves_nothing_under_the_key(local, monkeypatch, stage):
-    """The documented way to inject faults: patch the module's `os` (webapp.services.storage.os.fsync…)."""
+    """The documented way to inject faults: patch the module's `os` (webapp.services.papers.storage.os.fsync…)."""
     name, make = FAULTS[stage]
     key = new_key()
     with monkeypatch.context() as patch:

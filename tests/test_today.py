@@ -1,6 +1,6 @@
-"""The home's "what to do today" strip (issue 15 item 1; services/today.py), with fixed clocks on the demo world.
+"""The home's "what to do today" strip (issue 15 item 1; services/home/today.py), with fixed clocks on the demo world.
 
-The demo (services/demo.py) at Monday 23 Nov 2026 10:00: 张伟's car pickup at 13:00 (003 同城专车接送, 4-hour
+The demo (services/demo/demo.py) at Monday 23 Nov 2026 10:00: 张伟's car pickup at 13:00 (003 同城专车接送, 4-hour
 cutoff), his nursing aide at 01:00 on Tuesday (003 护工, free change until 12 hours before: 13:00 today), a
 second opinion with a page sent back, an admission on Sunday 29 Nov 09:00 that cannot be cancelled (003 特别说明(5));
 王芳's expert visit with one photo added, not sent; 吴桂英's named expert could not be booked (000 Q&A).
@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import event, select
 
 from webapp.models import Account, Person, ProxyGrant
-from webapp.services import demo, family, today
-from webapp.services.booking_actions import Contact
-from webapp.services.storage import storage_from_config
+from webapp.services.booking.booking_actions import Contact
+from webapp.services.demo import demo
+from webapp.services.family import family
+from webapp.services.home import today
+from webapp.services.papers.storage import storage_from_config
 
 from .conftest import World, at, build_demo
 from .web_helpers import NOW

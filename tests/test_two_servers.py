@@ -30,7 +30,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, Document, DocumentPage, Notification, Person, RateHit
-from webapp.services import bookings, family
+from webapp.services.booking import bookings
+from webapp.services.family import family
 
 from .conftest import World, build_demo
 from .seaweed import free_ports

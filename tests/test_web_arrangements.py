@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, Policy
-from webapp.services import bookings, demo
+from webapp.services.booking import bookings
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .test_staff_access import client_for

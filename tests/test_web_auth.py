@@ -21,8 +21,8 @@ from sqlalchemy import select
 from webapp import create_app
 from webapp.config import from_environment
 from webapp.models import Account, AuditEvent, LoginSession, Person, Policy, Product, RateHit, SignInCode
-from webapp.services import signin
-from webapp.services.identity import demo_resident_id
+from webapp.services.accounts import signin
+from webapp.services.accounts.identity import demo_resident_id
 from webapp.services.policy_years import anniversary
 from webapp.sms import LogSender, sender_for
 
@@ -539,7 +539,7 @@ def test_production_cookies_are_secure_and_codes_go_by_sms(database_url, engine,
 @pytest.fixture()
 def unbound(session, world):
     """An insured person with a policy and no account yet (the insurer gave UNKNOWN as her mobile, so binding from
-    that number is verified at once: services/binding.py), and a person who is insured under nothing."""
+    that number is verified at once: services/accounts/binding.py), and a person who is insured under nothing."""
     product = fresh(session).scalar(select(Product).where(Product.code == "zhongan_vip"))
     insured = Person(name="赵敏", id_number=demo_resident_id("310104", date(1975, 2, 3), 515), birth_date=date(1975, 2, 3),
                      mobile=UNKNOWN, created_at=NOW)

@@ -1,6 +1,6 @@
 """The booking page offers what can still be done (issue 15, items 4, 6, 7 and 9's agent without the papers scope).
 
-The demo world (services/demo.py) as of NOW, with its papers: 张伟's car pickup in 3 h (inside its 4-hour cutoff,
+The demo world (services/demo/demo.py) as of NOW, with its papers: 张伟's car pickup in 3 h (inside its 4-hour cutoff,
 003 同城专车接送 特别说明(5) line 586), his admission in 6 days (003 重疾绿通PLUS 特别说明(5) lines 931-932: "住院及手术安排
 服务，客户预约服务后不能取消服务。若客户因自身原因无法住院或手术，则视同该次服务已完成"), his second opinion in review;
 王芳's expert visit (001) with a diagnosis photo added but not sent; 周婷 her agent with "view" and "apply" only.
@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, Document, DocumentPage
-from webapp.services import demo, demo_papers, documents, photos
-from webapp.services.storage import LocalStorage
+from webapp.services.demo import demo, demo_papers
+from webapp.services.papers import documents, photos
+from webapp.services.papers.storage import LocalStorage
 
 from .conftest import World, at, build_demo
 from .test_web_portal import W_MOBILE, arranged
@@ -116,7 +117,7 @@ def classic(app, session, client):
 
 
 def test_where_the_seed_says_hospitals_may_need_the_originals_the_page_says_to_bring_them(session, classic):
-    """000 Q&A lines 286-288: "部分地区的部分医院在协调预约就诊时，需要客户提供相关证件原件" (services/booking_actions.ORIGINALS)."""
+    """000 Q&A lines 286-288: "部分地区的部分医院在协调预约就诊时，需要客户提供相关证件原件" (services/booking/booking_actions.ORIGINALS)."""
     w, client = classic
     b = arranged(session, w, "expert_outpatient", at(2026, 11, 26, 9, 0))
     detail = html_of(client, f"/bookings/{b.reference}")

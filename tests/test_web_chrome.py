@@ -9,9 +9,9 @@ import pytest
 from flask import render_template_string
 from jinja2.exceptions import UndefinedError
 
-from webapp.services import signin
-from webapp.services.catalog import default_catalog
-from webapp.services.hotlines import application_lines, product_hotlines
+from webapp.services.accounts import signin
+from webapp.services.products.catalog import default_catalog
+from webapp.services.products.hotlines import application_lines, product_hotlines
 
 from .conftest import build_demo
 from .web_helpers import (
@@ -74,7 +74,7 @@ def test_signed_in_the_help_page_lists_the_lines_of_the_products_held(app, sessi
     sign_in(client, ADULT)
     html = get(client, "/help")
     products = attr_values(html, "help-product", "data-product")
-    # 张伟 holds 000, 002, 003 and 004 (services/demo.py); not 001 (王芳's).
+    # 张伟 holds 000, 002, 003 and 004 (services/demo/demo.py); not 001 (王芳's).
     assert products == ["cigc_classic", "starr_jiuyibao", "xingtao_gc", "zhongan_vip"]
     calls = attr_values(html, "help-call", "data-number")
     assert "400-678-8500" in calls and "10109955" in calls and "400-620-1800" not in calls
@@ -103,7 +103,7 @@ def test_the_code_step_says_what_to_do_when_no_code_comes(app, client):
     sent = client.post("/sign-in", data={"csrf_token": csrf_from(page), "mobile": ADULT, **human_answer(page)})
     html = sent.get_data(as_text=True)
     words = text_of(block(html, "no-code-help"))
-    # The real limits of services/signin.py, not round words.
+    # The real limits of services/accounts/signin.py, not round words.
     assert signin.RESEND_AFTER.total_seconds() == 60 and signin.REQUEST_LIMITS["mobile"].count == 5
     assert "60 seconds after a code is sent you can tap “Send a new code”" in words
     assert "at most 5 codes an hour" in words and "for 5 minutes" in words

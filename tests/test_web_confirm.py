@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, DayConfirmation, Notification, Person, ProxyGrant
-from webapp.services import demo, notifications
+from webapp.services.booking import notifications
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .web_helpers import (

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Booking, DeskLink
-from webapp.services import demo
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .web_helpers import ADULT, NOW, OTHER, csrf_from, demo_code, fresh, set_clock, sign_in, text_of

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, Booking, Notification, Person, Policy, ProxyGrant
-from webapp.services import demo, family
-from webapp.services.identity import demo_resident_id
+from webapp.services.demo import demo
+from webapp.services.family import family
+from webapp.services.accounts.identity import demo_resident_id
 
 from .web_helpers import (
     ADULT, NOW, OTHER, PARENT, attr_values, block, csrf_from, element, fresh, set_clock, sign_in, text_of, use_english,

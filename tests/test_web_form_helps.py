@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Booking, Policy
-from webapp.services.apply_forms import earliest_visit_date
-from webapp.services.catalog import default_catalog
+from webapp.services.booking.apply_forms import earliest_visit_date
+from webapp.services.products.catalog import default_catalog
 from webapp.services.eligibility import service_window_end
-from webapp.services.people import policy_facts
+from webapp.services.booking.people import policy_facts
 
 from .conftest import build_demo
 from .web_helpers import ADULT, NOW, PARENT, block, booking, csrf_from, set_clock, sign_in, text_of

@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
-from webapp.services import bookings
-from webapp.services.catalog import default_catalog
-from webapp.services.specialist_contact import specialist_contact_by
+from webapp.services.booking import bookings
+from webapp.services.products.catalog import default_catalog
+from webapp.services.products.specialist_contact import specialist_contact_by
 
 from .conftest import World, at
 from .web_helpers import NOW, block, booking, csrf_from, set_clock, sign_in, text_of, use_english

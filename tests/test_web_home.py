@@ -1,13 +1,13 @@
 """The home through the web client (issue 15 items 1, 2 and 9): the strip's words follow the clock through the
 whole-page cache, a card names whose application holds its use and which services share it, and an empty strip
-says so in one line. The demo world at Monday 23 Nov 2026 10:00 (services/demo.py)."""
+says so in one line. The demo world at Monday 23 Nov 2026 10:00 (services/demo/demo.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
-from webapp.services import demo
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .web_helpers import NOW, block, card, set_clock, sign_in, text_of

@@ -31,7 +31,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.test import encode_multipart
 
 from webapp.models import Account, Base, Person
-from webapp.services import demo
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .test_web_matrix import CHILD_POLICY, PAGE, ZHANG_POLICY, Refs, get_urls, post_case
@@ -68,7 +68,7 @@ SHORT = [v for v in HOSTILE if len(v) < 1000]  # all of a form's fields at once:
 def names_read_by_views(kind: str, module: Path | None = None) -> set[str]:
     """Every `args.get("x")` / `form.get("x")` / `values.get("x")` name in webapp/views (or in one module)."""
     found = set()
-    for path in [module] if module else (ROOT / "webapp" / "views").glob("*.py"):
+    for path in [module] if module else (ROOT / "webapp" / "views").rglob("*.py"):
         for source, name in re.findall(r'\b(args|form|values)\.get(?:list)?\(\s*"([^"]+)"', path.read_text()):
             if source == kind or source == "values":
                 found.add(name)
@@ -419,7 +419,7 @@ def insured_without_account(session, refs):
     from datetime import date
 
     from webapp.models import Policy, Product
-    from webapp.services.identity import demo_resident_id
+    from webapp.services.accounts.identity import demo_resident_id
     from webapp.services.policy_years import anniversary
 
     product = fresh(session).scalar(select(Product).where(Product.code == "zhongan_vip"))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from webapp.models import Account, Booking, Notification
-from webapp.services import demo
-from webapp.services.storage import storage_from_config
+from webapp.services.demo import demo
+from webapp.services.papers.storage import storage_from_config
 
 from .conftest import build_demo
 from .web_helpers import ADULT, NOW, OTHER, attr_values, block, element, fresh, set_clock, sign_in, text_of

@@ -4,7 +4,7 @@ Every state-changing URL needs a sign-in (unless public by design), a CSRF token
 touches; a stranger gets 404 and changes nothing. Posted fields a form does not own are ignored. Every response
 carries the security headers. GET never changes state. A 500 never shows a traceback.
 
-The demo world (services/demo.py) as of NOW: 张伟 (13800000001) with a nursing aide scheduled in 15 h (free to
+The demo world (services/demo/demo.py) as of NOW: 张伟 (13800000001) with a nursing aide scheduled in 15 h (free to
 cancel), a car pickup in 3 h (counted), a second opinion under review; 李娜 (13800000002), guardian of 李小明,
 whose expert visit is approved; 王芳 (13800000003), unrelated.
 """
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.models import Account, AuditEvent, Booking, Document, DocumentPage, Notification, Person
-from webapp.services import demo
+from webapp.services.demo import demo
 
 from .conftest import build_demo
 from .web_helpers import (
@@ -633,7 +633,7 @@ PAGE_STATUS = {  # actor → (张伟's page, 李小明's page)
 def test_page_images_by_actor(app, session):
     """Every page image and thumbnail: the insured and a verified guardian see their own, staff see all, anyone else
     gets 404 (and a signed-out visitor the sign-in page)."""
-    from webapp.services.storage import LocalStorage
+    from webapp.services.papers.storage import LocalStorage
 
     build_demo(session, NOW, LocalStorage(app.config["UPLOAD_DIR"]))
     set_clock(app, NOW)
@@ -692,7 +692,7 @@ def test_a_500_shows_no_traceback_and_rolls_back(app, session, refs, monkeypatch
 
 
 def test_a_500_on_a_page_keeps_the_person_signed_in(app, session, refs, monkeypatch):
-    from webapp.services import notifications
+    from webapp.services.booking import notifications
 
     client = client_as(app, "owner")
     monkeypatch.setattr(notifications, "inbox", lambda *a, **k: 1 / 0)

@@ -14,8 +14,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from webapp.models import Account, AuditEvent, Document, DocumentPage
-from webapp.services import documents
-from webapp.services.photos import LIMITS
+from webapp.services.papers import documents
+from webapp.services.papers.photos import LIMITS
 
 from .photo_corpus import CORPUS, case_bytes, document_photo
 from .web_helpers import ADULT, NOW, OTHER, PARENT, booking_of, csrf_from, fresh, set_clock, sign_in

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from webapp.services import bookings, expert_cancellations
+from webapp.services.booking import bookings, expert_cancellations
 
 from .conftest import World, at, build_demo
 from .web_helpers import ADULT, NOW, attr_values, block, booking_of, card, set_clock, sign_in, text_of, use_english

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.models import Account, AuditEvent, Booking, Notification
-from webapp.services import bookings
-from webapp.services.catalog import default_catalog
+from webapp.services.booking import bookings
+from webapp.services.products.catalog import default_catalog
 
 from .conftest import World, at, build_demo
 from .web_helpers import (

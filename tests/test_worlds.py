@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from webapp.models import Account, Base
-from webapp.services import demo
-from webapp.services.storage import LocalStorage
+from webapp.services.demo import demo
+from webapp.services.papers.storage import LocalStorage
 
 from .web_helpers import NOW
 from .worlds import empty_database

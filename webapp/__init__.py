@@ -1,8 +1,13 @@
 """绿通 self-service: the application factory."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from babel import Locale
-from flask import Flask, g, session
+from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
 from . import formatting, i18n, input_guard, logsafe, request_log
@@ -15,15 +20,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     if config:
         app.config.update(config)
-    from .services import id_vault
+    from .services.accounts import id_vault  # at call time: webapp is imported before any module under it, services included
 
     id_vault.configure(app.config["ID_KEYRING"])  # process-wide: Person.id_number has no app to ask
     if not app.config.get("DEMO_MODE") and app.config.get("SMS_BACKEND") == "log":
         raise settings.ConfigError("SMS_BACKEND=log is for development and demo only: configure an SMS provider")
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies the client's address is in X-Forwarded-For (per-IP limits and audit need it).
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     logsafe.install()  # a line break in a path or a form value cannot forge a log line
@@ -58,7 +61,7 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def _load_account(account_id: str):
         """Only a live server-side login counts: a cookie from before sign-out, or of a disabled account, is not."""
-        from .services import signin
+        from .services.accounts import signin  # at call time: webapp is imported before any module under it, services included
         from .views.common import now
 
         if not account_id.isdigit():
@@ -72,11 +75,7 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _sign_in_first():
-        from urllib.parse import urlsplit
-
-        from flask import redirect, request, url_for
-
-        from .views.common import safe_next
+        from .views.common import safe_next  # at call time: webapp is imported before any module under it, views included
 
         # A deep link comes back after sign-in; a signed-out POST (an expired session) returns to its page.
         back = request.full_path.rstrip("?") if request.method == "GET" else urlsplit(request.referrer or "").path
@@ -93,10 +92,7 @@ def register_extensions(app: Flask) -> None:
 
     @app.context_processor
     def _page_context():
-        from flask_babel import get_locale
-        from flask_login import current_user
-
-        from .services.notifications import unread_count
+        from .services.booking.notifications import unread_count  # at call time: webapp is imported before any module under it, services included
 
         def unread() -> int:  # called by the page frame only, so fragments skip the query
             if not current_user.is_authenticated:
@@ -111,19 +107,17 @@ def register_extensions(app: Flask) -> None:
         return {"current_locale": str(get_locale()), "unread_count": unread, "acting_banner": acting.banner,
                 "acting_people": acting.represented}
 
-    from .services.workdays_store import refresh_if_stale
+    from .services.calendar.workdays_store import refresh_if_stale  # at call time: webapp is imported before any module under it, services included
 
     app.before_request(lambda: refresh_if_stale(db.session))
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import account, apply, auth, bookings, family, main, paper_wording, papers, phone_wording, portal, security, staff, wording
-    from .views import staff_accounts, staff_bookings, staff_calendar, staff_report, staff_wording  # noqa: F401 (routes join staff.bp)
-    from .views import identity, staff_identity  # noqa: F401 (routes join auth.bp and staff.bp)
-    from .views import refusal_text
-    from .views import desk_link, staff_desk  # noqa: F401 (staff_desk's routes join staff.bp)
-    from .views import staff_calls  # noqa: F401 (routes join staff.bp)
-    from .views import booking_confirm, staff_tomorrow  # noqa: F401 (routes join bookings.bp and staff.bp)
+    # at call time: webapp is imported before any module under it, views included
+    from .views import (account, apply, auth, bookings, desk_link, family, main, paper_wording, papers, phone_wording, portal,
+                        refusal_text, security, staff, staff_wording, wording)
+    from .views import identity  # noqa: F401 (routes join auth.bp)
+    from .views import booking_confirm  # noqa: F401 (routes join bookings.bp)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -144,12 +138,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .views import errors
+    from .views import errors  # at call time: webapp is imported before any module under it, views included
 
     errors.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
-    from . import cli
+    from . import cli  # at call time: webapp is imported before any module under it, cli included
 
     cli.init_app(app)

@@ -2,18 +2,29 @@
 from __future__ import annotations
 
 import functools
+import getpass
 from datetime import timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from . import migrate
 from .extensions import db
-from .services import catalog, demo, jobs, notifications, workdays
+from .services import jobs, retention, workdays
+from .services.accounts import id_numbers, id_vault, logins
+from .services.booking import diagnoses, notifications
+from .services.calendar.workdays_store import load_overrides, mark_published, set_override
 from .services.clock import china_date, require_aware, utc_now
-from .services.storage import SHARED_MARKER, LocalStorage
-from .services.workdays_store import load_overrides, mark_published, set_override
+from .services.demo import demo, demo_book
+from .services.family import family
+from .services.papers import documents
+from .services.papers.storage import SHARED_MARKER, LocalStorage
+from .services.products import catalog
+from .sms import sender_for
+from .views.papers import storage
 
 
 def init_app(app: Flask) -> None:
@@ -60,8 +71,6 @@ def demo_command():
     """(Re)build the demo world relative to now. Refused outside development and demo."""
     if not current_app.config["DEMO_MODE"]:
         raise click.ClickException("the demo world is only built in development or demo mode")
-    from .services import documents
-    from .views.papers import storage
 
     moment = utc_now()
     demo.build(db.session, moment, storage())
@@ -76,11 +85,10 @@ def demo_command():
 @click.option("--seed", type=int, default=16, show_default=True, help="the same seed and number give the same book")
 @with_appcontext
 def demo_book_command(insured, seed):
-    """Build the demo world and a large book on top of it (services/demo_book.py), for benchmarks. Wipes every
+    """Build the demo world and a large book on top of it (services/demo/demo_book.py), for benchmarks. Wipes every
     table first; refused outside development and demo."""
     if not current_app.config["DEMO_MODE"]:
         raise click.ClickException("the demo book is only built in development or demo mode")
-    from .services import demo_book
 
     report = demo_book.build(db.session, utc_now(), insured, seed=seed, progress=click.echo)
     rows = ", ".join(f"{count} {table}" for table, count in report.counts.items())
@@ -189,9 +197,6 @@ def remind_day_before_command():
 @once_across_servers("papers-sweep")
 def papers_sweep(grace_minutes):
     """Make the photo store and the database agree after a crash (run from cron, e.g. hourly)."""
-    from .services import documents
-    from .views.papers import storage
-
     try:
         report = documents.sweep(db.session, storage(), now=_now(), grace_seconds=grace_minutes * 60)
     except documents.SweepRefused as exc:
@@ -209,8 +214,6 @@ def papers_sweep(grace_minutes):
 @with_appcontext
 def storage_init():
     """Mark UPLOAD_DIR as the upload folder every server shares, so papers-sweep may delete rows of lost pages."""
-    from .views.papers import storage
-
     store = storage()
     if not isinstance(store, LocalStorage):
         click.echo("the S3 store is shared by every server: nothing to mark")
@@ -225,9 +228,6 @@ def storage_init():
 @once_across_servers("papers-purge")
 def papers_purge(days):
     """Delete the photos of applications closed longer ago than the retention period (run from cron, daily)."""
-    from .services import documents
-    from .views.papers import storage
-
     days = current_app.config["DOCUMENT_RETENTION_DAYS"] if days is None else days
     if days < 0:
         raise click.ClickException("--days must be 0 or more")
@@ -241,8 +241,6 @@ def papers_purge(days):
 def retention_command():
     """Delete rate-limit hits, sign-in codes, ended logins and audit rows past their keeping (services/retention.py),
     in batches of 1 000 rows each committed on its own (run from cron, daily; running it again deletes nothing more)."""
-    from .services import retention
-
     trimmed = retention.trim(db.session, _now())
     click.echo(f"deleted {trimmed.rate_hits} rate-limit hit(s), {trimmed.codes} sign-in code(s), "
                f"{trimmed.logins} ended login(s), {trimmed.audit_events} audit row(s) older than three years")
@@ -254,12 +252,6 @@ def retention_command():
 def family_birthdays():
     """Tell guardians whose ward turned 18 that their access ended, and invite the new adult to sign in with
     their own number (run from cron, daily; access itself already stopped at midnight China time)."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
-
-    from .services import family
-    from .sms import sender_for
-
     with force_locale("zh_CN"):  # an SMS to a mobile on file: the portal's first language
         text = _("You are 18 now, so your guardian can no longer act for you in 绿通 self-service. "
                  "Sign in with your own mobile number to see and use your policy's services.")
@@ -273,9 +265,7 @@ def family_birthdays():
 @with_appcontext
 def ids_reencrypt():
     """Re-encrypt every ID number under the first key of LVTONG_ID_KEYS and recompute its blind index (key rotation:
-    services/id_vault.py). Safe to run again; prints counts only."""
-    from .services import id_numbers, id_vault
-
+    services/accounts/id_vault.py). Safe to run again; prints counts only."""
     count = id_numbers.reencrypt(db.session, now=_now())
     click.echo(f"{count} ID number(s) re-encrypted under key {id_vault.keyring().current_id}")
 
@@ -286,8 +276,6 @@ def ids_reencrypt():
 def diagnoses_import(path):
     """Record the verified diagnoses an insurer sends (CSV: id_number, certainty, diagnosed_on, hospital,
     hospital_grade[, public_hospital]). Bad rows are listed by line and record nothing; exits 1 if any."""
-    from .services import diagnoses
-
     try:
         rows = diagnoses.read_file(path)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -302,10 +290,6 @@ def diagnoses_import(path):
 
 def _account_action(do, mobile: str, reason: str):
     """Run logins.disable_account / enable_account for the operator at the terminal (audited as the command line)."""
-    import getpass
-
-    from .services import logins
-
     if not reason.strip():  # the operator's name is added below: the service would never see an empty reason
         raise click.ClickException("--reason must say why")
     try:
@@ -327,8 +311,6 @@ def _account_action(do, mobile: str, reason: str):
 @with_appcontext
 def accounts_disable(mobile, reason):
     """Close the account of MOBILE: every login ends at once and it cannot sign in until accounts-enable."""
-    from .services import logins
-
     account, ended = _account_action(logins.disable_account, mobile, reason)
     click.echo(f"account {account.id} closed; {ended} login(s) ended")
 
@@ -339,7 +321,5 @@ def accounts_disable(mobile, reason):
 @with_appcontext
 def accounts_enable(mobile, reason):
     """Open the closed account of MOBILE again (the person signs in with a new code)."""
-    from .services import logins
-
     account = _account_action(logins.enable_account, mobile, reason)
     click.echo(f"account {account.id} open again")

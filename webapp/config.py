@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .services import id_vault
+from .services.accounts import id_vault
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_TIMEZONE = "Asia/Shanghai"  # fixed: every rule is in China time, whatever the server's zone
@@ -56,14 +56,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SMS_BACKEND": env.get("SMS_BACKEND") or "log",
         "NOTIFY_CHANNEL": env.get("NOTIFY_CHANNEL") or "log",
         # Texts in 24 hours, in all and per block of numbers (first 7 digits): reaching one refuses codes and
-        # raises an alarm (services/sms_budget.py; issue 17 item 4, SMS pumping).
+        # raises an alarm (services/accounts/sms_budget.py; issue 17 item 4, SMS pumping).
         "SMS_DAILY_BUDGET": int(env.get("SMS_DAILY_BUDGET") or 2000),
         "SMS_PREFIX_DAILY_BUDGET": int(env.get("SMS_PREFIX_DAILY_BUDGET") or 30),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),  # reverse proxies in front (X-Forwarded-For)
         "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],  # whatever the browser accepts; old webviews: gzip
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"],
         "SECRET_KEY": secret,
-        "ID_KEYRING": id_keyring,  # ID numbers at rest (services/id_vault.py: format, rotation)
+        "ID_KEYRING": id_keyring,  # ID numbers at rest (services/accounts/id_vault.py: format, rotation)
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lvtong.sqlite3'}",
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(ROOT / "uploads"),
         "RULES_TIMEZONE": RULES_TIMEZONE,

@@ -1,7 +1,7 @@
 """Every extension created once here and initialised in create_app (cookiecutter-flask's shape)."""
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -29,8 +29,6 @@ class Database:
 
     @property
     def session(self) -> Session:
-        from flask import current_app
-
         if "db_session" not in g:
             g.db_session = current_app.extensions["db_sessions"]()
         return g.db_session

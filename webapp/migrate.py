@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
@@ -32,8 +32,6 @@ def sqlite_table_rebuild():
     """SQLite changes a constraint by rebuilding the table (batch mode: new table, copy, drop, rename), and dropping
     a table other rows point at fails while foreign keys are enforced. sqlite.org/lang_altertable.html: turn them
     off outside any transaction, check with foreign_key_check before committing, turn them on again."""
-    from alembic import op
-
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         yield

@@ -10,8 +10,8 @@ import logging
 
 from flask import Flask
 
-from .services.identity import mask_mobile
-from .services.signin import SmsSender
+from .services.accounts.identity import mask_mobile
+from .services.accounts.signin import SmsSender
 
 
 class LogSender(SmsSender):

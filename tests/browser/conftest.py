@@ -185,7 +185,7 @@ def demo_moment() -> datetime:
 def demo_world(session, clock, demo_moment):
     """The demo world (张伟, 李娜 and her son, 王芳, staff) as of `demo_moment`, with the clock set back to it;
     wiped after the test."""
-    from webapp.services import demo
+    from webapp.services.demo import demo
 
     from ..conftest import build_demo
 

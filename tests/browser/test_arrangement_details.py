@@ -1,12 +1,12 @@
 """The customer sees each arrangement's own details on a phone in WeChat (issue 14 item 8): 张伟's car pickup shows
 the driver (a tap-to-call link), the plate, where he is picked up and where he is taken; his nursing aide shows the
 aide (tap to call), the ward and bed and the days of care — and neither shows a doctor's rank or a meeting point.
-The demo's coordinator arranged both through services/arrangements.py."""
+The demo's coordinator arranged both through services/desk/arrangements.py."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from webapp.services.demo import ADULT
+from webapp.services.demo.demo import ADULT
 
 from .conftest import sign_in, visit
 from .test_portal_flows import ACTIVE, booking_reference

@@ -13,9 +13,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, Policy, Service
-from webapp.services import demo_papers, documents, photos
-from webapp.services.demo import ADULT, AGENT, OTHER
-from webapp.services.storage import LocalStorage
+from webapp.services.demo import demo_papers
+from webapp.services.demo.demo import ADULT, AGENT, OTHER
+from webapp.services.papers import documents, photos
+from webapp.services.papers.storage import LocalStorage
 
 from .conftest import DEVICES, fits_width, settle, shot, sign_in, visit
 

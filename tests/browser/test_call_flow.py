@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Booking, Policy, Service
-from webapp.services.demo import ADULT, COORDINATOR
+from webapp.services.demo.demo import ADULT, COORDINATOR
 
 from .conftest import axe_check, fits_width, settle, shot, sign_in, visit
 

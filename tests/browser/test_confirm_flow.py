@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, Policy
-from webapp.services import demo
 from webapp.services.clock import china_date, china_datetime
+from webapp.services.demo import demo
 
 from .conftest import axe_check, fits_width, settle, shot, sign_in
 

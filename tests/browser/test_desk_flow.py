@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 
 from webapp.services.clock import china_date
-from webapp.services.demo import ADULT, COORDINATOR, REVIEWER
+from webapp.services.demo.demo import ADULT, COORDINATOR, REVIEWER
 
 from .conftest import axe_check, fits_width, settle, shot, sign_in, visit
 from .test_papers_flow import _photos

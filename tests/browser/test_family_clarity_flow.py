@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Booking, Document, Policy, Service
-from webapp.services.demo import PARENT
+from webapp.services.demo.demo import PARENT
 
 from .conftest import DEVICES, fits_width, settle, shot, sign_in, visit
 

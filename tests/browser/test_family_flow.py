@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Account, Booking, BookingTransition, Person, ProxyGrant
-from webapp.services.demo import FATHER, REVIEWER
-from webapp.services.identity import demo_resident_id
+from webapp.services.demo.demo import FATHER, REVIEWER
+from webapp.services.accounts.identity import demo_resident_id
 
 from ..photo_corpus import document_photo
 from .conftest import axe_check, settle, shot, sign_in, visit

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from webapp.services.demo import ADULT
+from webapp.services.demo.demo import ADULT
 
 from .conftest import fits_width, settle, shot, sign_in
 from .test_portal_flows import fill_live

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from webapp.services.demo import ADULT
+from webapp.services.demo.demo import ADULT
 
 from .conftest import DEVICES, axe_check, fits_width, settle, shot, sign_in, visit
 

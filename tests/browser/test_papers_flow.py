@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from webapp.models import Account, Booking, DocumentPage, Policy, Service
-from webapp.services import documents
-from webapp.services.demo import ADULT, REVIEWER
+from webapp.services.papers import documents
+from webapp.services.demo.demo import ADULT, REVIEWER
 
 from ..photo_corpus import document_photo
 from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit

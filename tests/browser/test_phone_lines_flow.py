@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Account, Policy
-from webapp.services import bookings as booking_service
-from webapp.services.demo import ADULT
+from webapp.services.booking import bookings as booking_service
+from webapp.services.demo.demo import ADULT
 
 from .conftest import sign_in
 from .test_portal_flows import arrange, booking_reference, open_confirmation, two_days_at_nine

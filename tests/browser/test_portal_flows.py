@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit
 from webapp.models import Account, Booking, Policy, Service
-from webapp.services import bookings as booking_service
+from webapp.services.booking import bookings as booking_service
 from webapp.services.clock import CHINA, china_date, china_datetime, to_china
-from webapp.services.demo import ADULT, COORDINATOR
+from webapp.services.demo.demo import ADULT, COORDINATOR
 
 ACTIVE = "P003-DEMO-0002"  # 众安 尊享e生 特需部版: in force, past its waiting period
 WAITING = "P000-DEMO-0001"  # 40 days old: still in its 90-day waiting period

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from webapp.services import demo_papers
-from webapp.services.demo import COORDINATOR, REVIEWER
+from webapp.services.demo import demo_papers
+from webapp.services.demo.demo import COORDINATOR, REVIEWER
 
 from .conftest import axe_check, fits_width, settle, shot, sign_in
 
@@ -37,7 +37,7 @@ def _coordinators_tab(page) -> None:
 
 
 def test_each_role_opens_on_its_own_work_on_a_laptop_and_a_phone(page, live_app, live_server, session, clock):
-    from webapp.services.storage import storage_from_config
+    from webapp.services.papers.storage import storage_from_config
 
     demo_papers.attach(session, storage_from_config(live_app.config), clock())
     phone_size = page.viewport_size

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from webapp.services.demo import ADULT
+from webapp.services.demo.demo import ADULT
 
 from .conftest import DEVICES, axe_check, settle, shot, sign_in, visit
 

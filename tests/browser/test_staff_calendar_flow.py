@@ -5,7 +5,7 @@ from __future__ import annotations
 import chinese_calendar
 from playwright.sync_api import expect
 
-from webapp.services.demo import ADMIN
+from webapp.services.demo.demo import ADMIN
 
 from .conftest import axe_check, settle, shot, sign_in, visit
 

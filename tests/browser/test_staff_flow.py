@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Booking, DocumentPage
-from webapp.services import demo_papers
 from webapp.services.clock import china_date
-from webapp.services.demo import COORDINATOR, REVIEWER
+from webapp.services.demo import demo_papers
+from webapp.services.demo.demo import COORDINATOR, REVIEWER
 
 from ..photo_corpus import document_photo
 from .conftest import axe_check, settle, shot, sign_in, visit
@@ -39,7 +39,7 @@ def _pages(session, booking_id: int) -> list[DocumentPage]:
 
 def test_review_retake_arrange_and_the_customer_sees_the_deadline(context, live_app, live_server, watched_context, session,
                                                                    clock, tmp_path):
-    from webapp.services.storage import storage_from_config
+    from webapp.services.papers.storage import storage_from_config
 
     demo_papers.attach(session, storage_from_config(live_app.config), clock())
     booking = _booking(session)

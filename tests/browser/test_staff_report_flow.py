@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from webapp.services.demo import COORDINATOR
+from webapp.services.demo.demo import COORDINATOR
 
 from .conftest import settle, shot, sign_in, visit
 

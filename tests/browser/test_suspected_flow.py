@@ -12,7 +12,7 @@ from datetime import time, timedelta
 from playwright.sync_api import expect
 
 from webapp.services.clock import china_date, china_datetime
-from webapp.services.demo import ADULT, REVIEWER
+from webapp.services.demo.demo import ADULT, REVIEWER
 from webapp.services.workdays import add_workdays
 
 from ..photo_corpus import document_photo

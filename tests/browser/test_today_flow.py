@@ -1,7 +1,7 @@
 """张伟's home on a phone in WeChat (issue 15 items 1 and 2): what to do today first, then his services, in at most
 three screens; and a retake straight from the strip.
 
-The demo world here has its papers (services/demo_papers.py): his second opinion has a page sent back. At the
+The demo world here has its papers (services/demo/demo_papers.py): his second opinion has a page sent back. At the
 demo's moment his car pickup is in 3 hours (inside its 4-hour cutoff) and his nursing aide starts in 15 hours,
 free to change for 3 more (003 护工: 12 hours before).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from webapp.services.storage import LocalStorage
+from webapp.services.papers.storage import LocalStorage
 
 from .conftest import DEVICES, fits_width, settle, shot, sign_in, visit
 from .test_papers_flow import _photos
@@ -21,7 +21,7 @@ ADULT = "13800000001"
 @pytest.fixture()
 def demo_world(session, clock, demo_moment, tmp_path):
     """The demo world with its papers' photos, stored where the live app reads them (live_app's UPLOAD_DIR)."""
-    from webapp.services import demo
+    from webapp.services.demo import demo
 
     from ..conftest import build_demo
 

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from webapp.models import Booking, DocumentPage
-from webapp.services import demo_papers
-from webapp.services.demo import REVIEWER
+from webapp.services.demo import demo_papers
+from webapp.services.demo.demo import REVIEWER
 
 from ..test_staff_viewer import two_more_pages
 from .conftest import axe_check, fits_width, settle, shot, sign_in, visit
@@ -33,7 +33,7 @@ ALL_DECIDED = re.compile("已发来的每一页都已审核|Every page sent is d
 
 def _liu_xiulan(live_app, session, clock) -> tuple[str, list[str]]:
     """Her papers on file (four diagnosis pages sent); her reference and the pages in checklist order."""
-    from webapp.services.storage import storage_from_config
+    from webapp.services.papers.storage import storage_from_config
 
     storage = storage_from_config(live_app.config)
     demo_papers.attach(session, storage, clock())

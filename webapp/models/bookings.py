@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base
 from .products import Entitlement, Policy, Service
 
-# Partial indexes' conditions (constants: services/booking_states.OPEN and services/bookings.FAILED_BOOKING).
+# Partial indexes' conditions (constants: services/booking/booking_states.OPEN and services/booking/bookings.FAILED_BOOKING).
 OPEN_STATES_SQL = "state IN ('applied', 'under_review', 'approved', 'scheduled')"
 FAILED_BOOKING_SQL = "rule = 'named_expert_unavailable'"
 NOT_CLOSED_SQL = "closed_at IS NULL"
@@ -37,7 +37,7 @@ class Booking(Base):
     papers_complete_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     arrange_by: Mapped[date | None]  # the promised latest day of arrangement, once it can be computed
-    # An application waiting for papers or review, as the staff queue places it (services/staff_queue.remember):
+    # An application waiting for papers or review, as the staff queue places it (services/desk/staff_queue.remember):
     # when its papers became complete (None while the customer still owes one) and the reviewer's promised day.
     review_from: Mapped[datetime | None]
     review_by: Mapped[date | None]
@@ -62,7 +62,7 @@ class Booking(Base):
         Index("ix_bookings_open_queue", "state", "review_from", "review_by", "arrange_by", "starts_at", "approved_at",
               "updated_at", "applied_at", "id", postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL),
               postgresql_include=["details"]),
-        # The weekly report reads the open ones' figures from this index alone (services/insurer_report.py).
+        # The weekly report reads the open ones' figures from this index alone (services/desk/insurer_report.py).
         Index("ix_bookings_open_report", "service_id", "applied_at", "arrange_by", "id", postgresql_where=text(NOT_CLOSED_SQL),
               sqlite_where=text(NOT_CLOSED_SQL)),
     )
@@ -89,7 +89,7 @@ class BookingTransition(Base):
     booking: Mapped[Booking] = relationship(back_populates="transitions")
 
     __table_args__ = (
-        # The weekly report: a booking's first move to "scheduled" (services/insurer_report.py), a week's quota steps.
+        # The weekly report: a booking's first move to "scheduled" (services/desk/insurer_report.py), a week's quota steps.
         Index("ix_booking_transitions_booking_state_at", "booking_id", "to_state", "at"),
         Index("ix_booking_transitions_effect_at", "quota_effect", "at"),
         # The queue's failed bookings waiting for the customer's choice (staff_queue._staged; migration 0016).

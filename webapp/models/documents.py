@@ -1,6 +1,6 @@
 """Medical papers attached to an application: one document per kind of paper, each with its pages (photos).
 
-A page's image and thumbnail live in the configured store (services/storage.py) under a random key; the row
+A page's image and thumbnail live in the configured store (services/papers/storage.py) under a random key; the row
 is committed only after both are durably stored, so a crash leaves at most a file without a row, which the
 sweeper removes (SECURITY.md, Uploads: "No orphans").
 """
@@ -24,7 +24,7 @@ class Document(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # whose paper it is
     kind: Mapped[str] = mapped_column(String(32))  # a catalog Document value
     # missing | draft | received | unreadable | rejected | accepted — kept in step with the pages by
-    # services/documents.py so the staff queue can filter on it
+    # services/papers/documents.py so the staff queue can filter on it
     status: Mapped[str] = mapped_column(String(16), default="missing")
     status_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""A request by the owner of an ID number to take it back from the account that bound it (services/binding.py)."""
+"""A request by the owner of an ID number to take it back from the account that bound it (services/accounts/binding.py)."""
 from __future__ import annotations
 
 import secrets

@@ -9,12 +9,12 @@ from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import operators
 
-from ..services import id_vault
+from ..services.accounts import id_vault
 from .base import Base
 
 
 class BlindIndexComparator(Comparator[str]):
-    """`Person.id_number == number` in a query compares blind indexes (services/id_vault.py); nothing else can be
+    """`Person.id_number == number` in a query compares blind indexes (services/accounts/id_vault.py); nothing else can be
     asked of a ciphertext, so any other operator is refused rather than silently comparing the wrong thing."""
 
     def operate(self, op, *other, **kwargs):
@@ -81,7 +81,7 @@ class Account(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
-    # Who the account says it is, before that is verified (services/binding.py): a claim to a person on a policy
+    # Who the account says it is, before that is verified (services/accounts/binding.py): a claim to a person on a policy
     # gives nothing; person_id is set only once the identity is verified.
     claimed_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     claimed_at: Mapped[datetime | None]
@@ -130,7 +130,7 @@ class Diagnosis(Base):
 
 class ProxyGrant(Base):
     """Someone acting for an insured: a guardian (minor or incapacitated adult) or an agent with a power of
-    attorney (seed 003 医疗垫付 材料 8; 重疾住院护工 服务声明 2). The rules are in services/family.py."""
+    attorney (seed 003 医疗垫付 材料 8; 重疾住院护工 服务声明 2). The rules are in services/family/family.py."""
 
     __tablename__ = "proxy_grants"
 

@@ -1,7 +1,7 @@
 """Write audit events (SECURITY.md, Logs): time, actor, subject and IP; never a code, token or document content.
 `record` adds one to the caller's unit of work; `record_view` writes one on its own, for a page that only reads
 (someone looked at a person's records). And read them back for one target (a booking's calls,
-services/contact_calls.py)."""
+services/desk/contact_calls.py)."""
 from __future__ import annotations
 
 from datetime import datetime

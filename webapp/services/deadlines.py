@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .catalog import Arrangement, DeadlineEvent, Hours, default_catalog
 from .clock import china_datetime, require_aware, to_china
 from .outcomes import service_rules
+from .products.catalog import Arrangement, DeadlineEvent, Hours, default_catalog
 from .workdays import add_workdays, is_spring_festival_holiday, is_workday
 
 _MAX_SEARCH_DAYS = 400

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
-from .catalog import Diagnosis as DiagnosisNeed
-from .catalog import HospitalGrade, Product, Proxy, QuotaPeriod, Service
 from .clock import china_date
 from .policy_years import anniversary, cooling_off_ends, policy_year_bounds, waiting_period_ends
+from .products.catalog import Diagnosis as DiagnosisNeed
+from .products.catalog import HospitalGrade, Product, Proxy, QuotaPeriod, Service
 
 GRADE_RANK = {HospitalGrade.LEVEL_2.value: 1, HospitalGrade.LEVEL_2A.value: 2, HospitalGrade.LEVEL_3A.value: 3}
 INFORCE = "in_force"

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .catalog import Catalog, QuotaUnit, Service, UsageEvent, default_catalog
 from .clock import require_aware
 from .cutoffs import may_change_free
+from .products.catalog import Catalog, QuotaUnit, Service, UsageEvent, default_catalog
 
 EVENTS = ("cancel", "no_show", "vendor_failed", "completed")
 

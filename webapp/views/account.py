@@ -1,7 +1,7 @@
 """Signed-in devices: the person's live logins, each of which they can sign out, or all of them at once.
 
 SECURITY.md, "Sessions and login" (ASVS 7.5.2 view and end live sessions, 7.4.2 end them all, 7.3.2 an absolute
-lifetime): the rules are in services/logins.py and signin.account_for_token; these views parse the form, call
+lifetime): the rules are in services/accounts/logins.py and signin.account_for_token; these views parse the form, call
 one service and say what came of it. `forget_ended_login` is how a cookie whose login ended elsewhere (closed
 account, 30 days, ended from another device) is signed out on its next request and told why.
 """
@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, logout_user
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
-from ..services import logins, signin
+from ..services.accounts import logins, signin
 from .acting import SESSION_KEY as ACTING_KEY
 from .common import client_ip, now
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Policy
-from ..services import family
+from ..services import audit
 from ..services.clock import china_date
-from .common import now
+from ..services.family import family
+from .common import client_ip, now
 
 SESSION_KEY = "acting_for"
 
@@ -69,9 +70,6 @@ def banner() -> family.Represented | None:
 def record_view(person_id: int, page: str, target: str | None = None) -> None:
     """A family member (or staff) saw a page of `person_id`'s records: written to the audit log, which the
     insured can read as their access log. The insured's own views are not logged."""
-    from ..services import audit
-    from .common import client_ip
-
     if current_user.person_id == person_id:
         return
     audit.record_view(db.session, "record.view", now=now(), actor_id=current_user.id, subject_person_id=person_id,

@@ -1,4 +1,4 @@
-"""Applying for a service: one form per kind of service (fields from services/apply_forms.py), each field
+"""Applying for a service: one form per kind of service (fields from services/booking/apply_forms.py), each field
 checked as it is filled (htmx), a review step that states the consequence, who pays and every paper needed, and
 a commit that re-checks everything and is idempotent (the form's request key: a double tap or a replay creates
 one application). Works without JavaScript: every step is a plain form post answered with a whole page.
@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Booking, Policy, Service
-from ..services import apply_forms, documents, family, form_suggestions
-from ..services import bookings as service
-from ..services.catalog_sync import rules_for
+from ..services.booking import apply_forms, form_suggestions
+from ..services.booking import bookings as service
+from ..services.booking.people import policy_facts
 from ..services.clock import china_date, to_china
 from ..services.eligibility import service_window_end
-from ..services.people import policy_facts
+from ..services.family import family
+from ..services.papers import documents
+from ..services.products.catalog_sync import rules_for
 from . import acting
 from .common import client_ip, now, page_or_fragment, refuse
 from .wording import localise_params

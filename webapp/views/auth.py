@@ -5,13 +5,17 @@ from flask import Blueprint, after_this_request, current_app, flash, redirect, r
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from ..extensions import db
-from ..services import human_check, signin
-from ..services.apply_forms import clean_text
-from ..services.catalog import default_catalog
-from ..services.hotlines import application_lines
-from ..services.identity import mask_mobile, normalise_mobile
+from ..models import Person, Policy, ProxyGrant
+from ..services.accounts import human_check, signin
+from ..services.accounts.identity import mask_mobile, normalise_mobile
+from ..services.booking.apply_forms import clean_text
+from ..services.clock import china_date
+from ..services.family import family
+from ..services.products.catalog import default_catalog
+from ..services.products.hotlines import application_lines
 from ..sms import sender_for
 from . import seen_device
 from .common import client_ip, now, safe_next
@@ -34,7 +38,7 @@ PROBLEMS = {
 
 @bp.context_processor
 def _no_code_help():
-    """The true numbers for "收不到验证码？" on the code step (services/signin.py) and the hotlines to call instead."""
+    """The true numbers for "收不到验证码？" on the code step (services/accounts/signin.py) and the hotlines to call instead."""
     if request.endpoint not in ("auth.sign_in", "auth.verify"):
         return {}
     return {"no_code": {"resend_seconds": int(signin.RESEND_AFTER.total_seconds()),
@@ -48,11 +52,6 @@ def _home_for(account) -> str:
     force) starts on Family, where their request stands."""
     if account.is_staff or account.person_id is None or not _acts_for_anyone(account):
         return url_for("portal.home")
-    from sqlalchemy import select
-
-    from ..models import Policy
-    from ..services import family
-    from ..services.clock import china_date
 
     people = family.people_for(db.session, account, china_date(now()))
     if any(standing.is_proxy for _person, standing in people):
@@ -171,10 +170,6 @@ def verify():
 
 
 def _acts_for_anyone(account) -> bool:
-    from sqlalchemy import select
-
-    from ..models import ProxyGrant
-
     return db.session.scalar(select(ProxyGrant.id).where(ProxyGrant.grantee_account_id == account.id).limit(1)) is not None
 
 
@@ -187,7 +182,6 @@ def bind():
     if current_user.claimed_person_id is not None:  # a claim waits for staff: nothing to type until it is decided
         if request.method == "POST":
             return redirect(url_for("auth.bind"))
-        from ..models import Person
 
         claimed = db.session.get(Person, current_user.claimed_person_id)
         return render_template("auth/bind.html", next=target, name="", claimed=claimed)

@@ -1,5 +1,5 @@
 """The customer confirms tomorrow's (or today's) appointment from the booking page (issue 18 item 5). The
-day-before reminder (notifications.send_day_before) links to the booking; the rules are services/confirmations.py.
+day-before reminder (notifications.send_day_before) links to the booking; the rules are services/desk/confirmations.py.
 
 Only someone who may apply for the insured (the insured, a guardian, an agent with the apply scope) confirms;
 anyone else gets 404, as on every booking URL.
@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services import confirmations, family
 from ..services.clock import china_date
+from ..services.desk import confirmations
+from ..services.family import family
 from .bookings import bp, load
 from .common import client_ip, now
 from .refusal_text import attempt

@@ -13,12 +13,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Account, Booking
-from ..services import booking_actions as actions
-from ..services import documents, expert_cancellations, family
-from ..services import bookings as service
-from ..services.booking_list import booking_list
-from ..services.booking_states import State
-from ..services.catalog_sync import rules_for
+from ..services.booking import booking_actions as actions
+from ..services.booking import expert_cancellations
+from ..services.family import family
+from ..services.papers import documents
+from ..services.booking import bookings as service
+from ..services.booking.booking_list import booking_list
+from ..services.booking.booking_states import State
+from ..services.products.catalog_sync import rules_for
 from ..services.clock import china_date
 from . import acting
 from .common import now, page_or_fragment, refuse

@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template, request, session
+from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
+from ..extensions import db
 from ..input_guard import DB_INT_MAX
+from ..services import audit
 from ..services.clock import require_aware, utc_now
 
 
@@ -20,8 +23,6 @@ def now() -> datetime:
 def login_is_fresh(max_age: timedelta = timedelta(minutes=15)) -> bool:
     """Whether the person signed in (or confirmed it was them) within `max_age` (SECURITY.md: a fresh login to
     view ID documents)."""
-    from flask import session
-
     started = session.get("login_at")
     try:
         return started is not None and now() - datetime.fromisoformat(started) <= max_age
@@ -32,12 +33,6 @@ def login_is_fresh(max_age: timedelta = timedelta(minutes=15)) -> bool:
 def refuse(target: str, *, status: int = 404, subject_person_id: int | None = None):
     """Answer `status` (404: not entitled, so nothing to see; 403: a staff route) and put the attempt in the log
     and the audit trail (SECURITY.md, Logs: refused access with time, actor, subject and IP). Never returns."""
-    from flask import abort
-    from flask_login import current_user
-
-    from ..extensions import db
-    from ..services import audit
-
     current_app.logger.warning("refused access account=%s target=%s ip=%s", current_user.id, target, client_ip())
     audit.record_view(db.session, "access.refused", now=now(), actor_id=current_user.id,
                       subject_person_id=subject_person_id, target=target, ip=client_ip())

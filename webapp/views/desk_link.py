@@ -2,7 +2,7 @@
 请查收短信并按照指引提交申请材料"). Alone it shows nothing of the application: it asks for a code texted to the number
 it was sent to (never one typed in), signs in the account it was made for, is spent by that sign-in and leads to the
 application's papers checklist. An unknown, used or expired link, or one opened by anyone signed in as someone
-else, answers 404 (services/desk_applications.py).
+else, answers 404 (services/desk/desk_applications.py).
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Booking
-from ..services import desk_applications, signin
-from ..services.identity import mask_mobile
+from ..services.accounts import signin
+from ..services.accounts.identity import mask_mobile
+from ..services.desk import desk_applications
 from ..sms import sender_for
 from . import seen_device
 from .auth import PROBLEMS, _sms_budget, check_code, open_login

@@ -1,5 +1,5 @@
 """Family access, the customer's side: asking to act for someone, the request and its proofs, approving or
-revoking an agent, the switcher and the access log (services/family.py holds the rules, family_wording.py the
+revoking an agent, the switcher and the access log (services/family/family.py holds the rules, family_wording.py the
 words). SECURITY.md: a fresh login is required to change guardianship, so asking, approving, declining and
 revoking first confirm it is the person (sign in again)."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..i18n import gettext as _
-from ..services import family
 from ..services.clock import china_date
+from ..services.family import family
 from . import acting
 from . import family_wording as words
 from .common import bounded_int, client_ip, login_is_fresh, now, refuse, safe_next

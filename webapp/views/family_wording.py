@@ -1,5 +1,5 @@
 """Words for family access: kinds of access, relationships, states of a request, staff's reasons,
-messages and the lines of the access log. services/family.py returns keys; only here do they become sentences,
+messages and the lines of the access log. services/family/family.py returns keys; only here do they become sentences,
 short and plain, in the reader's language.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ from ..formatting import day
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
-from ..services import family
+from ..services.family import family
+from .wording import document_text
 
 last_day = family.last_day  # the templates read end dates through `w`
 
@@ -61,7 +62,7 @@ MY_SCOPES = {
 }
 
 # The scopes a family member holds, in one line under the acting-for banner (issue 15 item 9). "apply" covers
-# change and cancel too (services/bookings.py), so each line names cancelling with it. Keyed by the scopes beyond
+# change and cancel too (services/booking/bookings.py), so each line names cancelling with it. Keyed by the scopes beyond
 # "view" (always held).
 BANNER_SCOPES = {
     frozenset({family.APPLY, family.DOCUMENTS}): N_("You may view, apply, send papers and cancel"),
@@ -371,12 +372,8 @@ def action_text(entry) -> str:
         page = detail.get("page")
         return translate(PAGES[page]) if page in PAGES else translate(PAGES["home"])
     if action == "document.view":
-        from .wording import document_text
-
         return _("looked at a page of: %(paper)s", paper=document_text(detail.get("kind", "")))
     if action == "document.upload":
-        from .wording import document_text
-
         return translate(ACTIONS[action], paper=document_text(detail.get("kind", "")))
     if action == "booking.approved":
         # Staff approve an application; a family member moving it back to "approved" asked for another date.
@@ -384,7 +381,7 @@ def action_text(entry) -> str:
     if action == "access.revoke":
         return _("ended the access of a family member") if entry.actor_kind == "staff" else _("stopped acting for you")
     if action in ("booking.mobile_view", "booking.call"):  # a staff member calling about an application
-        from .staff_calls import log_text
+        from .staff.calls import log_text  # at call time, a circle: views.staff → views.staff.access → views.family_wording
 
         return log_text(entry)
     if action in ACTIONS:

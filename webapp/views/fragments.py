@@ -14,7 +14,7 @@ from collections import OrderedDict
 from flask import Response, render_template, request
 from markupsafe import Markup
 
-from ..services.cards import PolicyCards
+from ..services.home.cards import PolicyCards
 
 _LIMIT = 2048
 _cache: OrderedDict[tuple, Markup] = OrderedDict()

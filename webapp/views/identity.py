@@ -1,5 +1,5 @@
 """Who the account is, the customer's side: taking back a claim, and asking staff to give back an ID number
-someone else bound (services/binding.py and services/reclaim.py hold the rules). The routes join auth.bp."""
+someone else bound (services/accounts/binding.py and services/accounts/reclaim.py hold the rules). The routes join auth.bp."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import gettext as translate
-from ..services import reclaim
+from ..services.accounts import reclaim
 from .auth import bp
 from .common import client_ip, now
 from .refusal_text import say

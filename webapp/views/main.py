@@ -14,12 +14,13 @@ from .. import proxies
 from ..config import LOCALES
 from ..extensions import db
 from ..i18n import gettext as _
-from ..services import notifications
-from ..services.catalog import default_catalog
-from ..services.hotlines import application_lines, held_products, product_hotlines
-from ..services.storage import StorageError
+from ..services.booking import notifications
+from ..services.papers.storage import StorageError
+from ..services.products.catalog import default_catalog
+from ..services.products.hotlines import application_lines, held_products, product_hotlines
 from . import acting
 from .common import safe_next
+from .papers import storage
 
 bp = Blueprint("main", __name__)
 health_log = logging.getLogger("lvtong.health")
@@ -100,7 +101,7 @@ HEALTH_STATEMENT_TIMEOUT_MS = 2000  # a database that answers slower than this i
 @bp.get("/healthz")
 def healthz():
     """For the load balancer: 200 when the database answers `SELECT 1` and the page store can be read and written
-    (services/storage.py `check`), else 503 naming what failed, each check bounded by a few seconds. The proxy
+    (services/papers/storage.py `check`), else 503 naming what failed, each check bounded by a few seconds. The proxy
     warning (proxies.py) rides along without failing the server. Why a check failed goes to the log, not out."""
     failed = [name for name, check in (("database", _database_answers), ("store", _store_usable)) if not check()]
     body = {"status": "unavailable", "failed": failed} if failed else {"status": "ok"}
@@ -124,8 +125,6 @@ def _database_answers() -> bool:
 
 
 def _store_usable() -> bool:
-    from .papers import storage
-
     try:
         storage().check()
         return True

@@ -1,6 +1,6 @@
 """Words for papers and photos: what state a paper or page is in, why staff sent a page back.
 
-The checklist (services/documents.py) returns keys; only here do they become sentences, in the reader's
+The checklist (services/papers/documents.py) returns keys; only here do they become sentences, in the reader's
 language. Why a photo or a paper was refused is said by refusal_text.py.
 """
 from __future__ import annotations

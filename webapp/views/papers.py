@@ -17,11 +17,13 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import ProxyGrant
-from ..services import audit, documents as papers, family, photos
-from ..services import booking_actions as actions
-from ..services.catalog import Document as Kind
-from ..services.catalog_sync import rules_for
-from ..services.storage import Storage, StorageError, storage_from_config
+from ..services import audit
+from ..services.family import family
+from ..services.papers import documents as papers, photos
+from ..services.booking import booking_actions as actions
+from ..services.products.catalog import Document as Kind
+from ..services.products.catalog_sync import rules_for
+from ..services.papers.storage import Storage, StorageError, storage_from_config
 from .bookings import load
 from .common import client_ip, login_is_fresh, now, refuse
 from .refusal_text import APPLICATION, REQUEST, Refused, attempt, say
@@ -56,7 +58,7 @@ def storage() -> Storage:
 class Owner:
     """What the shared upload, remove and send views need to know about whose papers they handle."""
 
-    ids: dict  # {"booking_id": …} or {"grant_id": …}, as services/documents.py takes them
+    ids: dict  # {"booking_id": …} or {"grant_id": …}, as services/papers/documents.py takes them
     about: str  # refusal_text.APPLICATION or REQUEST: whose words a refusal or an outcome is said in
     back: Callable[..., str]  # the checklist's address (with _anchor=…)
     context: Callable[[], dict]

@@ -1,4 +1,4 @@
-"""Phone lines, the seed's promises and the desk's hours, in words (services/phones.py, services/desk_hours.py)."""
+"""Phone lines, the seed's promises and the desk's hours, in words (services/products/phones.py, services/calendar/desk_hours.py)."""
 from __future__ import annotations
 
 from datetime import time
@@ -9,8 +9,8 @@ from ..formatting import moment
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
-from ..services.desk_hours import desk_hours
-from ..services.phones import line_groups, notes_to_tell, phone_lines, tel_href
+from ..services.calendar.desk_hours import desk_hours
+from ..services.products.phones import line_groups, notes_to_tell, phone_lines, tel_href
 
 PURPOSE_WORDS = {
     "apply": N_("applying"),

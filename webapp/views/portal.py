@@ -10,14 +10,15 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Booking, Service
-from ..services import notifications
-from ..services.cards_cache import cards_snapshot
-from ..services.catalog import default_catalog
-from ..services import today
+from ..services.booking import notifications
+from ..services.home.cards_cache import cards_snapshot
+from ..services.products.catalog import default_catalog
+from ..services.home import today
 from . import acting, family_wording
 from .common import now
 from .fragments import cached_page, policy_html
 from .main import care_on
+from .staff.bookings import queue
 
 bp = Blueprint("portal", __name__)
 
@@ -33,8 +34,6 @@ def _rules(item):
 @login_required
 def home():
     if current_user.is_staff and current_user.person_id is None:
-        from .staff_bookings import queue  # staff land on their queue (the same page as /staff/)
-
         return queue()
     snapshot = cards_snapshot(db.session, current_user, now())
     if not snapshot.people:

@@ -66,7 +66,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "policy.waiting_period.until": N_("Available from %(date)s."),
     "quota.used_up.until": N_("Uses renew on %(date)s."),
     "quota.not_enough.remaining": N_("%(n)s days left."),
-    # --- family access (services/family.py) --------------------------------------------------------------------
+    # --- family access (services/family/family.py) --------------------------------------------------------------------
     "access.kind": N_("Please choose how you may act for them."),
     "access.not_minor": {
         "": N_("This person is 18 or older, so a parent's guardianship does not apply. Please choose another kind."),
@@ -117,7 +117,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
                                   "unreadable or not accepted. Nothing was changed."),
     "access.not_staff": N_("Only a reviewer or an administrator can do this. Nothing was changed."),
     "access.reason_needed": N_("Please choose a reason for refusing the request. Nothing was changed."),
-    # --- photos (services/photos.py) ---------------------------------------------------------------------------
+    # --- photos (services/papers/photos.py) ---------------------------------------------------------------------------
     "photo.empty": N_("The file is empty. Please choose the photo again."),
     "photo.too_large": N_("This photo is larger than %(max_mb)s MB. Please choose a smaller one."),
     "photo.format": N_("This file is not a photo we can read. Please send a JPEG, PNG, WebP or HEIC photo."),
@@ -130,7 +130,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "photo.too_dark": N_("This photo is too dark to read. Please take it again in better light."),
     "photo.overexposed": N_("This photo is too bright to read. Please avoid glare and direct light and take it again."),
     "photo.embedded": N_("This file contains something other than a photo, so we cannot keep it. Please take a new photo."),
-    # --- papers (services/documents.py), and what a paper upload did ---------------------------------------------
+    # --- papers (services/papers/documents.py), and what a paper upload did ---------------------------------------------
     "document.no_file": N_("Please choose at least one photo."),
     "document.too_many_files": N_("Please send at most %(limit)s photos at a time."),
     "document.not_entitled": {
@@ -168,7 +168,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "document.not_sent": N_("That page has not been sent yet, so it cannot be decided. Nothing was changed."),
     "form.decision": N_("Please choose accept, unreadable or not accepted. Nothing was changed."),
     "form.last_day": N_("Please give the last day as a date, for example 2030-06-30. Nothing was changed."),
-    # --- a customer's own booking (services/bookings.py, confirmations.py) ---------------------------------------
+    # --- a customer's own booking (services/booking/bookings.py, confirmations.py) ---------------------------------------
     "cancel.not_cancellable": {
         "": N_("This booking cannot be cancelled online. Please call the service hotline."),
         STAFF: N_("This application cannot be cancelled. Nothing was changed."),
@@ -190,7 +190,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "confirm.outcome": N_("Please choose what the customer said. Nothing was changed."),
     "confirm.note_long": N_("The note may be at most %(n)s characters. Nothing was changed."),
     "confirm.not_found": N_("There is no such booking. Nothing was changed."),
-    # --- the staff console's applications (services/review.py, bookings.py, diagnoses.py) -----------------------
+    # --- the staff console's applications (services/desk/review.py, bookings.py, diagnoses.py) -----------------------
     "desk.role": N_("Your role cannot do this. Nothing was changed."),
     "review.not_in_review": N_("This application is no longer waiting for review. Nothing was changed."),
     "review.papers_not_accepted": N_("Every paper must be accepted before the application can be approved. "
@@ -225,7 +225,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "diagnosis.date": N_("Please give the first-diagnosis date: a real date, not in the future. Nothing was changed."),
     "diagnosis.hospital": N_("Please give the hospital that made the diagnosis. Nothing was changed."),
     "diagnosis.grade": N_("Please choose the hospital grade. Nothing was changed."),
-    # --- applying at the service desk (services/desk_applications.py) ------------------------------------------
+    # --- applying at the service desk (services/desk/desk_applications.py) ------------------------------------------
     "desk.query": N_("Please enter an 11-digit mobile number or an 18-character resident ID number."),
     "desk.minor": N_("This insured person is under 18: their guardian applies for them online with the guardianship "
                      "papers. Nothing was sent."),
@@ -235,14 +235,14 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "desk.mobile_taken": N_("The mobile number on the policy belongs to another account. Nothing was sent."),
     "desk.no_service": N_("This policy does not have that service. Nothing was sent."),
     "desk.not_desk": N_("Only a coordinator or an administrator can do this. Nothing was changed."),
-    # --- calling a customer (services/contact_calls.py) --------------------------------------------------------
+    # --- calling a customer (services/desk/contact_calls.py) --------------------------------------------------------
     "calls.rate_limited": N_("You have opened the numbers of many applications in a short time, so no more are shown "
                              "for now. Try again later, or ask an administrator."),
     "calls.no_number": N_("There is no mobile number on file for this application."),
     "calls.outcome": N_("Please choose how the call went. Nothing was noted."),
     "calls.note_long": N_("The note is too long: %(max)s characters at most. Nothing was noted."),
     "calls.role": N_("Your role cannot do this. Nothing was changed."),
-    # --- who an account belongs to (services/reclaim.py) --------------------------------------------------------
+    # --- who an account belongs to (services/accounts/reclaim.py) --------------------------------------------------------
     "identity.staff": N_("Staff accounts cannot ask for this."),
     "identity.name": N_("Please enter your full name, exactly as on your ID card."),
     "identity.id": N_("Please check the ID number: it should be 18 characters, and the last one may be X."),
@@ -259,13 +259,13 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "identity.not_found": N_("We could not find that request. Nothing was changed."),
     "identity.no_claim": N_("This account no longer waits for a check. Nothing was changed."),
     "identity.held": N_("Another account is bound to this person now: the owner asks for it back instead. Nothing was changed."),
-    # --- closing an account (services/logins.py) ---------------------------------------------------------------
+    # --- closing an account (services/accounts/logins.py) ---------------------------------------------------------------
     "account.not_found": N_("No account has this mobile number. Nothing was changed."),
     "account.reason_needed": N_("Please write why. Nothing was changed."),
     "account.self": N_("You cannot close your own account. Nothing was changed."),
     "account.already_disabled": N_("This account is already closed. Nothing was changed."),
     "account.not_disabled": N_("This account is open. Nothing was changed."),
-    # --- the holiday calendar (services/holiday_schedule.py) ----------------------------------------------------
+    # --- the holiday calendar (services/calendar/holiday_schedule.py) ----------------------------------------------------
     "form.date": N_("Please give the day as a date, for example 2027-02-06. Nothing was changed."),
     "form.year": N_("Only the years %(first)s to %(last)s can be changed here. Nothing was changed."),
     "form.status": N_("Please choose working day or day off. Nothing was changed."),

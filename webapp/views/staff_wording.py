@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 
 from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..i18n import translations
-from ..services import arrangements, staff_queue
+from ..services.desk import arrangements, staff_queue
 
 STAGES = {
     staff_queue.PAPERS: N_("Waiting for papers"),
@@ -20,7 +20,7 @@ STAGES = {
     staff_queue.CLOSE: N_("To close"),
 }
 
-# Eligibility: why not approved (services/review.REJECT_REASONS); the customer reads these too.
+# Eligibility: why not approved (services/desk/review.REJECT_REASONS); the customer reads these too.
 ELIGIBILITY_REASONS = {
     "diagnosis_not_covered": N_("The diagnosis is not a critical illness this policy covers."),
     "diagnosed_before_policy": N_("The illness was first diagnosed before the policy started."),
@@ -103,8 +103,6 @@ def weekday_day(day: date) -> str:
 
 
 def _english() -> bool:
-    from flask_babel import get_locale
-
     return str(get_locale()).startswith("en")
 
 

@@ -16,10 +16,12 @@ from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..i18n import translations
 from ..services import outcomes
-from ..services.catalog_sync import rules_for
+from ..services.products.catalog_sync import rules_for
 from ..services.cutoffs import parse_rule
-from ..services.specialist_contact import specialist_contact_by
+from ..services.products.specialist_contact import specialist_contact_by
 from .paper_wording import page_reason
+from ..services.booking.apply_forms import date_keys, fields_for
+from .staff_wording import eligibility_words
 
 STATES = {
     "applied": N_("Application received"),
@@ -114,7 +116,7 @@ def promise_text(arrangement) -> str:
 
 def specialist_text(product, service, at, *, applied: bool = False) -> str:
     """'A medical service specialist contacts you within about 2 hours …' where the seed promises it (000 （一）1.2
-    line 18, （二）1.2 line 124; services/specialist_contact.py); '' elsewhere. `at`: the application's time, or now."""
+    line 18, （二）1.2 line 124; services/products/specialist_contact.py); '' elsewhere. `at`: the application's time, or now."""
     by = specialist_contact_by(product, service, at)
     if by is None:
         return ""
@@ -182,7 +184,7 @@ def init_app(app) -> None:
                                  shared_names=shared_names, show_value=show_value, asked_for=asked_for)
 
 
-# What a scheduled booking's time is, by its arrangement (services/arrangements.when_key); a visit, and a message
+# What a scheduled booking's time is, by its arrangement (services/desk/arrangements.when_key); a visit, and a message
 # written before arrangements had kinds, say "Appointment".
 SCHEDULED_AT = {
     "escort": N_("Meeting: %(at)s"), "admission": N_("Admission: %(at)s"), "car": N_("Pickup: %(at)s"),
@@ -221,8 +223,6 @@ def message_text(notification, service_name: str = "") -> str:
         text += " " + translate(SCHEDULED_AT.get(p.get("arrangement"), N_("Appointment: %(at)s")),
                                 at=moment(datetime.fromisoformat(p["starts_at"])))
     if p.get("reason"):
-        from .staff_wording import eligibility_words
-
         reason = eligibility_words(p["reason"]) if p.get("state") == "rejected" else p["reason"]
         text += " " + _("Reason: %(reason)s", reason=reason)
     return text
@@ -245,8 +245,6 @@ def form_list(values, name: str) -> list:
 
 
 def _date_keys(field):
-    from ..services.apply_forms import date_keys
-
     return date_keys(field)
 
 
@@ -348,8 +346,6 @@ def localise_params(params: dict) -> dict:
 
 def asked_for(product, service, details: dict) -> list[tuple[str, str]]:
     """The booking's stored form values, labelled and formatted (for 'What you asked for')."""
-    from ..services.apply_forms import fields_for
-
     fields = {f.name: f for f in fields_for(product, service)}
     rows = []
     for key, value in details.items():

@@ -1,6 +1,6 @@
 """persons.id_number encrypted at rest: AES-GCM ciphertext, its key id and a keyed blind index (issue 17 item 5)
 
-Existing rows are encrypted with the configured keys (services/id_vault.py: LVTONG_ID_KEYS, LVTONG_ID_INDEX_KEY),
+Existing rows are encrypted with the configured keys (services/accounts/id_vault.py: LVTONG_ID_KEYS, LVTONG_ID_INDEX_KEY),
 the unique constraint moves to (id_type, id_number_index) and the plaintext column is dropped. The downgrade
 decrypts back into a plaintext column (it needs every key the rows name).
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from webapp.migrate import sqlite_table_rebuild
 
-from webapp.services import id_vault
+from webapp.services.accounts import id_vault
 
 revision = '0010'
 down_revision = '0009'

@@ -1,7 +1,7 @@
 """the staff queue's place of each application waiting for papers or review, stored on the booking (issue 16)
 
 bookings.review_from (when the papers became complete; NULL while the customer owes one) and bookings.review_by (the
-reviewer's promised day), kept by services/staff_queue.remember whenever papers, applications or proxy grants change
+reviewer's promised day), kept by services/desk/staff_queue.remember whenever papers, applications or proxy grants change
 and recomputed when the calendar changes, so the queue counts, sorts and pages them in SQL. Backfilled here by the
 same rule (staff_queue.remember over every application waiting for papers or review). A partial index over the open
 applications holding every column the queue sorts and counts by (an index-only scan of the open ones, never the
@@ -50,7 +50,8 @@ def upgrade() -> None:
                               postgresql_where=sa.text(_SCHEDULED), sqlite_where=sa.text(_SCHEDULED))
     from sqlalchemy.orm import Session
 
-    from webapp.services import staff_queue, workdays_store
+    from webapp.services.calendar import workdays_store
+    from webapp.services.desk import staff_queue
 
     session = Session(bind=op.get_bind())
     workdays_store.load_overrides(session)

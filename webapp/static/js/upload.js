@@ -12,7 +12,7 @@
   document.documentElement.setAttribute('data-upload-ready', '');
   document.documentElement.className += ' js';
 
-  var MAX_SIDE = 2048;  // what the server keeps (services/photos.py, Limits.max_long_side)
+  var MAX_SIDE = 2048;  // what the server keeps (services/papers/photos.py, Limits.max_long_side)
   var SHRINK_OVER = 1536 * 1024;
   var queue = [];
   var busy = false;
