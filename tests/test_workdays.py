@@ -1,4 +1,5 @@
 """Working days of mainland China. Seed 003 (every service table): "以上工作日均以国家公布的法定工作日为准"."""
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -124,3 +125,16 @@ def test_add_workdays_never_skips_a_working_day(start, n):
         n -= is_workday(day)
         day += timedelta(days=1)
     assert n == 1
+
+
+def test_a_calendar_in_force_for_one_thread_is_not_seen_by_another():
+    """staff_queue computes promises by a calendar its transaction is still writing (workdays.calendar_of): no other
+    request of the same process may read that calendar, which a rollback could yet undo."""
+    saturday = date(2026, 11, 28)
+    seen_elsewhere = []
+    with workdays.calendar_of({saturday: True}, {2026}):
+        assert workdays.is_workday(saturday) and workdays.is_published(2026)
+        other = threading.Thread(target=lambda: seen_elsewhere.append(workdays.is_workday(saturday)))
+        other.start()
+        other.join()
+    assert seen_elsewhere == [False] and not workdays.is_workday(saturday)

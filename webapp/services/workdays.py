@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, timedelta
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Mapping
 
@@ -26,6 +28,8 @@ from lunardate import LunarDate
 _lock = threading.Lock()
 _overrides: dict[date, bool] = {}
 _published_by_staff: frozenset[int] = frozenset()
+# A calendar in force for one thread's work only (`calendar_of`): the process's own stays what every other request reads.
+_scoped: ContextVar[tuple[dict[date, bool], frozenset[int]] | None] = ContextVar("workdays_scoped", default=None)
 
 
 def _require_date(day: date, name: str = "day") -> date:
@@ -34,15 +38,26 @@ def _require_date(day: date, name: str = "day") -> date:
     return day
 
 
+def _in_force() -> tuple[dict[date, bool], frozenset[int]]:
+    scoped = _scoped.get()
+    return scoped if scoped is not None else (_overrides, _published_by_staff)
+
+
 def overrides_version() -> tuple:
     """What the calendar currently depends on besides the package: changes whenever the overrides do."""
-    return (tuple(sorted(_overrides.items())), tuple(sorted(_published_by_staff)))
+    overrides, published = _in_force()
+    return (tuple(sorted(overrides.items())), tuple(sorted(published)))
 
 
-def current_overrides() -> tuple[dict[date, bool], frozenset[int]]:
-    """The overrides and staff-entered years in force, as set_overrides takes them (to put them back)."""
-    with _lock:
-        return dict(_overrides), _published_by_staff
+@contextmanager
+def calendar_of(overrides: Mapping[date, bool], published_years: frozenset[int] | set[int] = frozenset()):
+    """Answer by these overrides inside the block, in this thread (context) only: a transaction computing promises
+    by the calendar it is writing, before it commits, shows nothing of it to the process's other requests."""
+    token = _scoped.set(({_require_date(d): bool(v) for d, v in overrides.items()}, frozenset(published_years)))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
 
 
 def set_overrides(overrides: Mapping[date, bool], published_years: frozenset[int] | set[int] = frozenset()) -> None:
@@ -61,7 +76,7 @@ _LAST_PACKAGE_YEAR = max(d.year for d in chinese_calendar.constants.holidays)
 
 def is_published(year: int) -> bool:
     """Whether the official schedule of `year` is known (package or staff); otherwise the fallback is used."""
-    return _FIRST_PACKAGE_YEAR <= year <= _LAST_PACKAGE_YEAR or year in _published_by_staff
+    return _FIRST_PACKAGE_YEAR <= year <= _LAST_PACKAGE_YEAR or year in _in_force()[1]
 
 
 def unpublished_years(today: date, ahead: int = 1) -> list[int]:
@@ -115,9 +130,13 @@ def _fallback_is_workday(day: date) -> bool:
 
 @lru_cache(maxsize=8192)
 def _package_answer(day: date) -> bool:
+    return _answer_without_overrides(day, _published_by_staff)
+
+
+def _answer_without_overrides(day: date, published_by_staff: frozenset[int]) -> bool:
     if _FIRST_PACKAGE_YEAR <= day.year <= _LAST_PACKAGE_YEAR:
         return chinese_calendar.is_workday(day)
-    if day.year in _published_by_staff:
+    if day.year in published_by_staff:
         # Staff entered the year's whole schedule as overrides: every other day is an ordinary weekday or weekend.
         return day.weekday() < 5
     return _fallback_is_workday(day)
@@ -126,6 +145,10 @@ def _package_answer(day: date) -> bool:
 def is_workday(day: date) -> bool:
     """True on a statutory working day of mainland China (overrides, then the package, then the fallback)."""
     _require_date(day)
+    scoped = _scoped.get()
+    if scoped is not None:
+        override = scoped[0].get(day)
+        return override if override is not None else _answer_without_overrides(day, scoped[1])
     override = _overrides.get(day)
     if override is not None:
         return override

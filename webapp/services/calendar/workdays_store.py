@@ -18,12 +18,16 @@ REFRESH_SECONDS = 5
 _loaded_at = 0.0
 
 
+def read_overrides(session: Session) -> tuple[dict[date, bool], set[int]]:
+    """The override table and the staff-entered years, as the session sees them (its own uncommitted rows too)."""
+    overrides = {row.day: row.is_workday for row in session.scalars(select(HolidayOverride))}
+    return overrides, set(session.scalars(select(PublishedYear.year)))
+
+
 def load_overrides(session: Session) -> None:
     """Read the override table into the calendar used by workdays.is_workday/add_workdays."""
     global _loaded_at
-    overrides = {row.day: row.is_workday for row in session.scalars(select(HolidayOverride))}
-    years = set(session.scalars(select(PublishedYear.year)))
-    workdays.set_overrides(overrides, years)
+    workdays.set_overrides(*read_overrides(session))
     _loaded_at = time.monotonic()
 
 

@@ -429,14 +429,11 @@ def remember_pending(session: Session) -> None:
     if not touched:
         return
     if touched["calendar"]:
-        # The promises by the calendar this transaction writes; the process itself takes it on when it is committed
-        # (holiday_schedule and workdays_store reload then), so a change rolled back leaves it as it was.
-        kept = workdays.current_overrides()
-        workdays_store.load_overrides(session)
-        try:
+        # The promises by the calendar this transaction writes, in this thread only: the process takes it on when it
+        # is committed (holiday_schedule and workdays_store reload then), so a change rolled back leaves it as it was
+        # and no other request meanwhile reads a calendar that may never be committed.
+        with workdays.calendar_of(*workdays_store.read_overrides(session)):
             remember_all(session)
-        finally:
-            workdays.set_overrides(*kept)
         return
     bookings, doc_ids, grantees = set(), set(touched["pages"]), set()
     for obj in touched["objects"]:
