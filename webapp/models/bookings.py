@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base
 from .products import Entitlement, Policy, Service
 
-# Partial indexes' conditions (constants: services/booking/booking_states.OPEN and services/booking/bookings.FAILED_BOOKING).
+# Partial indexes' conditions (constants: services/booking/booking_states.OPEN and services/booking/booking_states.FAILED_BOOKING).
 OPEN_STATES_SQL = "state IN ('applied', 'under_review', 'approved', 'scheduled')"
 FAILED_BOOKING_SQL = "rule = 'named_expert_unavailable'"
 NOT_CLOSED_SQL = "closed_at IS NULL"

@@ -13,6 +13,7 @@ from ..i18n import N_
 from ..i18n import gettext as _
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..services.family import family
+from .staff_wording import log_text
 from .wording import document_text
 
 last_day = family.last_day  # the templates read end dates through `w`
@@ -381,8 +382,6 @@ def action_text(entry) -> str:
     if action == "access.revoke":
         return _("ended the access of a family member") if entry.actor_kind == "staff" else _("stopped acting for you")
     if action in ("booking.mobile_view", "booking.call"):  # a staff member calling about an application
-        from .staff.calls import log_text  # at call time, a circle: views.staff → views.staff.access → views.family_wording
-
         return log_text(entry)
     if action in ACTIONS:
         return translate(ACTIONS[action])

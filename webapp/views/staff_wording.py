@@ -10,6 +10,7 @@ from ..i18n import N_
 from ..i18n import gettext as translate  # for msgids held in variables (not extracted)
 from ..i18n import translations
 from ..services.desk import arrangements, staff_queue
+from ..services.desk import contact_calls as calls
 
 STAGES = {
     staff_queue.PAPERS: N_("Waiting for papers"),
@@ -110,3 +111,24 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(eligibility_words=eligibility_words, doctor_levels=DOCTOR_LEVELS,
                                  arrangement_kind=arrangements.kind_of, arrangement_when=arrangements.when_key,
                                  when_labels=arrangements.WHEN_LABELS, aide_last_day=arrangements.aide_last_day)
+
+
+# How a staff member's call went (staff/calls.py notes it; the insured's access log says it).
+OUTCOME_NAMES = {
+    "reached": N_("Reached"),
+    "no_answer": N_("No answer"),
+    "call_back": N_("Agreed to call back"),
+}
+
+
+def log_text(entry) -> str:
+    """A reveal or a call, as the insured reads it in their access log: whose number, the outcome; never the note."""
+    detail = entry.detail or {}
+    if entry.action == calls.REVEAL:
+        if calls.INSURED in (detail.get("whose") or ()):
+            return translate(N_("looked at your mobile number to contact you"))
+        return translate(N_("looked at the mobile number of the family member who applied, to contact them"))
+    outcome = detail.get("outcome")
+    if outcome in OUTCOME_NAMES:
+        return translate(N_("phoned about your application (%(outcome)s)"), outcome=translate(OUTCOME_NAMES[outcome]))
+    return translate(N_("phoned about your application"))

@@ -34,6 +34,8 @@ class Effect(str, Enum):
 
 OPEN = frozenset({State.APPLIED, State.UNDER_REVIEW, State.APPROVED, State.SCHEDULED})
 CLOSED = frozenset(State) - OPEN
+# The rule of a step back to approved when a named expert could not be booked and alternatives are offered (000 Q&A).
+FAILED_BOOKING = "named_expert_unavailable"
 
 CUSTOMER, STAFF = "customer", "staff"
 

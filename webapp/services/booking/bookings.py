@@ -21,7 +21,7 @@ from ...models import Account, Booking, BookingTransition, Entitlement, Policy, 
 from .. import audit, deadlines, ratelimit
 from . import notifications
 from ..family import family
-from .booking_states import CUSTOMER, OPEN, STAFF, Effect, IllegalMove, State, move
+from .booking_states import CUSTOMER, FAILED_BOOKING, OPEN, STAFF, Effect, IllegalMove, State, move
 from ..products.catalog_sync import rules_for
 from ..clock import china_date, require_aware
 from ..cutoffs import change_deadline, may_change_free
@@ -32,7 +32,6 @@ from .people import actor_for, diagnosis_facts, policy_facts
 from ..refusals import Refused
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-FAILED_BOOKING = "named_expert_unavailable"  # 000 Q&A: a named expert could not be booked
 
 
 class StaleBooking(Refused, RuntimeError):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ...db import write_transaction
 from ...models import Account, Booking, BookingTransition, Notification
 from ..desk.arrangements import when_key
-from .booking_states import State
+from .booking_states import FAILED_BOOKING, State
 from ..clock import require_aware, to_china
 from ..products.catalog_sync import rules_for
 from ..cutoffs import change_deadline
@@ -307,8 +307,6 @@ def asks_action(note: Notification) -> bool:
     """Whether the message asks its reader to act: retake a page, choose among alternatives (000 Q&A: a named
     expert could not be booked), or answer a family member's request for access. Decided by its kind, and for a
     status message by its rule."""
-    from .bookings import FAILED_BOOKING  # bookings imports this module; family as recipients does: at use
-
     if note.kind in (PAPER_RETAKE, ACCESS_REQUEST):
         return True
     return note.kind == STATUS and (note.payload or {}).get("rule") == FAILED_BOOKING

@@ -37,7 +37,7 @@ from .. import workdays
 from ..calendar import workdays_store
 from ..family import family
 from ..papers import documents
-from ..booking.bookings import FAILED_BOOKING
+from ..booking.booking_states import FAILED_BOOKING
 from ..booking.booking_states import OPEN, State
 from ..products.catalog import default_catalog
 from ..products.catalog_sync import rules_for

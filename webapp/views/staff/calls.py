@@ -2,7 +2,7 @@
 to call for this application only (a POST; shown in that answer alone, an htmx fragment or the page it renders)
 and taps to call; then notes how the call went. Every reveal is in the insured's access log
 (services/desk/contact_calls.py holds who is called, the limits and what is kept; family_wording.action_text shows the
-insured `log_text`). Customers get 403, as on every /staff route.
+insured `log_text`, in views/staff_wording.py). Customers get 403, as on every /staff route.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ...services.accounts.identity import mask_mobile
 from ...services.desk import contact_calls as calls
 from ..common import client_ip, now
 from ..refusal_text import STAFF, attempt, say
+from ..staff_wording import OUTCOME_NAMES
 from . import bp, staff_required
 from .bookings import _booking, _context
 
@@ -23,11 +24,6 @@ ROLE_NAMES = {
     calls.INSURED: N_("the insured person"),
     calls.GUARDIAN: N_("guardian, who applied"),
     calls.AGENT: N_("agent with a power of attorney, who applied"),
-}
-OUTCOME_NAMES = {
-    "reached": N_("Reached"),
-    "no_answer": N_("No answer"),
-    "call_back": N_("Agreed to call back"),
 }
 
 
@@ -70,18 +66,3 @@ def booking_call_outcome(reference):
     attempt(calls.note_call, db.session, found, current_user, outcome, request.form.get("note"), now=now(), ip=client_ip(),
             done=lambda _none: translate(N_("Noted: %(outcome)s."), outcome=translate(OUTCOME_NAMES[outcome])), reader=STAFF)
     return redirect(url_for("staff.booking", reference=found.reference, _anchor="call"), code=303)
-
-
-# --- the insured's access log ------------------------------------------------------------------------------
-
-def log_text(entry) -> str:
-    """A reveal or a call, as the insured reads it in their access log: whose number, the outcome; never the note."""
-    detail = entry.detail or {}
-    if entry.action == calls.REVEAL:
-        if calls.INSURED in (detail.get("whose") or ()):
-            return translate(N_("looked at your mobile number to contact you"))
-        return translate(N_("looked at the mobile number of the family member who applied, to contact them"))
-    outcome = detail.get("outcome")
-    if outcome in OUTCOME_NAMES:
-        return translate(N_("phoned about your application (%(outcome)s)"), outcome=translate(OUTCOME_NAMES[outcome]))
-    return translate(N_("phoned about your application"))
