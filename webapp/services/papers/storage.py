@@ -88,7 +88,17 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-class LocalStorage:
+class _Keys:
+    """`keys` from a store's own `listing`: the names under `prefix`, only those older than `older_than` seconds if set."""
+
+    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
+        cutoff = time.time() - older_than
+        for key, modified in self.listing(prefix=prefix):
+            if older_than <= 0 or modified <= cutoff:
+                yield key
+
+
+class LocalStorage(_Keys):
     """Objects on the filesystem: `root/objects/<key[:2]>/<key>`, temp files in `root/tmp/` (same filesystem, so the
     final `os.replace` is an atomic rename). Files 0o600, directories 0o700: the photos are health data.
 
@@ -261,12 +271,6 @@ class LocalStorage:
                     pass
         return sorted(found)
 
-    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
-        cutoff = time.time() - older_than
-        for key, modified in self.listing(prefix=prefix):
-            if older_than <= 0 or modified <= cutoff:
-                yield key
-
     def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
         """Walks objects/ one shard at a time without following symlinks: anything that is not a regular file named
         as a key in its own shard (a stray file, a planted link) is skipped, not trusted. Ages come from mtime, which
@@ -310,7 +314,7 @@ class LocalStorage:
 # --------------------------------------------------------------------------------------------------- S3
 
 
-class S3Storage:
+class S3Storage(_Keys):
     """Objects in an S3-compatible bucket under `prefix`, for deployments with several servers.
 
     A single PutObject is atomic in S3 (readers see the whole old object or the whole new one), so there are no temp
@@ -411,12 +415,6 @@ class S3Storage:
             if self._is_missing(exc):
                 return False
             raise StorageError(f"cannot look up {key}: {exc}") from exc
-
-    def keys(self, *, older_than: float = 0.0, prefix: str = "") -> Iterator[str]:
-        cutoff = time.time() - older_than
-        for key, modified in self.listing(prefix=prefix):
-            if older_than <= 0 or modified <= cutoff:
-                yield key
 
     def listing(self, *, prefix: str = "") -> Iterator[tuple[str, float]]:
         """Page by page (ListObjectsV2 returns at most 1 000 names per request, in key order): ages come from
