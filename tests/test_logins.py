@@ -89,7 +89,7 @@ def flashes(client) -> str:
 def login_ids(session, mobile: str, *, live: bool = True) -> list[int]:
     fresh(session)
     account = session.scalar(select(Account).where(Account.mobile == mobile))
-    rows = session.scalars(select(LoginSession).where(LoginSession.account_id == account.id)).all()
+    rows = session.scalars(select(LoginSession).where(LoginSession.account_id == account.id).order_by(LoginSession.id)).all()
     return [row.id for row in rows if (row.ended_at is None) is live]
 
 
