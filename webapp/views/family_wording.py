@@ -16,7 +16,7 @@ from ..services.family import family
 from .staff_wording import log_text
 from .wording import document_text
 
-last_day = family.last_day  # the templates read end dates through `w`
+last_day = family.last_day  # the templates read end dates through `family_words`
 
 KINDS = {
     family.GUARDIAN_MINOR: N_("Parent or guardian of a child under 18"),
